@@ -1,0 +1,278 @@
+"""MOTChallenge files: sequence folders, det.txt, gt.txt readers and the results writer.
+
+Box format in files is MOTChallenge ``tlwh`` (left, top, width, height) in pixels with 1-based
+frame numbers. Arrays returned here keep ``tlwh``; convert with ``tracker.geometry``.
+
+A sequence folder holds ``seqinfo.ini`` and either an image folder (``imDir``, usually
+``img1/``) or, in its place, a video file (e.g. ``PETS09-S2L1/PETS09-S2L1.avi``).
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, TextIO
+
+import numpy as np
+
+VIDEO_EXTENSIONS = (".avi", ".mp4", ".mov", ".mkv", ".webm", ".mpg", ".mpeg", ".m4v")
+
+
+
+class MOTFormatError(ValueError):
+    """A MOTChallenge file is malformed; the message names the file and the row."""
+
+
+@dataclass(frozen=True)
+class SequenceInfo:
+    """What ``seqinfo.ini`` says about a sequence (frame numbers are 1-based)."""
+
+    name: str
+    fps: float
+    length: int
+    width: int
+    height: int
+    im_dir: str = "img1"
+    im_ext: str = ".jpg"
+
+
+@dataclass(frozen=True)
+class Detections:
+    """Detections of a whole sequence, sorted by frame.
+
+    frames: (N,) int64, 1-based frame numbers (sorted ascending).
+    tlwh: (N, 4) float64 boxes in pixels.
+    scores: (N,) float64 detector scores (any scale; DPM margins may be negative).
+    classes: (N,) int64 class ids; -1 where the file gives none.
+    """
+
+    frames: np.ndarray
+    tlwh: np.ndarray
+    scores: np.ndarray
+    classes: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.frames.shape[0])
+
+    def frame_slices(self) -> dict[int, slice]:
+        """Map frame number -> slice into the arrays (only frames that have detections)."""
+        if len(self) == 0:
+            return {}
+        starts = np.flatnonzero(np.r_[True, self.frames[1:] != self.frames[:-1]])
+        ends = np.r_[starts[1:], len(self)]
+        return {int(self.frames[s]): slice(int(s), int(e)) for s, e in zip(starts, ends)}
+
+    def filter(self, mask: np.ndarray) -> "Detections":
+        return Detections(self.frames[mask], self.tlwh[mask], self.scores[mask], self.classes[mask])
+
+
+@dataclass(frozen=True)
+class GroundTruth:
+    """Ground-truth rows of a sequence, sorted by frame then id.
+
+    frames, ids: (N,) int64; tlwh: (N, 4) float64; consider: (N,) bool (column 7: 0 marks rows to
+    ignore); classes: (N,) int64 (MOT16/17 column 8, -1 for MOT15 files); visibility: (N,) float64
+    (MOT16/17 column 9, 1.0 for MOT15 files). ``mot15_format`` tells which layout the file had.
+    """
+
+    frames: np.ndarray
+    ids: np.ndarray
+    tlwh: np.ndarray
+    consider: np.ndarray
+    classes: np.ndarray
+    visibility: np.ndarray
+    mot15_format: bool
+
+    def __len__(self) -> int:
+        return int(self.frames.shape[0])
+
+    def filter(self, mask: np.ndarray) -> "GroundTruth":
+        return GroundTruth(self.frames[mask], self.ids[mask], self.tlwh[mask],
+                           self.consider[mask], self.classes[mask], self.visibility[mask],
+                           self.mot15_format)
+
+
+def _load_rows(path: Path, min_columns: int) -> np.ndarray:
+    """Read a comma-separated numeric MOT file into a float64 (N, C) array.
+
+    Raises MOTFormatError naming the file and the first bad row.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    text = path.read_text()
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if not lines:
+        return np.zeros((0, min_columns))
+    try:
+        rows = np.loadtxt(lines, delimiter=",", ndmin=2, dtype=np.float64)
+    except ValueError:
+        rows = None
+    if rows is None or rows.shape[1] < min_columns:
+        for i, ln in enumerate(text.splitlines(), start=1):
+            if not ln.strip():
+                continue
+            fields = ln.split(",")
+            try:
+                [float(f) for f in fields]
+            except ValueError:
+                raise MOTFormatError(
+                    f"{path}, row {i}: cannot parse {ln!r} as comma-separated numbers") from None
+            if len(fields) < min_columns:
+                raise MOTFormatError(
+                    f"{path}, row {i}: {len(fields)} columns, expected at least {min_columns} "
+                    f"(frame,id,left,top,width,height,score,...)")
+        raise MOTFormatError(f"{path}: rows have differing numbers of columns")
+    return rows
+
+
+def read_detections(path: str | os.PathLike, min_score: float | None = None,
+                    min_height: float = 0.0) -> Detections:
+    """Read a MOTChallenge ``det.txt`` (``frame,-1,left,top,width,height,score,...``).
+
+    Rows with ``score < min_score`` (when given) or ``height < min_height`` are dropped.
+    A 7th score column is required; columns after it are ignored, except that a MOT17-style
+    8th column >= 0 is read as the class id.
+    """
+    rows = _load_rows(Path(path), 7)
+    if rows.shape[0] and (rows[:, 4] < 0).any() | (rows[:, 5] < 0).any():
+        bad = int(np.flatnonzero((rows[:, 4] < 0) | (rows[:, 5] < 0))[0])
+        raise MOTFormatError(f"{path}, data row {bad + 1}: negative width or height")
+    keep = rows[:, 5] >= min_height
+    if min_score is not None:
+        keep &= rows[:, 6] >= min_score
+    rows = rows[keep]
+    order = np.argsort(rows[:, 0], kind="stable")
+    rows = rows[order]
+    classes = (rows[:, 7].astype(np.int64) if rows.shape[1] > 7
+               else np.full(len(rows), -1, np.int64))
+    return Detections(rows[:, 0].astype(np.int64), rows[:, 2:6].copy(), rows[:, 6].copy(),
+                      classes)
+
+
+def read_ground_truth(path: str | os.PathLike) -> GroundTruth:
+    """Read ``gt.txt`` in MOT16/17 layout (9 columns: ..., consider, class, visibility) or
+    MOT15 layout (10 columns: ..., conf, x, y, z)."""
+    rows = _load_rows(Path(path), 6)
+    n, c = rows.shape
+    mot15 = c >= 10 or c < 9
+    consider = rows[:, 6] != 0 if c > 6 else np.ones(n, bool)
+    if mot15:
+        classes = np.full(n, -1, np.int64)
+        vis = np.ones(n)
+    else:
+        classes = rows[:, 7].astype(np.int64)
+        vis = rows[:, 8].copy()
+    order = np.lexsort((rows[:, 1], rows[:, 0]))
+    return GroundTruth(rows[order, 0].astype(np.int64), rows[order, 1].astype(np.int64),
+                       rows[order, 2:6].copy(), consider[order], classes[order], vis[order], mot15)
+
+
+def read_seqinfo(seq_dir: str | os.PathLike) -> SequenceInfo:
+    """Read ``SEQ_DIR/seqinfo.ini``. Missing fields are filled from the folder where possible."""
+    seq_dir = Path(seq_dir)
+    ini = seq_dir / "seqinfo.ini"
+    if not seq_dir.is_dir():
+        raise FileNotFoundError(f"{seq_dir}: not a sequence folder")
+    if not ini.is_file():
+        raise FileNotFoundError(
+            f"{ini}: missing. A MOTChallenge sequence folder needs seqinfo.ini with "
+            f"[Sequence] name, frameRate, seqLength, imWidth, imHeight")
+    cp = configparser.ConfigParser()
+    cp.read(ini)
+    if "Sequence" not in cp:
+        raise MOTFormatError(f"{ini}: no [Sequence] section")
+    s = cp["Sequence"]
+    try:
+        return SequenceInfo(
+            name=s.get("name", seq_dir.name),
+            fps=float(s.get("frameRate", "30")),
+            length=int(s.get("seqLength", "0")),
+            width=int(s.get("imWidth", "0")),
+            height=int(s.get("imHeight", "0")),
+            im_dir=s.get("imDir", "img1"),
+            im_ext=s.get("imExt", ".jpg"),
+        )
+    except ValueError as e:
+        raise MOTFormatError(f"{ini}: {e}") from None
+
+
+def find_video(seq_dir: str | os.PathLike) -> Path | None:
+    """The video file that stands in a sequence folder in place of the image folder, if any."""
+    seq_dir = Path(seq_dir)
+    videos = sorted(p for p in seq_dir.iterdir() if p.suffix.lower() in VIDEO_EXTENSIONS)
+    return videos[0] if videos else None
+
+
+class Sequence:
+    """A MOTChallenge sequence folder: its info, frames, and the files beside them."""
+
+    def __init__(self, seq_dir: str | os.PathLike):
+        self.path = Path(seq_dir)
+        self.info = read_seqinfo(self.path)
+        image_dir = self.path / self.info.im_dir
+        self.image_dir = image_dir if image_dir.is_dir() else None
+        self.video = None if self.image_dir is not None else find_video(self.path)
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    def detections_path(self, det_name: str = "det") -> Path:
+        return self.path / det_name / "det.txt"
+
+    @property
+    def gt_path(self) -> Path:
+        return self.path / "gt" / "gt.txt"
+
+    def frames(self, start: int = 1) -> Iterator[tuple[int, np.ndarray]]:
+        """Yield ``(frame_number, image_bgr)`` from frame ``start`` (1-based) to the end."""
+        from .frames import iter_image_folder, iter_video
+
+        if self.image_dir is not None:
+            yield from iter_image_folder(self.image_dir, start)
+        elif self.video is not None:
+            yield from iter_video(self.video, start)
+        else:
+            raise FileNotFoundError(
+                f"{self.path}: neither an image folder {self.info.im_dir}/ nor a video file "
+                f"({', '.join(VIDEO_EXTENSIONS)}) found")
+
+
+class MOTWriter:
+    """Write tracking results as MOTChallenge rows; a context manager that flushes each frame.
+
+    Rows: ``frame,id,left,top,width,height,score,-1,-1,-1``. Results written before a crash stay
+    in the file.
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._f: TextIO | None = open(self.path, "w", buffering=1 << 16)
+
+    def write(self, frame: int, ids: np.ndarray, tlwh: np.ndarray,
+              scores: np.ndarray | None = None) -> None:
+        """Write the rows of one frame and flush them to the file."""
+        if self._f is None:
+            raise ValueError(f"{self.path}: writer is closed")
+        n = len(ids)
+        if n:
+            scores = np.ones(n) if scores is None else scores
+            lines = [f"{frame},{int(i)},{b[0]:.2f},{b[1]:.2f},{b[2]:.2f},{b[3]:.2f},{s:.4f},-1,-1,-1\n"
+                     for i, b, s in zip(ids, tlwh, scores)]
+            self._f.writelines(lines)
+        self._f.flush()
+
+    def close(self) -> None:
+        if self._f is not None:
+            self._f.close()
+            self._f = None
+
+    def __enter__(self) -> "MOTWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
