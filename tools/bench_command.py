@@ -1,0 +1,145 @@
+"""``cosmot bench tracker``: tracker-only update speed (features precomputed), printed as tables.
+
+1. MOT16-11's official detections (DPM score >= 0, 900 frames, 5,744 boxes) with 128-d
+   embeddings, Deep SORT configuration (nn_budget 100): frames/s of ``Tracker.update`` alone.
+   Embeddings are either random unit vectors (every appearance cost is far above the gate, so
+   the IoU stage does the work) or identity-consistent ones (each detection takes the random
+   unit vector of the gt identity it overlaps most, plus noise; so appearance matching is
+   exercised as with a real encoder).
+2. A synthetic scene with 10 ... 500 people walking (seeded): mean time per frame.
+
+BLAS runs on one thread (``tools`` sets ``OPENBLAS_NUM_THREADS=1`` unless the environment sets
+it), as it should beside an encoder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bench", help="benchmarks (tracker update speed)",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("what", choices=["tracker"], help="what to benchmark")
+    p.add_argument("--sequence", default=None,
+                   help="MOT sequence folder for table 1 (default: $COSMOT_DATA/mot/MOT16-11)")
+    p.add_argument("--dim", type=int, default=128, help="embedding dimension (default 128)")
+    p.add_argument("--repeats", type=int, default=3, help="runs per figure; the best is kept")
+    p.add_argument("--sizes", default="10,50,100,200,500",
+                   help="detections per frame for table 2 (comma-separated)")
+    p.add_argument("--frames", type=int, default=200, help="frames per synthetic run")
+    p.set_defaults(func=run)
+
+
+def identity_embeddings(frames, tlwh, gt, dim, rng, noise=0.3):
+    """Per detection: the unit vector of the gt id it overlaps most (IoU >= 0.5) plus Gaussian
+    noise of norm ~``noise``, renormalised; detections matching no gt get a random vector."""
+    import numpy as np
+
+    from tracker.geometry import iou_matrix, tlwh_to_xyxy
+
+    ids = np.unique(gt.ids)
+    base = rng.normal(size=(ids.max() + 1, dim)).astype(np.float32)
+    base /= np.linalg.norm(base, axis=1, keepdims=True)
+    out = rng.normal(size=(len(frames), dim)).astype(np.float32)
+    out /= np.linalg.norm(out, axis=1, keepdims=True)
+    for f in np.unique(frames):
+        di = np.flatnonzero(frames == f)
+        gi = np.flatnonzero(gt.frames == f)
+        if gi.size == 0:
+            continue
+        iou = iou_matrix(tlwh_to_xyxy(tlwh[di]), tlwh_to_xyxy(gt.tlwh[gi]))
+        best = iou.argmax(axis=1)
+        ok = iou[np.arange(di.size), best] >= 0.5
+        out[di[ok]] = base[gt.ids[gi[best[ok]]]]
+    out += rng.normal(scale=noise / np.sqrt(dim), size=out.shape).astype(np.float32)
+    return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def _time_sequence(tracker, frames, repeats):
+    best = float("inf")
+    for _ in range(repeats):
+        tracker.reset()
+        t0 = time.perf_counter()
+        for boxes, scores, emb in frames:
+            tracker.update(boxes, scores, emb)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def synthetic_frames(n_people, n_frames, dim, rng, width=1920.0, height=1080.0):
+    """A seeded scene: people with constant velocity bouncing off the borders, jittered boxes,
+    identity embeddings with noise. Returns a list of (boxes_xyxy, scores, embeddings)."""
+    import numpy as np
+
+    h = rng.uniform(60, 200, n_people)
+    w = h * rng.uniform(0.35, 0.45, n_people)
+    pos = np.stack([rng.uniform(0, width - w), rng.uniform(0, height - h)], axis=1)
+    vel = rng.normal(scale=3.0, size=(n_people, 2))
+    base = rng.normal(size=(n_people, dim)).astype(np.float32)
+    base /= np.linalg.norm(base, axis=1, keepdims=True)
+    frames = []
+    size = np.stack([w, h], axis=1)
+    for _ in range(n_frames):
+        pos += vel
+        over = (pos < 0) | (pos + size > [width, height])
+        vel[over] *= -1
+        pos = np.clip(pos, 0, [width, height] - size)
+        jitter = rng.normal(scale=0.03, size=(n_people, 4)) * np.c_[w, h, w, h]
+        boxes = np.c_[pos, pos + size] + jitter
+        boxes[:, 2:] = np.maximum(boxes[:, 2:], boxes[:, :2] + 1)
+        emb = base + rng.normal(scale=0.3 / np.sqrt(dim), size=base.shape).astype(np.float32)
+        frames.append((boxes, np.ones(n_people), emb))
+    return frames
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from tracker import Tracker, TrackerConfig
+    from tracker.geometry import tlwh_to_xyxy
+
+    from .motchallenge import Sequence, read_detections, read_ground_truth
+    from .paths import mot_sequence
+
+    seq = Sequence(args.sequence or mot_sequence("MOT16-11"))
+    det = read_detections(seq.detections_path(), min_score=0.0)
+    gt = read_ground_truth(seq.gt_path)
+    rng = np.random.default_rng(0)
+    random_emb = rng.normal(size=(len(det), args.dim)).astype(np.float32)
+    random_emb /= np.linalg.norm(random_emb, axis=1, keepdims=True)
+    id_emb = identity_embeddings(det.frames, det.tlwh, gt, args.dim, rng)
+    slices = det.frame_slices()
+    empty = slice(0, 0)
+    xyxy = tlwh_to_xyxy(det.tlwh)
+
+    def frames_with(emb):
+        return [(xyxy[slices.get(f, empty)], det.scores[slices.get(f, empty)],
+                 None if emb is None else emb[slices.get(f, empty)])
+                for f in range(1, seq.info.length + 1)]
+
+    n = seq.info.length
+    print(f"Tracker update speed, {seq.name}: {n} frames, {len(det)} detections (score >= 0), "
+          f"{args.dim}-d embeddings, TrackerConfig() (Deep SORT: nn_budget 100), "
+          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}, best of {args.repeats}")
+    print(f"{'embeddings':<34}{'frames/s':>10}{'ms/frame':>10}{'ids':>6}")
+    for name, emb in [("none (motion only)", None), ("random unit vectors", random_emb),
+                      ("identity-consistent (gt + noise)", id_emb)]:
+        tr = Tracker(TrackerConfig())
+        sec = _time_sequence(tr, frames_with(emb), args.repeats)
+        print(f"{name:<34}{n / sec:>10.0f}{1000 * sec / n:>10.3f}{tr._next_id - 1:>6}")
+    sys.stdout.flush()
+
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    print(f"\nSynthetic scene (seed 0): people walking in 1920x1080, {args.frames} frames, "
+          f"identity embeddings with noise, every person detected every frame")
+    print(f"{'detections/frame':>17}{'ms/frame':>10}{'frames/s':>10}")
+    for size in sizes:
+        frames = synthetic_frames(size, args.frames, args.dim, np.random.default_rng(0))
+        tr = Tracker(TrackerConfig())
+        sec = _time_sequence(tr, frames, args.repeats)
+        print(f"{size:>17}{1000 * sec / args.frames:>10.3f}{args.frames / sec:>10.0f}")
+    return 0

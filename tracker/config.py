@@ -1,0 +1,160 @@
+"""Tracker configuration: one frozen, validated dataclass holding every parameter.
+
+``TrackerConfig()`` gives Deep SORT's published defaults (Wojke et al. 2017). Named presets
+(``PRESETS``) hold the configurations the command line offers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Literal
+
+
+def _check_range(name: str, value: float, lo: float | None = None, hi: float | None = None,
+                 lo_open: bool = False) -> None:
+    ok = True
+    if lo is not None:
+        ok &= value > lo if lo_open else value >= lo
+    if hi is not None:
+        ok &= value <= hi
+    if not ok:
+        lo_s = "-inf" if lo is None else f"{lo}"
+        hi_s = "inf" if hi is None else f"{hi}"
+        bracket = "(" if lo_open else "["
+        raise ValueError(f"TrackerConfig.{name} = {value!r} is outside the allowed range "
+                         f"{bracket}{lo_s}, {hi_s}]")
+
+
+@dataclass(frozen=True)
+class TrackerConfig:
+    """Every tracker parameter. Defaults are Deep SORT's (``deep_sort_app.py`` and paper).
+
+    Life cycle:
+        n_init: consecutive hits that confirm a tentative track.
+        max_age: frames a confirmed track survives without a match before deletion.
+
+    Appearance:
+        max_cosine_distance: largest cosine distance accepted in the appearance stage.
+        nn_budget: features kept per track (ring buffer of the most recent); the cosine
+            distance of a detection to a track is its smallest distance to any of them.
+        feature_mode: ``"gallery"`` (nearest neighbour over the last ``nn_budget`` features)
+            or ``"ema"`` (one exponential moving average feature per track).
+        ema_alpha: weight of the old feature in ``"ema"`` mode: f <- a f + (1 - a) f_new.
+
+    Motion gate and association:
+        gating_threshold: squared Mahalanobis distance above which a (track, detection) pair is
+            impossible; 9.4877 is the chi-square 0.95 quantile for 4 degrees of freedom.
+        gate_only_position: gate on (cx, cy) only (then use the 2-dof quantile 5.9915).
+        matching_cascade: match tracks level by level in order of time since last update
+            (Deep SORT). Off: one global assignment over all confirmed tracks.
+        motion_weight: weight of the normalised Mahalanobis distance in the appearance cost,
+            ``cost = (1 - w) * cosine + w * mahalanobis / gating_threshold`` (0: Deep SORT).
+        max_iou_distance: largest ``1 - IoU`` accepted in the IoU stage.
+        iou_appearance_weight: weight of the frame-to-frame appearance term in the IoU stage:
+            ``cost = (1 - w) * (1 - IoU) + w * cosine(det, track's previous-frame feature)``.
+        iou_max_cosine_distance: pairs in the IoU stage whose cosine distance to the track's
+            previous-frame feature exceeds this are rejected (1.0 or more: no appearance veto).
+
+    Kalman filter:
+        std_weight_position, std_weight_velocity: Deep SORT's height-proportional noise.
+        nsa_kalman: scale measurement noise by ``1 - score`` (NSA Kalman); needs scores in
+            [0, 1].
+
+    Camera and detections:
+        min_score: detections with a lower score are ignored by ``update``.
+        low_score: with ``byte_association``, detections in [low_score, min_score) are matched
+            in a second stage to tracks left over (BYTE, Zhang et al. 2022).
+        byte_association: enable that second stage.
+        byte_max_iou_distance: largest ``1 - IoU`` accepted in the BYTE stage.
+
+    Recovery:
+        oc_reupdate: observation-centric re-update after a gap (OC-SORT): when a lost track is
+            matched again, its state is re-filtered along a virtual linear path between the
+            last observation and the new one.
+        lost_gallery_seconds: keep deleted confirmed tracks' galleries this long (needs
+            ``fps``); a new track whose first ``n_init`` detections match a lost gallery within
+            ``max_cosine_distance`` takes back the lost id. 0 disables.
+        fps: frames per second of the input; turns seconds into frames.
+    """
+
+    # life cycle
+    n_init: int = 3
+    max_age: int = 30
+    # appearance
+    max_cosine_distance: float = 0.2
+    nn_budget: int = 100
+    feature_mode: Literal["gallery", "ema"] = "gallery"
+    ema_alpha: float = 0.9
+    # association
+    gating_threshold: float = 9.4877
+    gate_only_position: bool = False
+    matching_cascade: bool = True
+    motion_weight: float = 0.0
+    max_iou_distance: float = 0.7
+    iou_appearance_weight: float = 0.0
+    iou_max_cosine_distance: float = 1.0
+    # Kalman filter
+    std_weight_position: float = 1.0 / 20
+    std_weight_velocity: float = 1.0 / 160
+    nsa_kalman: bool = False
+    # detections
+    min_score: float = float("-inf")
+    byte_association: bool = False
+    low_score: float = 0.1
+    byte_max_iou_distance: float = 0.5
+    # recovery
+    oc_reupdate: bool = False
+    lost_gallery_seconds: float = 0.0
+    fps: float = 30.0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.n_init, int) or self.n_init < 1:
+            raise ValueError(f"TrackerConfig.n_init = {self.n_init!r}: must be an int >= 1")
+        if not isinstance(self.max_age, int) or self.max_age < 0:
+            raise ValueError(f"TrackerConfig.max_age = {self.max_age!r}: must be an int >= 0")
+        if not isinstance(self.nn_budget, int) or self.nn_budget < 1:
+            raise ValueError(f"TrackerConfig.nn_budget = {self.nn_budget!r}: must be an int >= 1")
+        if self.feature_mode not in ("gallery", "ema"):
+            raise ValueError(f"TrackerConfig.feature_mode = {self.feature_mode!r}: "
+                             f"must be 'gallery' or 'ema'")
+        _check_range("max_cosine_distance", self.max_cosine_distance, 0.0, 2.0)
+        _check_range("ema_alpha", self.ema_alpha, 0.0, 1.0)
+        _check_range("gating_threshold", self.gating_threshold, 0.0, None, lo_open=True)
+        _check_range("motion_weight", self.motion_weight, 0.0, 1.0)
+        _check_range("max_iou_distance", self.max_iou_distance, 0.0, 1.0)
+        _check_range("iou_appearance_weight", self.iou_appearance_weight, 0.0, 1.0)
+        _check_range("iou_max_cosine_distance", self.iou_max_cosine_distance, 0.0, None)
+        _check_range("std_weight_position", self.std_weight_position, 0.0, None, lo_open=True)
+        _check_range("std_weight_velocity", self.std_weight_velocity, 0.0, None, lo_open=True)
+        _check_range("byte_max_iou_distance", self.byte_max_iou_distance, 0.0, 1.0)
+        _check_range("lost_gallery_seconds", self.lost_gallery_seconds, 0.0, None)
+        _check_range("fps", self.fps, 0.0, None, lo_open=True)
+        if self.byte_association and not self.low_score < self.min_score:
+            raise ValueError(f"TrackerConfig.low_score = {self.low_score!r} must be below "
+                             f"min_score = {self.min_score!r} when byte_association is on")
+
+    def replace(self, **changes) -> "TrackerConfig":
+        """A copy with some fields changed (validated again)."""
+        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
+        if unknown:
+            raise ValueError(f"TrackerConfig has no field(s) {sorted(unknown)}; known fields: "
+                             f"{[f.name for f in dataclasses.fields(self)]}")
+        return dataclasses.replace(self, **changes)
+
+
+#: Plain Deep SORT as published: cascade, chi-square gate, 0.2 cosine, budget 100, n_init 3,
+#: max_age 30.
+DEEPSORT = TrackerConfig()
+
+PRESETS: dict[str, TrackerConfig] = {
+    "deepsort": DEEPSORT,
+}
+
+
+def preset(name: str) -> TrackerConfig:
+    """The named configuration; ``ValueError`` listing the names when unknown."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}") from None

@@ -1,0 +1,401 @@
+"""The track manager: predict, associate, update, and the tentative/confirmed/deleted life cycle.
+
+Each call of :meth:`Tracker.update` is one frame:
+
+1. predict every track one frame ahead (and apply camera-motion compensation when given);
+2. appearance stage: confirmed tracks vs detections, cost = cosine distance to the nearest
+   feature of the track's gallery, gated by the Mahalanobis distance (chi-square 95%), solved
+   with the Hungarian method — level by level of time since update (the matching cascade);
+3. IoU stage: tentative tracks and tracks missed only in the last frame vs the detections left,
+   cost = 1 - IoU, optionally blended with the cosine distance to the track's previous-frame
+   feature so that overlap alone does not decide continuity;
+4. optional BYTE stage: low-score detections vs the tracks still unmatched;
+5. update matched tracks (Kalman, gallery), age unmatched ones, delete, start new tracks.
+
+Without embeddings the tracker runs on motion alone (IoU stage over all tracks).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .assignment import INFEASIBLE, linear_assignment, matching_cascade
+from .camera_motion import warp_points, warp_states
+from .config import TrackerConfig
+from .distances import cosine_distance, nearest_cosine_distance, normalize_rows
+from .geometry import iou_matrix, xyah_to_xyxy, xyxy_to_xyah
+from .kalman_filter import KalmanFilter
+from .lost_tracks import LostTracks
+from .results import TrackedObjects
+from .track_set import CONFIRMED, TENTATIVE, TrackSet
+
+_EMPTY = np.zeros(0, np.int64)
+
+
+class Tracker:
+    """Deep SORT-style multi-object tracker; one instance per video stream.
+
+    Args:
+        config: all parameters (``TrackerConfig()`` = Deep SORT's defaults).
+
+    State is per instance: two trackers never share ids. ``reset()`` starts afresh.
+    """
+
+    def __init__(self, config: TrackerConfig | None = None):
+        if config is None:
+            config = TrackerConfig()
+        if not isinstance(config, TrackerConfig):
+            raise TypeError(f"config must be a TrackerConfig, got {type(config).__name__}")
+        self.config = config
+        self.kf = KalmanFilter(config.std_weight_position, config.std_weight_velocity)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget all tracks; ids start again at 1."""
+        cfg = self.config
+        self.tracks = TrackSet(budget=cfg.nn_budget if cfg.feature_mode == "gallery" else 1)
+        self.lost = LostTracks()
+        self.frame_count = 0
+        self._next_uid = 1
+        self._next_id = 1
+        self._uses_appearance: bool | None = None
+
+    # ------------------------------------------------------------------ public API
+    def update(self, boxes_xyxy: np.ndarray, scores: np.ndarray | None = None,
+               embeddings: np.ndarray | None = None, classes: np.ndarray | None = None,
+               warp: np.ndarray | None = None) -> TrackedObjects:
+        """Advance one frame with this frame's detections.
+
+        Args:
+            boxes_xyxy: (M, 4) detection boxes in pixels (left, top, right, bottom).
+            scores: (M,) detection scores (default 1). Detections below
+                ``config.min_score`` are not used (or only in the BYTE stage).
+            embeddings: (M, D) appearance features (normalised here), or None for motion only.
+                Give them on every frame or on none.
+            classes: (M,) int class ids; a track only matches detections of its own class.
+            warp: optional 2x3 affine (or 3x3) transform from the previous frame's pixel
+                coordinates to this frame's (camera-motion compensation).
+
+        Returns:
+            The confirmed tracks matched in this frame (see :class:`TrackedObjects`).
+        """
+        boxes, scores, feats, classes = self._validate(boxes_xyxy, scores, embeddings, classes)
+        cfg = self.config
+        self.frame_count += 1
+        self._predict(warp)
+        t = self.tracks
+        n = t.n
+        det_xyah = xyxy_to_xyah(boxes)
+        high = np.flatnonzero(scores >= cfg.min_score)
+        low = (np.flatnonzero((scores >= cfg.low_score) & (scores < cfg.min_score))
+               if cfg.byte_association else _EMPTY)
+
+        matched_rows, matched_dets = [], []
+        free_rows = np.ones(n, bool)
+        free_dets = high
+        pred_xyxy = None
+
+        # 1. appearance stage (confirmed tracks)
+        if feats is not None and n and free_dets.size:
+            rows = np.flatnonzero(t.state[:n] == CONFIRMED)
+            if rows.size:
+                r, c = self._appearance_match(rows, free_dets, det_xyah, feats, classes)
+                matched_rows.append(rows[r])
+                matched_dets.append(free_dets[c])
+                free_rows[rows[r]] = False
+                free_dets = np.delete(free_dets, c)
+
+        # 2. IoU stage
+        if n and free_dets.size:
+            cand = free_rows.copy()
+            if feats is not None:
+                cand &= (t.state[:n] == TENTATIVE) | (t.time_since_update[:n] == 1)
+            rows = np.flatnonzero(cand)
+            if rows.size:
+                pred_xyxy = self._predicted_xyxy()
+                r, c = self._iou_match(rows, free_dets, pred_xyxy, boxes, feats, classes)
+                matched_rows.append(rows[r])
+                matched_dets.append(free_dets[c])
+                free_rows[rows[r]] = False
+                free_dets = np.delete(free_dets, c)
+
+        # 3. BYTE stage: low-score detections vs tracks seen in the last frame
+        byte_rows = _EMPTY
+        if low.size and n:
+            cand = free_rows & (t.state[:n] == CONFIRMED) & (t.time_since_update[:n] == 1)
+            rows = np.flatnonzero(cand)
+            if rows.size:
+                pred_xyxy = self._predicted_xyxy() if pred_xyxy is None else pred_xyxy
+                cost = 1.0 - iou_matrix(pred_xyxy[rows], boxes[low])
+                self._veto_class_pairs(cost, rows, low, classes)
+                r, c = linear_assignment(cost, cfg.byte_max_iou_distance)
+                byte_rows = rows[r]
+                matched_rows.append(byte_rows)
+                matched_dets.append(low[c])
+                free_rows[byte_rows] = False
+
+        rows = np.concatenate(matched_rows) if matched_rows else _EMPTY
+        dets = np.concatenate(matched_dets) if matched_dets else _EMPTY
+        self._update_matched(rows, dets, boxes, det_xyah, scores, feats, classes, byte_rows)
+        self._age_unmatched(free_rows)
+        self._start_tracks(free_dets, boxes, det_xyah, scores, feats, classes)
+        return self._output()
+
+    @property
+    def num_tracks(self) -> int:
+        """Live tracks (tentative and confirmed, matched or not)."""
+        return self.tracks.n
+
+    # ------------------------------------------------------------------ steps
+    def _validate(self, boxes, scores, embeddings, classes):
+        boxes = np.asarray(boxes, dtype=np.float64)
+        if boxes.size == 0:
+            boxes = boxes.reshape(0, 4)
+        if boxes.ndim != 2 or boxes.shape[1] != 4:
+            raise ValueError(f"boxes_xyxy must have shape (M, 4), got {boxes.shape}")
+        m = boxes.shape[0]
+        if m:
+            bad = ~np.isfinite(boxes).all(axis=1) | (boxes[:, 2] <= boxes[:, 0]) | (
+                boxes[:, 3] <= boxes[:, 1])
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise ValueError(
+                    f"boxes_xyxy row {i} = {boxes[i].tolist()} is not a finite box with area; "
+                    f"rows must be (left, top, right, bottom) with right > left, bottom > top")
+        if scores is None:
+            scores = np.ones(m)
+        else:
+            scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+            if scores.shape[0] != m:
+                raise ValueError(f"scores has {scores.shape[0]} entries for {m} boxes")
+            if not np.isfinite(scores).all():
+                raise ValueError("scores must be finite")
+        if classes is None:
+            classes = np.full(m, -1, np.int64)
+        else:
+            classes = np.asarray(classes).astype(np.int64).reshape(-1)
+            if classes.shape[0] != m:
+                raise ValueError(f"classes has {classes.shape[0]} entries for {m} boxes")
+        feats = None
+        if embeddings is not None:
+            feats = np.asarray(embeddings, dtype=np.float32)
+            if feats.ndim != 2 or feats.shape[0] != m:
+                raise ValueError(f"embeddings must have shape (M, D) with M = {m} boxes, got "
+                                 f"{feats.shape}")
+            if not np.isfinite(feats).all():
+                raise ValueError("embeddings must be finite")
+            if self.tracks.dim and feats.shape[1] != self.tracks.dim:
+                raise ValueError(f"embeddings have {feats.shape[1]} dimensions, earlier frames "
+                                 f"had {self.tracks.dim}; call reset() to change encoders")
+            feats = normalize_rows(feats)
+        if m:
+            uses = feats is not None
+            if self._uses_appearance is None:
+                self._uses_appearance = uses
+                if uses:
+                    self.tracks.set_feature_dim(feats.shape[1])
+            elif uses != self._uses_appearance:
+                raise ValueError(
+                    "embeddings were given on some frames and not on others; give them on every "
+                    "frame (appearance tracking) or on none (motion only), or call reset()")
+        return boxes, scores, feats, classes
+
+    def _predict(self, warp) -> None:
+        t = self.tracks
+        n = t.n
+        if not n:
+            return
+        mean, cov = self.kf.predict(t.mean[:n], t.cov[:n])
+        if warp is not None:
+            mean, cov = warp_states(mean, cov, warp)
+            t.obs_mean[:n], t.obs_cov[:n] = warp_states(t.obs_mean[:n], t.obs_cov[:n], warp)
+            t.obs_xyah[:n] = warp_points(t.obs_xyah[:n], warp)
+        # keep boxes valid when a lost track's velocity would shrink it to nothing
+        tiny = mean[:, 3] < 1.0
+        if tiny.any():
+            mean[tiny, 3] = 1.0
+            mean[tiny, 7] = 0.0
+        np.maximum(mean[:, 2], 1e-2, out=mean[:, 2])
+        t.mean[:n] = mean
+        t.cov[:n] = cov
+        t.age[:n] += 1
+        t.time_since_update[:n] += 1
+
+    def _predicted_xyxy(self) -> np.ndarray:
+        return xyah_to_xyxy(self.tracks.mean[: self.tracks.n, :4])
+
+    def _appearance_match(self, rows, dets, det_xyah, feats, classes):
+        cfg, t = self.config, self.tracks
+        maha = self.kf.gating_distance(t.mean[rows], t.cov[rows], det_xyah[dets],
+                                       cfg.gate_only_position)
+        gated = maha > cfg.gating_threshold
+        # appearance only where the gate leaves something: rows with a possible detection, and
+        # only the filled part of their galleries (the rest repeats the first feature)
+        live = np.flatnonzero(~gated.all(axis=1))
+        cos = np.full(maha.shape, np.inf)
+        if live.size:
+            filled = int(t.n_features[rows[live]].max())
+            gallery = t.gallery[rows[live], : min(filled, t.budget)]
+            cos[live] = nearest_cosine_distance(gallery, feats[dets])
+        w = cfg.motion_weight
+        cost = cos if w == 0 else (1.0 - w) * cos + w * (maha / cfg.gating_threshold)
+        cost[gated | (cos > cfg.max_cosine_distance)] = np.inf
+        self._veto_class_pairs(cost, rows, dets, classes)
+        limit = (1.0 - w) * cfg.max_cosine_distance + w
+        if cfg.matching_cascade:
+            return matching_cascade(cost, t.time_since_update[rows], limit)
+        return linear_assignment(cost, limit)
+
+    def _iou_match(self, rows, dets, pred_xyxy, boxes, feats, classes):
+        cfg, t = self.config, self.tracks
+        iou_cost = 1.0 - iou_matrix(pred_xyxy[rows], boxes[dets])
+        veto = iou_cost > cfg.max_iou_distance
+        cost = iou_cost
+        limit = cfg.max_iou_distance
+        w = cfg.iou_appearance_weight
+        if feats is not None and (w > 0 or cfg.iou_max_cosine_distance < 2.0):
+            last = cosine_distance(t.last_feature[rows], feats[dets]).astype(np.float64)
+            # tracks without a feature yet (created on a frame without appearance) have zeros
+            veto |= last > cfg.iou_max_cosine_distance
+            if w > 0:
+                cost = (1.0 - w) * iou_cost + w * last
+                limit = (1.0 - w) * cfg.max_iou_distance + w * min(cfg.iou_max_cosine_distance,
+                                                                   2.0)
+        cost = np.where(veto, np.inf, cost)
+        self._veto_class_pairs(cost, rows, dets, classes)
+        return linear_assignment(cost, limit)
+
+    def _veto_class_pairs(self, cost, rows, dets, classes) -> None:
+        """Make pairs of different classes impossible (in place)."""
+        tc = self.tracks.class_id[rows]
+        dc = classes[dets]
+        if (tc >= 0).any() or (dc >= 0).any():
+            cost[tc[:, None] != dc[None, :]] = np.inf
+
+    def _update_matched(self, rows, dets, boxes, det_xyah, scores, feats, classes, byte_rows):
+        if rows.size == 0:
+            return
+        cfg, t = self.config, self.tracks
+        conf = np.clip(scores[dets], 0.0, 1.0) if cfg.nsa_kalman else None
+        gap = t.time_since_update[rows]
+        mean, cov = self.kf.update(t.mean[rows], t.cov[rows], det_xyah[dets], conf)
+        if cfg.oc_reupdate and (gap > 1).any():
+            re = np.flatnonzero(gap > 1)
+            mean[re], cov[re] = self._reupdate(rows[re], det_xyah[dets[re]], gap[re],
+                                               None if conf is None else conf[re])
+        t.mean[rows], t.cov[rows] = mean, cov
+        t.obs_mean[rows], t.obs_cov[rows] = mean, cov
+        t.obs_xyah[rows] = det_xyah[dets]
+        t.hits[rows] += 1
+        t.time_since_update[rows] = 0
+        t.det_xyxy[rows] = boxes[dets]
+        t.det_index[rows] = dets
+        t.score[rows] = scores[dets]
+        t.class_id[rows] = classes[dets]
+        if feats is not None:
+            # low-score (BYTE) matches are often occluded: their features stay out of galleries
+            app = ~np.isin(rows, byte_rows) if byte_rows.size else slice(None)
+            self._add_features(rows[app], feats[dets[app]])
+        newly = rows[(t.state[rows] == TENTATIVE) & (t.hits[rows] >= cfg.n_init)]
+        if newly.size:
+            self._confirm(newly)
+
+    def _reupdate(self, rows, z_new, gap, conf):
+        """OC-SORT's observation-centric re-update: re-filter from the last observation along a
+        straight path of virtual observations to the new one. Vectorised over tracks, looped
+        over the (few) frames of the gap."""
+        t = self.tracks
+        mean, cov = t.obs_mean[rows].copy(), t.obs_cov[rows].copy()
+        z_old = t.obs_xyah[rows]
+        for step in range(1, int(gap.max()) + 1):
+            act = np.flatnonzero(gap >= step)
+            m, p = self.kf.predict(mean[act], cov[act])
+            frac = (step / gap[act])[:, None]
+            z = z_old[act] + (z_new[act] - z_old[act]) * frac
+            c = None if conf is None else conf[act]
+            mean[act], cov[act] = self.kf.update(m, p, z, c)
+        return mean, cov
+
+    def _add_features(self, rows, feats) -> None:
+        t, cfg = self.tracks, self.config
+        if cfg.feature_mode == "ema":
+            old = t.gallery[rows, 0]
+            a = cfg.ema_alpha
+            t.gallery[rows, 0] = normalize_rows(a * old + (1.0 - a) * feats)
+        else:
+            t.gallery[rows, t.gallery_pos[rows]] = feats
+            t.gallery_pos[rows] = (t.gallery_pos[rows] + 1) % t.budget
+            t.n_features[rows] += 1
+        t.last_feature[rows] = feats
+
+    def _confirm(self, rows) -> None:
+        t, cfg = self.tracks, self.config
+        t.state[rows] = CONFIRMED
+        ids = np.zeros(rows.size, np.int64)
+        if cfg.lost_gallery_seconds > 0 and len(self.lost) and t.dim:
+            self.lost.expire(self.frame_count)
+            ids = self.lost.claim(t.gallery[rows], max(cfg.max_cosine_distance, 1e-9))
+        fresh = ids == 0
+        ids[fresh] = np.arange(self._next_id, self._next_id + int(fresh.sum()))
+        self._next_id += int(fresh.sum())
+        t.track_id[rows] = ids
+
+    def _age_unmatched(self, free_rows) -> None:
+        t, cfg = self.tracks, self.config
+        n = free_rows.shape[0]
+        if n == 0:
+            return
+        state = t.state[:n]
+        dead = free_rows & ((state == TENTATIVE) | (t.time_since_update[:n] > cfg.max_age))
+        if not dead.any():
+            return
+        if cfg.lost_gallery_seconds > 0 and t.dim:
+            gone = np.flatnonzero(dead & (state == CONFIRMED))
+            if gone.size:
+                frames = int(round(cfg.lost_gallery_seconds * cfg.fps))
+                self.lost.add(t.track_id[gone], t.gallery[gone], self.frame_count + frames)
+        t.remove(dead)
+
+    def _start_tracks(self, dets, boxes, det_xyah, scores, feats, classes) -> None:
+        if dets.size == 0:
+            return
+        t, cfg = self.tracks, self.config
+        rows = t.add(dets.size)
+        mean, cov = self.kf.initiate(det_xyah[dets])
+        t.mean[rows], t.cov[rows] = mean, cov
+        t.obs_mean[rows], t.obs_cov[rows] = mean, cov
+        t.obs_xyah[rows] = det_xyah[dets]
+        t.uid[rows] = np.arange(self._next_uid, self._next_uid + dets.size)
+        self._next_uid += dets.size
+        t.state[rows] = TENTATIVE
+        t.hits[rows] = 1
+        t.age[rows] = 1
+        t.det_xyxy[rows] = boxes[dets]
+        t.det_index[rows] = dets
+        t.score[rows] = scores[dets]
+        t.class_id[rows] = classes[dets]
+        if feats is not None:
+            # fill the whole ring with the first feature: duplicates of a real member never
+            # change the nearest-neighbour distance, so no mask of empty slots is needed
+            t.gallery[rows] = feats[dets][:, None, :]
+            t.gallery_pos[rows] = 1 % t.budget
+            t.n_features[rows] = 1
+            t.last_feature[rows] = feats[dets]
+        if cfg.n_init <= 1:
+            self._confirm(rows)
+
+    def _output(self) -> TrackedObjects:
+        t = self.tracks
+        n = t.n
+        rows = np.flatnonzero((t.state[:n] == CONFIRMED) & (t.time_since_update[:n] == 0))
+        if rows.size == 0:
+            return TrackedObjects.empty()
+        rows = rows[np.argsort(t.track_id[rows])]
+        return TrackedObjects(
+            track_id=t.track_id[rows],
+            xyxy=xyah_to_xyxy(t.mean[rows, :4]),
+            det_xyxy=t.det_xyxy[rows],
+            det_index=t.det_index[rows],
+            score=t.score[rows],
+            class_id=t.class_id[rows],
+        )
