@@ -70,32 +70,6 @@ def _time_sequence(tracker, frames, repeats):
     return best
 
 
-def synthetic_frames(n_people, n_frames, dim, rng, width=1920.0, height=1080.0):
-    """A seeded scene: people with constant velocity bouncing off the borders, jittered boxes,
-    identity embeddings with noise. Returns a list of (boxes_xyxy, scores, embeddings)."""
-    import numpy as np
-
-    h = rng.uniform(60, 200, n_people)
-    w = h * rng.uniform(0.35, 0.45, n_people)
-    pos = np.stack([rng.uniform(0, width - w), rng.uniform(0, height - h)], axis=1)
-    vel = rng.normal(scale=3.0, size=(n_people, 2))
-    base = rng.normal(size=(n_people, dim)).astype(np.float32)
-    base /= np.linalg.norm(base, axis=1, keepdims=True)
-    frames = []
-    size = np.stack([w, h], axis=1)
-    for _ in range(n_frames):
-        pos += vel
-        over = (pos < 0) | (pos + size > [width, height])
-        vel[over] *= -1
-        pos = np.clip(pos, 0, [width, height] - size)
-        jitter = rng.normal(scale=0.03, size=(n_people, 4)) * np.c_[w, h, w, h]
-        boxes = np.c_[pos, pos + size] + jitter
-        boxes[:, 2:] = np.maximum(boxes[:, 2:], boxes[:, :2] + 1)
-        emb = base + rng.normal(scale=0.3 / np.sqrt(dim), size=base.shape).astype(np.float32)
-        frames.append((boxes, np.ones(n_people), emb))
-    return frames
-
-
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -104,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
 
     from .motchallenge import Sequence, read_detections, read_ground_truth
     from .paths import mot_sequence
+    from .synthetic_scene import walking_scene
 
     seq = Sequence(args.sequence or mot_sequence("MOT16-11"))
     det = read_detections(seq.detections_path(), min_score=0.0)
@@ -138,7 +113,8 @@ def run(args: argparse.Namespace) -> int:
           f"identity embeddings with noise, every person detected every frame")
     print(f"{'detections/frame':>17}{'ms/frame':>10}{'frames/s':>10}")
     for size in sizes:
-        frames = synthetic_frames(size, args.frames, args.dim, np.random.default_rng(0))
+        scene = walking_scene(size, args.frames, seed=0, dim=args.dim)
+        frames = [(f.det_xyxy, f.det_scores, f.det_embeddings) for f in scene]
         tr = Tracker(TrackerConfig())
         sec = _time_sequence(tr, frames, args.repeats)
         print(f"{size:>17}{1000 * sec / args.frames:>10.3f}{args.frames / sec:>10.0f}")

@@ -1,0 +1,217 @@
+"""Tracker behaviour: life cycle frame by frame, per-instance ids, appearance, input checks."""
+
+import numpy as np
+import pytest
+
+from tools.synthetic_scene import walking_scene
+from tracker import Tracker, TrackerConfig
+from tracker.track_set import CONFIRMED, TENTATIVE
+
+BOX = np.array([[100.0, 100.0, 140.0, 200.0]])
+
+
+def _moved(box, dx):
+    out = box.copy()
+    out[:, [0, 2]] += dx
+    return out
+
+
+def test_life_cycle_frame_by_frame():
+    tr = Tracker(TrackerConfig(n_init=3, max_age=2))
+    # frames 1, 2: tentative, nothing output
+    assert len(tr.update(BOX)) == 0
+    assert tr.tracks.state[0] == TENTATIVE
+    assert len(tr.update(_moved(BOX, 2))) == 0
+    # frame 3: third hit confirms, the track is output with id 1
+    out = tr.update(_moved(BOX, 4))
+    assert out.track_id.tolist() == [1] and tr.tracks.state[0] == CONFIRMED
+    assert out.det_index.tolist() == [0]
+    # max_age 2: two missed frames keep it alive, the third deletes it
+    assert len(tr.update(np.zeros((0, 4)))) == 0
+    assert len(tr.update(np.zeros((0, 4)))) == 0
+    assert tr.num_tracks == 1
+    tr.update(np.zeros((0, 4)))
+    assert tr.num_tracks == 0
+
+
+def test_tentative_track_dies_on_first_miss():
+    tr = Tracker(TrackerConfig(n_init=3))
+    tr.update(BOX)
+    tr.update(np.zeros((0, 4)))
+    assert tr.num_tracks == 0
+
+
+def test_n_init_one_confirms_immediately():
+    out = Tracker(TrackerConfig(n_init=1)).update(BOX)
+    assert out.track_id.tolist() == [1]
+
+
+def test_recovered_track_after_miss_keeps_id():
+    tr = Tracker(TrackerConfig(n_init=1, max_age=5))
+    emb = np.ones((1, 8))
+    for k in range(5):
+        tr.update(_moved(BOX, 3 * k), embeddings=emb)
+    tr.update(np.zeros((0, 4)), embeddings=np.zeros((0, 8)))
+    tr.update(np.zeros((0, 4)), embeddings=np.zeros((0, 8)))
+    out = tr.update(_moved(BOX, 21), embeddings=emb)
+    assert out.track_id.tolist() == [1]
+
+
+def test_two_trackers_do_not_share_ids_and_reset_restarts():
+    a, b = Tracker(TrackerConfig(n_init=1)), Tracker(TrackerConfig(n_init=1))
+    boxes = np.array([[0, 0, 10, 20.0], [100, 0, 110, 20]])
+    assert a.update(boxes).track_id.tolist() == [1, 2]
+    assert b.update(boxes[:1]).track_id.tolist() == [1]
+    assert a.update(boxes).track_id.tolist() == [1, 2]
+    a.reset()
+    assert a.num_tracks == 0
+    assert a.update(boxes[1:]).track_id.tolist() == [1]
+    assert b.update(boxes[:1]).track_id.tolist() == [1]
+
+
+def test_output_fields():
+    tr = Tracker(TrackerConfig(n_init=1))
+    boxes = np.array([[0, 0, 10, 20.0], [100, 0, 110, 20]])
+    out = tr.update(boxes, scores=np.array([0.9, 0.7]), classes=np.array([0, 2]))
+    assert out.det_index.tolist() == [0, 1]
+    np.testing.assert_allclose(out.det_xyxy, boxes)
+    np.testing.assert_allclose(out.xyxy, boxes)  # a new track's state is its detection
+    np.testing.assert_allclose(out.score, [0.9, 0.7])
+    assert out.class_id.tolist() == [0, 2]
+    objs = list(out)
+    assert objs[1].track_id == 2 and objs[1].class_id == 2
+    np.testing.assert_allclose(objs[0].tlwh, [0, 0, 10, 20])
+
+
+def test_classes_never_mix():
+    tr = Tracker(TrackerConfig(n_init=1))
+    tr.update(BOX, classes=[0])
+    out = tr.update(_moved(BOX, 1), classes=[1])  # same place, other class: a new track
+    assert out.track_id.tolist() == [2]
+
+
+def test_low_scores_are_ignored_and_byte_stage_uses_them():
+    cfg = TrackerConfig(n_init=1, min_score=0.5)
+    tr = Tracker(cfg)
+    tr.update(BOX, scores=[0.9])
+    assert len(tr.update(_moved(BOX, 2), scores=[0.3])) == 0  # ignored: the track misses
+    byte = Tracker(cfg.replace(byte_association=True, low_score=0.1))
+    byte.update(BOX, scores=[0.9])
+    out = byte.update(_moved(BOX, 2), scores=[0.3])
+    assert out.track_id.tolist() == [1]
+    # a low-score detection never starts a track
+    assert len(Tracker(cfg.replace(byte_association=True)).update(BOX, scores=[0.3])) == 0
+
+
+def test_mahalanobis_gate_blocks_appearance_match_far_away():
+    tr = Tracker(TrackerConfig(n_init=1, max_iou_distance=0.7))
+    emb = np.eye(4)[:1]
+    tr.update(BOX, embeddings=emb)
+    tr.update(_moved(BOX, 1), embeddings=emb)
+    # identical appearance but 600 px away in one frame: gated out, so a new track
+    out = tr.update(_moved(BOX, 600), embeddings=emb)
+    assert out.track_id.tolist() == [2]
+
+
+@pytest.mark.parametrize("use_appearance", [False, True])
+def test_appearance_keeps_identities_when_people_swap_places(use_appearance):
+    """Two people stand side by side (30 px apart, boxes overlap), both go undetected for two
+    frames and come back having swapped places. Overlap and motion cannot tell them apart (the
+    motion-only tracker swaps their ids); appearance can."""
+    tr = Tracker(TrackerConfig())
+    feat = np.eye(16)[:2]
+    ids: dict[int, set] = {0: set(), 1: set()}
+    for k in range(50):
+        xa, xb = (300, 330) if k < 20 else (330, 300)
+        boxes = np.array([[xa, 100, xa + 80, 300], [xb, 100, xb + 80, 300]], float)
+        sel = np.array([], int) if 20 <= k < 22 else np.array([0, 1])
+        out = tr.update(boxes[sel], embeddings=feat[sel] if use_appearance else None)
+        for tid, di in zip(out.track_id, out.det_index):
+            ids[int(sel[di])].add(int(tid))
+    if use_appearance:
+        assert ids == {0: {1}, 1: {2}}
+    else:
+        assert ids == {0: {1, 2}, 1: {1, 2}}  # the known failure of motion alone
+
+
+def test_synthetic_scene_statistics():
+    scene = walking_scene(8, 150, seed=1, miss_rate=0.1, false_positives=0.5)
+    tr = Tracker(TrackerConfig())
+    gt_to_ids: dict[int, set] = {}
+    tracked = total = 0
+    for f in scene:
+        out = tr.update(f.det_xyxy, f.det_scores, f.det_embeddings)
+        gts = f.det_gt[out.det_index]
+        for g, tid in zip(gts, out.track_id):
+            if g >= 0:
+                gt_to_ids.setdefault(int(g), set()).add(int(tid))
+        tracked += int((gts >= 0).sum())
+        total += len(f.gt_ids)
+    # each person keeps one id, and is output in most frames
+    assert all(len(v) == 1 for v in gt_to_ids.values()), gt_to_ids
+    assert tracked / total > 0.8
+
+
+@pytest.mark.parametrize("mode", ["gallery", "ema"])
+def test_feature_modes_run_and_track(mode):
+    scene = walking_scene(5, 40, seed=2)
+    tr = Tracker(TrackerConfig(feature_mode=mode, nn_budget=10))
+    n_out = sum(len(tr.update(f.det_xyxy, f.det_scores, f.det_embeddings)) for f in scene)
+    assert n_out >= 5 * 35
+    assert tr._next_id - 1 == 5
+
+
+def test_gallery_budget_is_a_ring():
+    tr = Tracker(TrackerConfig(n_init=1, nn_budget=3))
+    for k in range(5):
+        e = np.zeros((1, 5))
+        e[0, k] = 1.0
+        tr.update(_moved(BOX, k), embeddings=e)
+    g = tr.tracks.gallery[0]
+    # the last 3 features (k = 2, 3, 4) are kept
+    assert sorted(int(np.argmax(r)) for r in g) == [2, 3, 4]
+    assert tr.tracks.n_features[0] == 5
+
+
+@pytest.mark.parametrize("boxes, msg", [
+    (np.zeros((2, 3)), "shape"),
+    (np.array([[10, 10, 5, 20.0]]), "row 0"),
+    (np.array([[0, 0, 10, 10], [0, 0, np.nan, 1]]), "row 1"),
+])
+def test_bad_boxes_raise(boxes, msg):
+    with pytest.raises(ValueError, match=msg):
+        Tracker().update(boxes)
+
+
+def test_bad_companions_raise():
+    tr = Tracker()
+    with pytest.raises(ValueError, match="scores"):
+        tr.update(BOX, scores=[0.1, 0.2])
+    with pytest.raises(ValueError, match="embeddings"):
+        tr.update(BOX, embeddings=np.zeros((2, 4)))
+    tr.update(BOX, embeddings=np.ones((1, 4)))
+    with pytest.raises(ValueError, match="every frame"):
+        tr.update(BOX)
+    with pytest.raises(ValueError, match="dimensions"):
+        tr.update(BOX, embeddings=np.ones((1, 5)))
+
+
+def test_config_validation_names_field():
+    with pytest.raises(ValueError, match="max_cosine_distance"):
+        TrackerConfig(max_cosine_distance=-0.1)
+    with pytest.raises(ValueError, match="n_init"):
+        TrackerConfig(n_init=0)
+    with pytest.raises(ValueError, match="no field"):
+        TrackerConfig().replace(max_agee=3)
+    with pytest.raises(TypeError):
+        Tracker(config={"max_age": 3})
+
+
+def test_empty_frames_advance_filters():
+    tr = Tracker(TrackerConfig(n_init=1, max_age=10))
+    tr.update(BOX)
+    tr.update(_moved(BOX, 10))
+    tr.update(np.zeros((0, 4)))
+    # the lost track kept moving with its velocity
+    cx = tr.tracks.mean[0, 0]
+    assert cx > 120 + 10
