@@ -162,7 +162,7 @@ def test_feature_modes_run_and_track(mode):
 
 
 def test_gallery_budget_is_a_ring():
-    tr = Tracker(TrackerConfig(n_init=1, nn_budget=3))
+    tr = Tracker(TrackerConfig(n_init=1, nn_budget=3, iou_max_cosine_distance=2.0))
     for k in range(5):
         e = np.zeros((1, 5))
         e[0, k] = 1.0
@@ -215,3 +215,27 @@ def test_empty_frames_advance_filters():
     # the lost track kept moving with its velocity
     cx = tr.tracks.mean[0, 0]
     assert cx > 120 + 10
+
+
+@pytest.mark.parametrize("veto, expect_same_track", [(2.0, True), (0.3, False)])
+def test_iou_stage_uses_frame_to_frame_appearance(veto, expect_same_track):
+    """A tentative track is matched by overlap alone in Deep SORT; with the veto on, a detection
+    at the same place that looks like someone else starts a new track instead."""
+    tr = Tracker(TrackerConfig(n_init=2, iou_max_cosine_distance=veto))
+    e = np.eye(4)
+    tr.update(BOX, embeddings=e[:1])
+    out = tr.update(_moved(BOX, 1), embeddings=e[1:2])
+    assert tr.num_tracks == 1
+    if expect_same_track:
+        assert out.track_id.tolist() == [1] and tr.tracks.uid[0] == 1
+    else:  # the tentative track missed and died; the detection started a new one
+        assert len(out) == 0 and tr.tracks.uid[0] == 2
+
+
+def test_deepsort_preset_is_the_paper_configuration():
+    from tracker import PRESETS
+
+    cfg = PRESETS["deepsort"]
+    assert (cfg.max_cosine_distance, cfg.nn_budget, cfg.n_init, cfg.max_age) == (0.2, 100, 3, 30)
+    assert cfg.matching_cascade and cfg.gating_threshold == pytest.approx(9.4877)
+    assert cfg.iou_max_cosine_distance >= 2.0 and cfg.motion_weight == 0
