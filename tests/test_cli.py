@@ -40,3 +40,19 @@ def test_help_lists_subcommands(capsys):
     out = capsys.readouterr().out
     for cmd in ("mot", "eval", "bench"):
         assert cmd in out
+
+
+def test_mot_with_cmc_and_offline_postprocessing(tmp_path, mot_dir):
+    from tools.motchallenge import read_detections
+
+    seq = str(mot_dir / "TUD-Stadtmitte")
+    common = [seq, "--det", "det-frcnn", "--min-score", "0.5"]
+    assert main(["mot", *common, "--out", str(tmp_path / "on")]) == 0
+    assert main(["mot", *common, "--out", str(tmp_path / "off"), "--cmc", "sparse",
+                 "--interpolate", "5", "--smooth"]) == 0
+    on = read_detections(tmp_path / "on" / "TUD-Stadtmitte.txt")
+    off = read_detections(tmp_path / "off" / "TUD-Stadtmitte.txt")
+    assert len(off) > len(on)  # gaps were filled
+    assert not (tmp_path / "off" / "TUD-Stadtmitte.txt.tmp").exists()
+    rows = evaluate([seq], tmp_path / "off").rows["TUD-Stadtmitte"]
+    assert rows["MOTA"] > 60

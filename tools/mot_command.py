@@ -18,8 +18,11 @@ from tqdm import tqdm
 from tracker import Tracker, TrackerConfig
 from tracker.geometry import tlwh_to_xyxy, xyxy_to_tlwh
 
+from tracker.offline import TrackRows, interpolate_gaps, smooth_tracks
+
+from .camera_motion_estimator import CameraMotionEstimator
 from .config_args import add_config_options, config_from_args
-from .motchallenge import MOTWriter, Sequence, read_detections
+from .motchallenge import MOTWriter, Sequence, read_detections, write_rows
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -37,14 +40,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="cpu", help="encoder device (cpu or cuda)")
     p.add_argument("--output-box", choices=["kalman", "detection"], default="kalman",
                    help="write the Kalman-filtered box (default) or the matched detection's box")
+    p.add_argument("--cmc", choices=["none", "sparse", "ecc"], default="none",
+                   help="camera-motion compensation for moving cameras (decodes frames)")
+    p.add_argument("--interpolate", type=int, default=0, metavar="N",
+                   help="offline: fill gaps of up to N frames inside tracks (default 0: off)")
+    p.add_argument("--smooth", action="store_true",
+                   help="offline: RTS-smooth each track after the sequence ends")
     add_config_options(p)
     p.set_defaults(func=run)
 
 
 def track_sequence(seq: Sequence, det_name: str, min_score: float | None, config: TrackerConfig,
                    out_path: Path, encoder=None, output_box: str = "kalman",
+                   cmc: str = "none", interpolate: int = 0, smooth: bool = False,
                    progress: bool = True) -> dict:
-    """Track one sequence and write its results; returns counters and timings."""
+    """Track one sequence and write its results; returns counters and timings.
+
+    Online results are written and flushed frame by frame; with ``interpolate`` or ``smooth``
+    the file is rewritten with the post-processed tracks once the sequence is done.
+    """
     det = read_detections(seq.detections_path(det_name), min_score=min_score)
     slices = det.frame_slices()
     xyxy = tlwh_to_xyxy(det.tlwh)
@@ -53,7 +67,11 @@ def track_sequence(seq: Sequence, det_name: str, min_score: float | None, config
     empty = slice(0, 0)
     t_track = t_embed = 0.0
     ids: set[int] = set()
-    frames = seq.frames() if encoder is not None else ((k, None) for k in range(1, n_frames + 1))
+    need_frames = encoder is not None or cmc != "none"
+    frames = seq.frames() if need_frames else ((k, None) for k in range(1, n_frames + 1))
+    cmc_estimator = CameraMotionEstimator(cmc) if cmc != "none" else None
+    offline = interpolate > 0 or smooth
+    kept: list[tuple] = []
     with MOTWriter(out_path) as writer, tqdm(total=n_frames, desc=seq.name, unit="frame",
                                              disable=not progress, leave=False) as bar:
         for k, image in frames:
@@ -64,13 +82,24 @@ def track_sequence(seq: Sequence, det_name: str, min_score: float | None, config
                 t0 = time.perf_counter()
                 emb = encoder.embed(image, boxes)
                 t_embed += time.perf_counter() - t0
+            warp = cmc_estimator(image, boxes) if cmc_estimator is not None else None
             t0 = time.perf_counter()
-            out = tracker.update(boxes, det.scores[sl], emb, None)
+            out = tracker.update(boxes, det.scores[sl], emb, None, warp=warp)
             t_track += time.perf_counter() - t0
             box = out.xyxy if output_box == "kalman" else out.det_xyxy
-            writer.write(k, out.track_id, xyxy_to_tlwh(box), out.score)
+            tlwh = xyxy_to_tlwh(box)
+            writer.write(k, out.track_id, tlwh, out.score)
+            if offline:
+                kept.append((np.full(len(out), k), out.track_id, tlwh, out.score))
             ids.update(out.track_id.tolist())
             bar.update(1)
+    if offline and kept:
+        rows = TrackRows.from_arrays(*(np.concatenate(c) for c in zip(*kept)))
+        if interpolate > 0:
+            rows = interpolate_gaps(rows, interpolate)
+        if smooth:
+            rows = smooth_tracks(rows, tracker.kf)
+        write_rows(out_path, rows)
     return {"frames": n_frames, "detections": len(det), "ids": len(ids),
             "track_seconds": t_track, "embed_seconds": t_embed}
 
@@ -97,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
         config = config_from_args(args, fps=s.info.fps)
         try:
             st = track_sequence(s, args.det, args.min_score, config, out_dir / f"{s.name}.txt",
-                                encoder, args.output_box)
+                                encoder, args.output_box, args.cmc, args.interpolate, args.smooth)
         except Exception as e:  # keep going: the other sequences' results are still useful
             failures += 1
             print(f"{s.name}: failed: {type(e).__name__}: {e}", file=sys.stderr)

@@ -276,3 +276,17 @@ class MOTWriter:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def write_rows(path: str | os.PathLike, rows) -> None:
+    """Write whole-sequence results (``tracker.offline.TrackRows``) frame by frame, replacing
+    the file atomically so that a crash leaves either the old or the new file."""
+    path = Path(path)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    rows = rows.by_frame()
+    starts = np.flatnonzero(np.r_[True, rows.frames[1:] != rows.frames[:-1]])
+    ends = np.r_[starts[1:], len(rows.frames)]
+    with MOTWriter(tmp) as w:
+        for s, e in zip(starts, ends):
+            w.write(int(rows.frames[s]), rows.ids[s:e], rows.tlwh[s:e], rows.scores[s:e])
+    os.replace(tmp, path)
