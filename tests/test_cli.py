@@ -56,3 +56,31 @@ def test_mot_with_cmc_and_offline_postprocessing(tmp_path, mot_dir):
     assert not (tmp_path / "off" / "TUD-Stadtmitte.txt.tmp").exists()
     rows = evaluate([seq], tmp_path / "off").rows["TUD-Stadtmitte"]
     assert rows["MOTA"] > 60
+
+
+def test_tune_ranks_and_ablate_lists_features(tmp_path, mot_dir, capsys):
+    seq = str(mot_dir / "TUD-Stadtmitte")
+    csv = tmp_path / "tune.csv"
+    assert main(["tune", seq, "--det", "det-frcnn", "--min-score", "0.5",
+                 "--grid", "n_init=2,3", "--csv", str(csv)]) == 0
+    out = capsys.readouterr().out
+    lines = out.strip().splitlines()
+    assert lines[0].startswith("ranked by HOTA") and len(lines) == 3
+    hota = [float(l.split()[2]) for l in lines[1:]]
+    assert hota == sorted(hota, reverse=True)
+    assert csv.read_text().count("\n") == 3
+    assert main(["ablate", seq, "--det", "det-frcnn", "--min-score", "0.5"]) == 0
+    out = capsys.readouterr().out
+    for row in ("Deep SORT (plain)", "+ NSA Kalman", "+ camera-motion compensation",
+                "+ RTS smoothing (offline)", "default (all measured-good)"):
+        assert row in out
+    with pytest.raises(ValueError, match="not a TrackerConfig field"):
+        main_raise(["tune", seq, "--grid", "bogus=1,2"])
+
+
+def main_raise(argv):
+    """Run a subcommand without main()'s error handling, to see the exception."""
+    from tools.cli import build_parser
+
+    args = build_parser().parse_args(argv)
+    return args.func(args)

@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "tools.mot_command",
     "tools.eval_command",
     "tools.reid_command",
+    "tools.tune_command",
     "tools.bench_command",
 )
 

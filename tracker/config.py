@@ -150,7 +150,11 @@ class TrackerConfig:
 #: max_age 30, IoU stage on overlap alone.
 DEEPSORT = TrackerConfig(iou_max_cosine_distance=2.0)
 
+#: The project's default: the best configuration measured (README, "Accuracy").
+DEFAULT = TrackerConfig()
+
 PRESETS: dict[str, TrackerConfig] = {
+    "default": DEFAULT,
     "deepsort": DEEPSORT,
 }
 

@@ -1,0 +1,123 @@
+"""Run many tracker configurations over the same sequences quickly, for tuning and ablations.
+
+Detections, appearance embeddings and camera-motion estimates of each sequence are computed once
+(optionally cached on disk, keyed by the detection file's content and the encoder), then every
+configuration only runs ``Tracker.update`` and TrackEval.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from tracker import Tracker, TrackerConfig
+from tracker.geometry import tlwh_to_xyxy, xyxy_to_tlwh
+from tracker.offline import TrackRows, interpolate_gaps, smooth_tracks
+
+from .camera_motion_estimator import CameraMotionEstimator
+from .evaluation import EvalResult, evaluate
+from .motchallenge import Detections, MOTWriter, Sequence, read_detections, write_rows
+
+
+@dataclass
+class PreparedSequence:
+    """A sequence's inputs, ready for any number of tracker runs."""
+
+    seq: Sequence
+    det: Detections
+    xyxy: np.ndarray
+    embeddings: np.ndarray | None
+    warps: np.ndarray | None  # (n_frames, 2, 3)
+    slices: dict
+
+
+def _cache_key(det_path: Path, min_score, encoder_id: str, cmc: str) -> str:
+    h = hashlib.sha256(det_path.read_bytes())
+    h.update(repr((min_score, encoder_id, cmc)).encode())
+    return h.hexdigest()[:20]
+
+
+def prepare(seq_dir, det_name: str = "det", min_score: float | None = None, encoder=None,
+            encoder_id: str = "none", cmc: str = "none", cache_dir: str | os.PathLike | None = None,
+            progress: bool = True) -> PreparedSequence:
+    """Read detections and compute per-detection embeddings and per-frame warps once."""
+    seq = Sequence(seq_dir)
+    det_path = seq.detections_path(det_name)
+    det = read_detections(det_path, min_score=min_score)
+    xyxy = tlwh_to_xyxy(det.tlwh)
+    slices = det.frame_slices()
+    emb = warps = None
+    cache = None
+    if cache_dir is not None and (encoder is not None or cmc != "none"):
+        key = _cache_key(det_path, min_score, encoder_id, cmc)
+        cache = Path(cache_dir) / f"{seq.name}-{det_name}-{key}.npz"
+        if cache.is_file():
+            with np.load(cache) as z:
+                emb = z["embeddings"] if "embeddings" in z else None
+                warps = z["warps"] if "warps" in z else None
+            return PreparedSequence(seq, det, xyxy, emb, warps, slices)
+    if encoder is not None or cmc != "none":
+        est = CameraMotionEstimator(cmc) if cmc != "none" else None
+        emb_parts: dict[int, np.ndarray] = {}
+        warp_list = []
+        empty = slice(0, 0)
+        for k, image in tqdm(seq.frames(), total=seq.info.length, desc=f"{seq.name} features",
+                             disable=not progress, leave=False):
+            sl = slices.get(k, empty)
+            if encoder is not None and sl.stop > sl.start:
+                emb_parts[sl.start] = encoder.embed(image, xyxy[sl])
+            if est is not None:
+                warp_list.append(est(image, xyxy[sl]))
+        if encoder is not None:
+            dim = encoder.dim
+            emb = np.zeros((len(det), dim), np.float32)
+            for start, e in emb_parts.items():
+                emb[start:start + len(e)] = e
+        if est is not None:
+            warps = np.array(warp_list)
+        if cache is not None:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            arrays = {k: v for k, v in (("embeddings", emb), ("warps", warps)) if v is not None}
+            np.savez(cache, **arrays)
+    return PreparedSequence(seq, det, xyxy, emb, warps, slices)
+
+
+def run_config(prepared: list[PreparedSequence], config: TrackerConfig, out_dir: str | os.PathLike,
+               output_box: str = "kalman", interpolate: int = 0, smooth: bool = False) -> None:
+    """Track every prepared sequence with ``config``; write ``out_dir/<name>.txt``."""
+    out_dir = Path(out_dir)
+    empty = slice(0, 0)
+    for p in prepared:
+        tracker = Tracker(config.replace(fps=p.seq.info.fps))
+        n_frames = max(p.seq.info.length, int(p.det.frames.max()) if len(p.det) else 0)
+        kept = []
+        path = out_dir / f"{p.seq.name}.txt"
+        with MOTWriter(path) as w:
+            for k in range(1, n_frames + 1):
+                sl = p.slices.get(k, empty)
+                emb = None if p.embeddings is None else p.embeddings[sl]
+                warp = None if p.warps is None or k > len(p.warps) else p.warps[k - 1]
+                out = tracker.update(p.xyxy[sl], p.det.scores[sl], emb, warp=warp)
+                tlwh = xyxy_to_tlwh(out.xyxy if output_box == "kalman" else out.det_xyxy)
+                w.write(k, out.track_id, tlwh, out.score)
+                kept.append((np.full(len(out), k), out.track_id, tlwh, out.score))
+        if (interpolate > 0 or smooth) and kept:
+            rows = TrackRows.from_arrays(*(np.concatenate(c) for c in zip(*kept)))
+            if interpolate > 0:
+                rows = interpolate_gaps(rows, interpolate)
+            if smooth:
+                rows = smooth_tracks(rows, tracker.kf)
+            write_rows(path, rows)
+
+
+def score_config(prepared: list[PreparedSequence], config: TrackerConfig, **kwargs) -> EvalResult:
+    """Track and evaluate in a temporary folder."""
+    with tempfile.TemporaryDirectory(prefix="cosmot-exp-") as tmp:
+        run_config(prepared, config, tmp, **kwargs)
+        return evaluate([p.seq.path for p in prepared], tmp)
