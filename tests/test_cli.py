@@ -66,7 +66,7 @@ def test_tune_ranks_and_ablate_lists_features(tmp_path, mot_dir, capsys):
     out = capsys.readouterr().out
     lines = out.strip().splitlines()
     assert lines[0].startswith("ranked by HOTA") and len(lines) == 3
-    hota = [float(l.split()[2]) for l in lines[1:]]
+    hota = [float(l.split()[1]) for l in lines[1:]]
     assert hota == sorted(hota, reverse=True)
     assert csv.read_text().count("\n") == 3
     assert main(["ablate", seq, "--det", "det-frcnn", "--min-score", "0.5"]) == 0
