@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "tools.eval_command",
     "tools.reid_command",
     "tools.tune_command",
+    "tools.calibrate_command",
     "tools.bench_command",
 )
 
