@@ -73,7 +73,7 @@ def _time_sequence(tracker, frames, repeats):
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from tracker import Tracker, TrackerConfig
+    from tracker import PRESETS, Tracker
     from tracker.geometry import tlwh_to_xyxy
 
     from .motchallenge import Sequence, read_detections, read_ground_truth
@@ -98,24 +98,27 @@ def run(args: argparse.Namespace) -> int:
 
     n = seq.info.length
     print(f"Tracker update speed, {seq.name}: {n} frames, {len(det)} detections (score >= 0), "
-          f"{args.dim}-d embeddings, TrackerConfig() (Deep SORT: nn_budget 100), "
+          f"{args.dim}-d embeddings, nn_budget 100, "
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}, best of {args.repeats}")
-    print(f"{'embeddings':<34}{'frames/s':>10}{'ms/frame':>10}{'ids':>6}")
-    for name, emb in [("none (motion only)", None), ("random unit vectors", random_emb),
-                      ("identity-consistent (gt + noise)", id_emb)]:
-        tr = Tracker(TrackerConfig())
+    print(f"{'preset':<10}{'embeddings':<34}{'frames/s':>10}{'ms/frame':>10}{'ids':>6}")
+    for preset, name, emb in [("deepsort", "none (motion only)", None),
+                              ("deepsort", "random unit vectors", random_emb),
+                              ("deepsort", "identity-consistent (gt + noise)", id_emb),
+                              ("default", "identity-consistent (gt + noise)", id_emb)]:
+        tr = Tracker(PRESETS[preset])
         sec = _time_sequence(tr, frames_with(emb), args.repeats)
-        print(f"{name:<34}{n / sec:>10.0f}{1000 * sec / n:>10.3f}{tr._next_id - 1:>6}")
+        print(f"{preset:<10}{name:<34}{n / sec:>10.0f}{1000 * sec / n:>10.3f}"
+              f"{tr._next_id - 1:>6}")
     sys.stdout.flush()
 
     sizes = [int(s) for s in args.sizes.split(",") if s]
     print(f"\nSynthetic scene (seed 0): people walking in 1920x1080, {args.frames} frames, "
-          f"identity embeddings with noise, every person detected every frame")
+          f"identity embeddings with noise, every person detected every frame, deepsort preset")
     print(f"{'detections/frame':>17}{'ms/frame':>10}{'frames/s':>10}")
     for size in sizes:
         scene = walking_scene(size, args.frames, seed=0, dim=args.dim)
         frames = [(f.det_xyxy, f.det_scores, f.det_embeddings) for f in scene]
-        tr = Tracker(TrackerConfig())
+        tr = Tracker(PRESETS["deepsort"])
         sec = _time_sequence(tr, frames, args.repeats)
         print(f"{size:>17}{1000 * sec / args.frames:>10.3f}{args.frames / sec:>10.0f}")
     return 0
