@@ -239,3 +239,25 @@ def test_deepsort_preset_is_the_paper_configuration():
     assert (cfg.max_cosine_distance, cfg.nn_budget, cfg.n_init, cfg.max_age) == (0.2, 100, 3, 30)
     assert cfg.matching_cascade and cfg.gating_threshold == pytest.approx(9.4877)
     assert cfg.iou_max_cosine_distance >= 2.0 and cfg.motion_weight == 0
+
+
+def test_blockwise_appearance_costs_equal_dense(monkeypatch):
+    """Crowded scenes compute appearance costs in blocks of tracks; results must not change."""
+    import tracker.tracker as tracker_module
+
+    scene = walking_scene(120, 25, seed=4, miss_rate=0.1, false_positives=2)
+
+    def run():
+        tr = Tracker(TrackerConfig())
+        return [tr.update(f.det_xyxy, f.det_scores, f.det_embeddings) for f in scene]
+
+    monkeypatch.setattr(tracker_module, "_DENSE_PAIRS", 10**9)
+    dense = run()
+    monkeypatch.setattr(tracker_module, "_DENSE_PAIRS", 0)
+    monkeypatch.setattr(tracker_module, "_BLOCK", 7)
+    blocks = run()
+    for a, b in zip(dense, blocks):
+        np.testing.assert_array_equal(a.track_id, b.track_id)
+        np.testing.assert_array_equal(a.det_index, b.det_index)
+        np.testing.assert_allclose(a.xyxy, b.xyxy)
+    assert sum(len(a) for a in dense) > 100 * 20

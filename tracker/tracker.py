@@ -30,6 +30,10 @@ from .results import TrackedObjects
 from .track_set import CONFIRMED, TENTATIVE, TrackSet
 
 _EMPTY = np.zeros(0, np.int64)
+# appearance costs: one dense product up to this many (track, detection) pairs, else blocks of
+# _BLOCK tracks against the detections their motion gate admits
+_DENSE_PAIRS = 4096
+_BLOCK = 32
 
 
 class Tracker:
@@ -233,10 +237,21 @@ class Tracker:
         # only the filled part of their galleries (the rest repeats the first feature)
         live = np.flatnonzero(~gated.all(axis=1))
         cos = np.full(maha.shape, np.inf)
-        if live.size:
-            filled = int(t.n_features[rows[live]].max())
-            gallery = t.gallery[rows[live], : min(filled, t.budget)]
-            cos[live] = nearest_cosine_distance(gallery, feats[dets])
+        if live.size * dets.size <= _DENSE_PAIRS:
+            blocks = [(live, slice(None))] if live.size else []
+        else:
+            # crowded scenes: blocks of tracks sorted by x, each against the detections its
+            # gate lets through, so the work grows with the gated pairs, not with N x M
+            order = live[np.argsort(t.mean[rows[live], 0])]
+            blocks = [(b, np.flatnonzero(~gated[b].all(axis=0)))
+                      for b in np.array_split(order, -(-order.size // _BLOCK))]
+        for block, cols in blocks:
+            filled = min(int(t.n_features[rows[block]].max()), t.budget)
+            d = nearest_cosine_distance(t.gallery[rows[block], :filled], feats[dets[cols]])
+            if isinstance(cols, slice):
+                cos[block] = d
+            else:
+                cos[np.ix_(block, cols)] = d
         w = cfg.motion_weight
         cost = cos if w == 0 else (1.0 - w) * cos + w * (maha / cfg.gating_threshold)
         cost[gated | (cos > cfg.max_cosine_distance)] = np.inf
