@@ -261,3 +261,47 @@ def test_blockwise_appearance_costs_equal_dense(monkeypatch):
         np.testing.assert_array_equal(a.det_index, b.det_index)
         np.testing.assert_allclose(a.xyxy, b.xyxy)
     assert sum(len(a) for a in dense) > 100 * 20
+
+
+def test_oc_reupdate_recovers_velocity_after_a_gap():
+    """A box moving 2 px/frame speeds up to 5 px/frame while unseen for 5 frames; the track
+    coasts at the old velocity. The observation-centric re-update refits the state along the
+    virtual path, so the velocity after the gap is closer to the true 5 px/frame."""
+    velocities = {}
+    for oc in (False, True):
+        tr = Tracker(TrackerConfig(n_init=1, max_age=30, oc_reupdate=oc))
+        for k in range(8):  # slow start: 2 px/frame
+            tr.update(_moved(BOX, 2 * k))
+        x = 14.0
+        for _ in range(5):  # the person speeds up to 5 px/frame, unseen
+            x += 5
+            tr.update(np.zeros((0, 4)))
+        x += 5
+        out = tr.update(_moved(BOX, x))
+        assert out.track_id.tolist() == [1]
+        velocities[oc] = tr.tracks.mean[0, 4]
+    assert abs(velocities[True] - 5) < abs(velocities[False] - 5)
+    assert velocities[True] > 3.5
+
+
+@pytest.mark.parametrize("seconds, gap, same_id", [(0.0, 40, False), (5.0, 40, True),
+                                                    (1.0, 40, False)])
+def test_lost_gallery_returns_the_old_id(seconds, gap, same_id):
+    """A person is tracked, leaves for ``gap`` frames (deleted after max_age 10), and comes back
+    elsewhere. With a lost-track gallery kept long enough (fps 10: 5 s = 50 frames) the new
+    track takes the old id back; after expiry (1 s) or without it, it gets a new id."""
+    cfg = TrackerConfig(max_age=10, lost_gallery_seconds=seconds, fps=10.0)
+    tr = Tracker(cfg)
+    me, other = np.eye(8)[:1], np.eye(8)[1:2]
+    for k in range(10):
+        tr.update(_moved(BOX, 2 * k), embeddings=me)
+    for _ in range(gap):
+        tr.update(np.zeros((0, 4)), embeddings=np.zeros((0, 8)))
+    ids = set()
+    for k in range(5):
+        boxes = np.r_[_moved(BOX, 500 + 2 * k), _moved(BOX, 900 + 2 * k)]
+        out = tr.update(boxes, embeddings=np.r_[me, other])
+        ids.update(zip(out.det_index.tolist(), out.track_id.tolist()))
+    ids = dict(ids)
+    assert (ids[0] == 1) == same_id
+    assert ids[1] != 1  # someone else never takes the old id
