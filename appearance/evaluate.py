@@ -87,6 +87,15 @@ def evaluate_all_vs_all(emb: np.ndarray, ids: np.ndarray, frames: np.ndarray, mi
                    exclude=near)
 
 
+def evaluate_all_vs_all_cameras(emb: np.ndarray, ids: np.ndarray, cams: np.ndarray,
+                                max_rank: int = 10) -> ReidScores:
+    """Every image is a query against all the others; the same identity in the same camera
+    (itself included) is left out. For still-image sets (no frame numbers)."""
+    n = len(emb)
+    return cmc_map(cosine_distance(emb, emb), ids, ids, cams, cams, max_rank,
+                   exclude=np.eye(n, dtype=bool))
+
+
 def evaluate_query_gallery(q_emb: np.ndarray, q_ids: np.ndarray, q_cams: np.ndarray,
                            g_emb: np.ndarray, g_ids: np.ndarray, g_cams: np.ndarray,
                            max_rank: int = 10) -> ReidScores:

@@ -2,9 +2,11 @@
 
 - A source pair named ``<x>/query`` and ``<x>/gallery`` is a query/gallery split (same identity
   and same camera excluded), e.g. col780's val set.
-- Any other source (a video sequence) is evaluated all-vs-all: every crop is a query against
+- Any other source of a video (fps > 0) is evaluated all-vs-all: every crop is a query against
   the other crops of that source; crops of the same identity less than ``min_gap_seconds``
   away are left out.
+- Any other still-image source (fps 0) is evaluated all-vs-all across cameras: the same
+  identity in the same camera is left out.
 Identities are never compared across sources.
 """
 
@@ -16,7 +18,8 @@ import numpy as np
 
 from .crops import CropSet
 from .encoder import Encoder
-from .evaluate import ReidScores, evaluate_all_vs_all, evaluate_query_gallery
+from .evaluate import (ReidScores, evaluate_all_vs_all, evaluate_all_vs_all_cameras,
+                       evaluate_query_gallery)
 
 
 @dataclass(frozen=True)
@@ -60,8 +63,11 @@ def evaluate_embeddings(crops: CropSet, emb: np.ndarray, max_rank: int = 10,
     for name, q, g in evaluation_groups(crops):
         if g is None:
             fps = crops.source_fps[crops.source_names.index(name)]
-            gap = max(1, int(round(min_gap_seconds * fps))) if fps > 0 else 1
-            sc = evaluate_all_vs_all(emb[q], crops.pids[q], crops.frames[q], gap, max_rank)
+            if fps > 0:
+                gap = max(1, int(round(min_gap_seconds * fps)))
+                sc = evaluate_all_vs_all(emb[q], crops.pids[q], crops.frames[q], gap, max_rank)
+            else:
+                sc = evaluate_all_vs_all_cameras(emb[q], crops.pids[q], crops.cams[q], max_rank)
             n_ids = len(np.unique(crops.pids[q]))
         else:
             sc = evaluate_query_gallery(emb[q], crops.pids[q], crops.cams[q], emb[g],
