@@ -29,12 +29,16 @@ def sha256_file(path: str | os.PathLike) -> str:
 
 def save_checkpoint(path: str | os.PathLike, model: EmbeddingNet, meta: dict | None = None
                     ) -> None:
-    """Write the model's config and weights (float32, no optimiser state) to ``path``."""
+    """Write the model's config and weights (float32, no optimiser state) to ``path``; ``meta``
+    must be JSON-like (values that are not are stored as their ``str``)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    # meta as plain JSON data (anything else, e.g. torch.__version__, becomes a string) so that
+    # torch.load(weights_only=True) accepts the file
+    plain = json.loads(json.dumps(dict(meta or {}), default=str))
     torch.save({"format": FORMAT, "net": model.config.to_dict(), "state_dict": state,
-                "meta": dict(meta or {})}, path)
+                "meta": plain}, path)
 
 
 def load_checkpoint(path: str | os.PathLike, expected_sha256: str | None = None

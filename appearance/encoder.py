@@ -75,8 +75,11 @@ class TorchEncoder:
                  threads: int | None = None):
         if batch_size < 1:
             raise ValueError(f"batch_size={batch_size}: must be >= 1")
-        dev = torch.device(device)
-        if dev.type not in ("cpu", "cuda"):
+        try:
+            dev = torch.device(device)
+        except RuntimeError:
+            dev = None
+        if dev is None or dev.type not in ("cpu", "cuda"):
             raise ValueError(f"device={device!r}: allowed 'cpu' or 'cuda[:index]'")
         if dev.type == "cuda" and not torch.cuda.is_available():
             raise ValueError("device='cuda': torch finds no CUDA device; use device='cpu'")

@@ -257,7 +257,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
             "sources": list(crops.source_names), "train_crops": len(crops),
             "train_identities": crops.num_identities(), "seed": args.seed,
             "epochs": args.epochs, "val_fraction": args.val_fraction,
-            "torch": torch.__version__}
+            "torch": str(torch.__version__)}
     result = train(crops, config, args.out, val, progress=not args.quiet, meta=meta)
     last = result.history[-1]
     print(f"wrote {args.out}/last.pt" + (f", best.pt (epoch {result.best_epoch})"
@@ -503,14 +503,14 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     ext = args.external
     if ext is None and (data_dir() / OSNET).is_file():
         ext = str(data_dir() / OSNET)
-    if ext:
-        oenc = OnnxEncoder(ext, threads=args.threads)
-        fb = oenc.fixed_batch or 1
-        xo = np.random.default_rng(0).random((fb, 3, *oenc.input_hw), dtype=np.float32)
+    if ext and ext != "none":
         for b in args.batches:
+            oenc = OnnxEncoder(ext, threads=args.threads, batch_size=b)
+            fb = oenc.fixed_batch or b  # fixed-batch models run one batch of fb at a time
             calls = max(1, b // fb)
+            xo = np.random.default_rng(0).random((fb, 3, *oenc.input_hw), dtype=np.float32)
 
-            def ext_model(xo=xo, calls=calls):
+            def ext_model(xo=xo, calls=calls, oenc=oenc):
                 for _ in range(calls):
                     oenc.run_model(xo)
 
@@ -529,7 +529,8 @@ def _add_bench(sub) -> None:
                                    "several batch sizes, next to an external ONNX embedder "
                                    "(OSNet-x0.25 by default) measured in the same run.")
     p.add_argument("--weights", default="default")
-    p.add_argument("--external", help="external ONNX embedder (default: OSNet-x0.25 if found)")
+    p.add_argument("--external", help="external ONNX embedder (default: OSNet-x0.25 if "
+                                      "found; 'none' to skip)")
     p.add_argument("--batches", type=_ints, default=(1, 16, 64))
     p.add_argument("--sequence", default="MOT16-11", help="frames and det boxes to crop from")
     p.add_argument("--seconds", type=float, default=1.5, help="length of one timed round")
