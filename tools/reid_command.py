@@ -151,17 +151,20 @@ def run_eval(encoders: list[str], crops_path: Path, min_gap_seconds: float
 
 
 def format_eval_table(results: dict[str, list]) -> str:
+    """Markdown table: one row per encoder and evaluation group, then the mean over groups."""
     from appearance.reid_eval import mean_scores
 
-    groups = [r.name for r in next(iter(results.values()))]
-    head = "| encoder | " + " | ".join(f"{g} R1 | {g} mAP" for g in groups) + \
-        " | mean R1 | mean mAP |"
-    lines = [head, "|---|" + "---:|" * (2 * len(groups) + 2)]
+    lines = ["| encoder | set | ids | queries | rank-1 | rank-5 | rank-10 | mAP |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
     for name, res in results.items():
-        cells = [f"{100 * r.scores.rank(1):.1f} | {100 * r.scores.mAP:.1f}" for r in res]
+        for r in res:
+            sc = r.scores
+            lines.append(f"| {_label(name)} | {r.name} | {r.num_identities} | "
+                         f"{sc.num_queries} | {100 * sc.rank(1):.1f} | {100 * sc.rank(5):.1f} | "
+                         f"{100 * sc.rank(10):.1f} | {100 * sc.mAP:.1f} |")
         r1, m = mean_scores(res)
-        lines.append(f"| {_label(name)} | " + " | ".join(cells) +
-                     f" | {100 * r1:.1f} | {100 * m:.1f} |")
+        lines.append(f"| {_label(name)} | mean of sets | | | {100 * r1:.1f} | | | "
+                     f"{100 * m:.1f} |")
     return "\n".join(lines)
 
 
@@ -170,14 +173,14 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     encoders = args.encoders or _default_eval_encoders()
     results = run_eval(encoders, crops_path, args.min_gap_seconds)
     print(format_eval_table(results))
-    groups = next(iter(results.values()))
-    print("queries with a true match: " + ", ".join(
-        f"{r.name} {r.scores.num_queries} ({r.num_identities} ids)" for r in groups))
     if args.json:
         payload = {_label(n): {r.name: {"rank1": r.scores.rank(1), "rank5": r.scores.rank(5),
                                         "rank10": r.scores.rank(10), "mAP": r.scores.mAP,
-                                        "queries": r.scores.num_queries} for r in res}
+                                        "queries": r.scores.num_queries,
+                                        "identities": r.num_identities} for r in res}
                    for n, res in results.items()}
+        payload["protocol"] = {"crops": str(crops_path),
+                               "min_gap_seconds": args.min_gap_seconds}
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(payload, indent=2))
     return 0
@@ -538,6 +541,58 @@ def _add_bench(sub) -> None:
     p.set_defaults(func=_cmd_bench)
 
 
+# ----------------------------------------------------------------------------- ship
+def _cmd_ship(args: argparse.Namespace) -> int:
+    import shutil
+
+    from appearance.checkpoint import load_checkpoint, sha256_file
+    from appearance.model import count_macs, count_params
+    from appearance.registry import WEIGHTS_DIR
+
+    model, meta = load_checkpoint(args.checkpoint)
+    WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
+    target = WEIGHTS_DIR / args.name
+    shutil.copyfile(args.checkpoint, target)
+    hw = tuple(model.config.input_hw)
+    record = {
+        "file": target.name,
+        "sha256": sha256_file(target),
+        "bytes": target.stat().st_size,
+        "net": model.config.to_dict(),
+        "parameters": count_params(model),
+        "multiply_adds": count_macs(model, hw),
+        "command": meta.get("command", ""),
+        "crops_command": args.crops_command,
+        "data": {"crops": meta.get("crops"), "sources": meta.get("sources"),
+                 "train_crops": meta.get("train_crops"),
+                 "train_identities": meta.get("train_identities")},
+        "seed": meta.get("seed"),
+        "epochs": meta.get("epochs"),
+        "torch": meta.get("torch"),
+        "heldout": json.loads(Path(args.heldout_json).read_text()) if args.heldout_json
+        else None,
+        "notes": args.notes,
+    }
+    (WEIGHTS_DIR / (target.stem + ".json")).write_text(json.dumps(record, indent=2) + "\n")
+    print(f"wrote {target} ({record['bytes']} bytes, sha256 {record['sha256'][:12]}...) and "
+          f"{target.stem}.json")
+    return 0
+
+
+def _add_ship(sub) -> None:
+    p = sub.add_parser("ship", help="copy a checkpoint into appearance/weights with its record",
+                       description="Install a trained checkpoint as shipped weights: copies it "
+                                   "to appearance/weights/NAME and writes NAME's .json record "
+                                   "(SHA-256, training command, data, seed, epochs, held-out "
+                                   "scores from an 'eval --json' file).")
+    p.add_argument("checkpoint", type=Path)
+    p.add_argument("--name", default="default.pt")
+    p.add_argument("--heldout-json", type=Path, help="scores written by 'reid eval --json'")
+    p.add_argument("--crops-command", default="cosmot reid build-crops --preset train")
+    p.add_argument("--notes", default="")
+    p.set_defaults(func=_cmd_ship)
+
+
 # ----------------------------------------------------------------------------- register
 def register(subparsers) -> None:
     p = subparsers.add_parser("reid", help="appearance encoder: crops, training, evaluation, "
@@ -549,4 +604,5 @@ def register(subparsers) -> None:
     _add_export(sub)
     _add_adapt(sub)
     _add_bench(sub)
+    _add_ship(sub)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
