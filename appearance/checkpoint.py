@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 from pathlib import Path
 
 import torch
@@ -57,7 +58,12 @@ def load_checkpoint(path: str | os.PathLike, expected_sha256: str | None = None
             raise ValueError(f"{path}: SHA-256 {got} does not match the recorded "
                              f"{expected_sha256}; the file is damaged or was replaced "
                              f"(reinstall the package or retrain)")
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError) as e:
+        raise ValueError(f"{path}: cannot be read as a tensors-only checkpoint "
+                         f"(torch.load(weights_only=True) says: {str(e).splitlines()[0]})"
+                         ) from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         raise ValueError(f"{path}: not a cosmot embedding checkpoint (format {FORMAT!r} "
                          f"expected); for other networks export ONNX and use OnnxEncoder")

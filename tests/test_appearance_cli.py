@@ -66,7 +66,7 @@ def test_build_crops_train_eval_export_adapt_bench(workdir, capsys):
                  "histogram", "--min-gap-seconds", "0.3", "--json",
                  str(workdir / "scores.json")]) == 0
     table = capsys.readouterr().out
-    assert "| last.pt | SYN-A | 4 |" in table and "| histogram | mean of sets |" in table
+    assert "| run/last.pt | SYN-A | 4 |" in table and "| histogram | mean of sets |" in table
     scores = json.loads((workdir / "scores.json").read_text())
     # the synthetic people have distinct colours: the histogram finds them all
     assert scores["histogram"]["SYN-A"]["rank1"] == 1.0

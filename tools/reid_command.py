@@ -132,7 +132,11 @@ def _default_eval_encoders() -> list[str]:
 
 
 def _label(name: str) -> str:
-    return Path(name).name if name not in ("default", "histogram") else name
+    """Short table label: 'default', 'histogram', X.onnx, or <folder>/<file>.pt."""
+    if name in ("default", "histogram"):
+        return name
+    p = Path(name)
+    return p.name if p.suffix == ".onnx" else f"{p.parent.name}/{p.name}"
 
 
 def run_eval(encoders: list[str], crops_path: Path, min_gap_seconds: float
