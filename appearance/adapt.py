@@ -3,9 +3,9 @@
 Crops come from detections (a det.txt or a detector's output) of the user's own sequences. For
 each anchor crop the positive is a crop of the same confident tracklet at least ``min_gap``
 frames away (or, if the tracklet is too short, the crop itself under another augmentation);
-negatives are crops of other tracklets seen in the same frame, which must be other people
-(``negatives="cooccurring"``), or every other tracklet of the batch (``"batch"``, SimCLR-like,
-which may push apart two tracklets of one person). The InfoNCE loss on these pairs is added to a
+negatives are crops of other tracklets seen in the same frame, which must be other people, and
+crops of other sequences (``negatives="cooccurring"``, the default), or every other tracklet of
+the batch (``"batch"``, SimCLR-like, which may push apart two tracklets of one person). The InfoNCE loss on these pairs is added to a
 batch-hard triplet loss on labelled training crops, which keeps the metric from drifting.
 """
 
@@ -123,7 +123,8 @@ class PairBatcher:
         p = np.array([self._positive(i) for i in a], np.int64)
         t = self.data.tracklets[a]
         if self.negatives == "cooccurring":
-            allowed = self.co[t[:, None], t[None, :]]
+            src = self.data.sources[a]
+            allowed = self.co[t[:, None], t[None, :]] | (src[:, None] != src[None, :])
         else:
             allowed = t[:, None] != t[None, :]
         return a, p, allowed

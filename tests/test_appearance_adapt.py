@@ -77,6 +77,12 @@ def test_pair_batcher_positives_and_negatives():
     assert np.array_equal(allowed, ~np.eye(4, dtype=bool))  # all seen together
     both = concat_unlabelled([data, synthetic_video(seed=1)])
     assert len(np.unique(both.tracklets)) == 8 and both.source_names == ("v", "v")
+    # different sequences hold different people: their tracklets are negatives too
+    two = PairBatcher(both, batch=8, per_frame=1, min_gap=1, seed=0)
+    a, p, allowed = two.batch()
+    src = both.sources[a]
+    t = both.tracklets[a]
+    assert np.array_equal(allowed, (src[:, None] != src[None, :]) | two.co[t[:, None], t])
 
 
 def test_adapt_steps_change_the_model_and_are_deterministic():
