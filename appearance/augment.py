@@ -7,7 +7,10 @@ Input and output: (B, 3, H, W) float32 RGB in [0, 255]. One random draw per samp
   (the random-crop-after-padding of ReID practice; uncovered pixels get the mean grey) and a
   random zoom;
 - colour jitter: brightness, contrast, saturation, hue (rotation in YIQ space);
-- random erasing (Zhong et al. 2020): a rectangle filled with uniform noise.
+- random erasing (Zhong et al. 2020): a rectangle filled with uniform noise;
+- optional low resolution: with probability ``lowres_p`` a sample is shrunk by a random factor in
+  ``lowres_scale`` (area averaging) and enlarged back (bilinear), as small, distant people look
+  after cropping.
 """
 
 from __future__ import annotations
@@ -33,9 +36,14 @@ class AugmentConfig:
     erase_p: float = 0.5
     erase_area: tuple[float, float] = (0.02, 0.3)
     erase_aspect: tuple[float, float] = (0.3, 3.3)
+    lowres_p: float = 0.0
+    lowres_scale: tuple[float, float] = (0.3, 1.0)
 
     def __post_init__(self) -> None:
-        for name in ("flip_p", "erase_p"):
+        lo, hi = self.lowres_scale
+        if not 0 < lo <= hi <= 1:
+            raise ValueError(f"lowres_scale={self.lowres_scale}: need 0 < lo <= hi <= 1")
+        for name in ("flip_p", "erase_p", "lowres_p"):
             v = getattr(self, name)
             if not 0.0 <= v <= 1.0:
                 raise ValueError(f"{name}={v}: allowed range [0, 1]")
@@ -118,10 +126,29 @@ def random_erase(x: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator) -> t
     return torch.where(inside.unsqueeze(1), noise, x)
 
 
+def low_resolution(x: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator) -> torch.Tensor:
+    """Shrink chosen samples by a random factor and enlarge them back to (H, W)."""
+    b, _, h, w = x.shape
+    on = torch.rand(b, generator=gen) < cfg.lowres_p
+    scale = _uniform(b, *cfg.lowres_scale, gen)
+    if not on.any():
+        return x
+    out = x.clone()
+    for i in torch.nonzero(on).flatten().tolist():
+        sh = max(4, int(round(h * float(scale[i]))))
+        sw = max(2, int(round(w * float(scale[i]))))
+        small = F.interpolate(x[i:i + 1], size=(sh, sw), mode="area")
+        out[i:i + 1] = F.interpolate(small, size=(h, w), mode="bilinear", align_corners=False)
+    return out
+
+
 def augment(x: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator) -> torch.Tensor:
-    """All augmentations in order: geometry, colour, erasing. (B, 3, H, W) float in [0, 255]."""
+    """All augmentations in order: low resolution (if on), geometry, colour, erasing.
+    (B, 3, H, W) float in [0, 255]."""
     if x.ndim != 4 or x.shape[1] != 3:
         raise ValueError(f"x: expected (B, 3, H, W), got {tuple(x.shape)}")
+    if cfg.lowres_p > 0:
+        x = low_resolution(x, cfg, gen)
     x = geometric(x, cfg, gen)
     x = colour(x, cfg, gen)
     if cfg.erase_p > 0:

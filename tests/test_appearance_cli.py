@@ -70,6 +70,10 @@ def test_build_crops_train_eval_export_adapt_bench(workdir, capsys):
     scores = json.loads((workdir / "scores.json").read_text())
     # the synthetic people have distinct colours: the histogram finds them all
     assert scores["histogram"]["SYN-A"]["rank1"] == 1.0
+    # validation identities only (the split 'train --val-fraction' makes), degraded crops
+    assert main(["reid", "eval", "--crops", str(crops), "--encoders", "histogram",
+                 "--val-fraction", "0.5", "--shrink", "0.5", "--min-gap-seconds", "0.3"]) == 0
+    assert "| histogram | SYN-A | 2 |" in capsys.readouterr().out
     assert main(["reid", "export", "--weights", str(run / "last.pt"), "--out",
                  str(workdir / "m.onnx"), "--verify-crops", "8"]) == 0
     assert "OK" in capsys.readouterr().out

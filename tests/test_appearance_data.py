@@ -187,3 +187,20 @@ def test_col780_loader_on_real_data():
     assert set(np.unique(train.cams)) == {1, 2}
     assert set(query.pids) == set(gallery.pids) and len(set(query.pids)) == 12
     assert not set(train.pids) & set(query.pids)  # val identities are new
+
+
+def test_low_resolution_augmentation():
+    from appearance.augment import low_resolution
+
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(4, 3, 32, 16) * 255
+    off = low_resolution(x, AugmentConfig(lowres_p=0.0), gen)
+    assert torch.equal(off, x)
+    on = low_resolution(x, AugmentConfig(lowres_p=1.0, lowres_scale=(0.25, 0.25)), gen)
+    assert on.shape == x.shape and not torch.allclose(on, x)
+    # a shrunk and enlarged image has less fine detail: smaller neighbour differences
+    assert (on.diff(dim=3).abs().mean() < x.diff(dim=3).abs().mean())
+    flat = torch.full((1, 3, 32, 16), 77.0)  # a flat image stays flat
+    assert torch.allclose(low_resolution(flat, AugmentConfig(lowres_p=1.0), gen), flat)
+    with pytest.raises(ValueError, match="lowres_scale"):
+        AugmentConfig(lowres_scale=(0.5, 1.5))

@@ -139,14 +139,36 @@ def _label(name: str) -> str:
     return p.name if p.suffix == ".onnx" else f"{p.parent.name}/{p.name}"
 
 
-def run_eval(encoders: list[str], crops_path: Path, min_gap_seconds: float
+def shrink_crops(images: np.ndarray, factor: float) -> np.ndarray:
+    """Degrade (N, H, W, 3) uint8 crops: shrink by ``factor`` (area) and enlarge back."""
+    import cv2
+
+    if not 0 < factor <= 1:
+        raise ValueError(f"--shrink {factor}: allowed range (0, 1]")
+    h, w = images.shape[1:3]
+    sh, sw = max(4, round(h * factor)), max(2, round(w * factor))
+    return np.stack([cv2.resize(cv2.resize(im, (sw, sh), interpolation=cv2.INTER_AREA),
+                                (w, h), interpolation=cv2.INTER_LINEAR) for im in images])
+
+
+def run_eval(encoders: list[str], crops_path: Path, min_gap_seconds: float,
+             val_fraction: float = 0.0, split_seed: int = 0, shrink: float = 1.0
              ) -> dict[str, list]:
-    """Evaluate each encoder on a crop file; returns {encoder: [SourceScores, ...]}."""
+    """Evaluate each encoder on a crop file; returns {encoder: [SourceScores, ...]}.
+
+    val_fraction > 0: only the identities that ``train --val-fraction F --split-seed S`` held
+    out for validation. shrink < 1: crops degraded to that resolution first."""
+    from dataclasses import replace
+
     from appearance import load_encoder
-    from appearance.crops import CropSet
+    from appearance.crops import CropSet, split_by_identity
     from appearance.reid_eval import evaluate_encoder
 
     crops = CropSet.load(crops_path)
+    if val_fraction > 0:
+        crops = split_by_identity(crops, val_fraction, split_seed)[1]
+    if shrink < 1:
+        crops = replace(crops, images=shrink_crops(crops.images, shrink))
     results = {}
     for name in encoders:
         enc = load_encoder(name)
@@ -175,7 +197,8 @@ def format_eval_table(results: dict[str, list]) -> str:
 def _cmd_eval(args: argparse.Namespace) -> int:
     crops_path = args.crops or CACHE / "heldout.npz"
     encoders = args.encoders or _default_eval_encoders()
-    results = run_eval(encoders, crops_path, args.min_gap_seconds)
+    results = run_eval(encoders, crops_path, args.min_gap_seconds, args.val_fraction,
+                       args.split_seed, args.shrink)
     print(format_eval_table(results))
     if args.json:
         payload = {_label(n): {r.name: {"rank1": r.scores.rank(1), "rank5": r.scores.rank(5),
@@ -184,7 +207,9 @@ def _cmd_eval(args: argparse.Namespace) -> int:
                                         "identities": r.num_identities} for r in res}
                    for n, res in results.items()}
         payload["protocol"] = {"crops": str(crops_path),
-                               "min_gap_seconds": args.min_gap_seconds}
+                               "min_gap_seconds": args.min_gap_seconds,
+                               "val_fraction": args.val_fraction,
+                               "split_seed": args.split_seed, "shrink": args.shrink}
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(payload, indent=2))
     return 0
@@ -202,6 +227,12 @@ def _add_eval(sub) -> None:
     p.add_argument("--min-gap-seconds", type=float, default=2.0,
                    help="video queries ignore same-identity crops closer in time than this")
     p.add_argument("--json", type=Path, help="also write the scores here")
+    p.add_argument("--val-fraction", type=float, default=0.0,
+                   help="score only the validation identities that 'train --val-fraction' "
+                        "split off (same --split-seed); for choosing hyper-parameters")
+    p.add_argument("--split-seed", type=int, default=0)
+    p.add_argument("--shrink", type=float, default=1.0,
+                   help="degrade crops to this fraction of their resolution first")
     p.set_defaults(func=_cmd_eval)
 
 
@@ -235,7 +266,7 @@ def train_config_from_args(args: argparse.Namespace):
     loss = LossConfig(name=args.loss, label_smoothing=args.label_smoothing,
                       triplet_margin=args.margin, triplet_mining=args.mining,
                       triplet_weight=args.triplet_weight)
-    aug = AugmentConfig() if not args.no_augment else AugmentConfig(
+    aug = AugmentConfig(lowres_p=args.lowres_p) if not args.no_augment else AugmentConfig(
         flip_p=0.0, pad=0, zoom=0.0, brightness=0.0, contrast=0.0, saturation=0.0,
         hue_degrees=0.0, erase_p=0.0)
     return TrainConfig(net=net, loss=loss, augment=aug, epochs=args.epochs, p=args.p,
@@ -301,6 +332,9 @@ def _add_train(sub) -> None:
     p.add_argument("--pool", choices=["flatten", "avg"], default="flatten")
     p.add_argument("--dropout", type=float, default=0.2)
     p.add_argument("--no-augment", action="store_true")
+    p.add_argument("--lowres-p", type=float, default=0.0,
+                   help="probability of the low-resolution augmentation (shrink 0.3-1x and "
+                        "enlarge back)")
     p.add_argument("--val-fraction", type=float, default=0.2,
                    help="identities split off for validation (0: train on all)")
     p.add_argument("--split-seed", type=int, default=0)
