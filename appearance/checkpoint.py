@@ -1,0 +1,83 @@
+"""Saving and loading embedding-network checkpoints, and SHA-256 checks of weight files.
+
+A checkpoint is a dict of plain data and tensors, readable with ``torch.load(weights_only=True)``:
+``{"format": FORMAT, "net": NetConfig.to_dict(), "state_dict": {...}, "meta": {...}}``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+from pathlib import Path
+
+import torch
+
+from .model import EmbeddingNet, NetConfig
+
+FORMAT = "cosmot-embedding/1"
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def save_checkpoint(path: str | os.PathLike, model: EmbeddingNet, meta: dict | None = None
+                    ) -> None:
+    """Write the model's config and weights (float32, no optimiser state) to ``path``; ``meta``
+    must be JSON-like (values that are not are stored as their ``str``)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    # meta as plain JSON data (anything else, e.g. torch.__version__, becomes a string) so that
+    # torch.load(weights_only=True) accepts the file
+    plain = json.loads(json.dumps(dict(meta or {}), default=str))
+    torch.save({"format": FORMAT, "net": model.config.to_dict(), "state_dict": state,
+                "meta": plain}, path)
+
+
+def load_checkpoint(path: str | os.PathLike, expected_sha256: str | None = None
+                    ) -> tuple[EmbeddingNet, dict]:
+    """Load a checkpoint into an ``EmbeddingNet`` in eval mode; returns (model, meta).
+
+    With ``expected_sha256`` the file is checked first and ValueError is raised on a mismatch.
+    Only tensors and plain data are unpickled (``weights_only=True``).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such checkpoint")
+    if expected_sha256 is not None:
+        got = sha256_file(path)
+        if got != expected_sha256:
+            raise ValueError(f"{path}: SHA-256 {got} does not match the recorded "
+                             f"{expected_sha256}; the file is damaged or was replaced "
+                             f"(reinstall the package or retrain)")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError) as e:
+        raise ValueError(f"{path}: cannot be read as a tensors-only checkpoint "
+                         f"(torch.load(weights_only=True) says: {str(e).splitlines()[0]})"
+                         ) from None
+    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
+        raise ValueError(f"{path}: not a cosmot embedding checkpoint (format {FORMAT!r} "
+                         f"expected); for other networks export ONNX and use OnnxEncoder")
+    model = EmbeddingNet(NetConfig.from_dict(ckpt["net"]))
+    model.load_state_dict(ckpt["state_dict"])
+    model.eval()
+    return model, dict(ckpt.get("meta", {}))
+
+
+def read_weights_record(json_path: str | os.PathLike) -> dict:
+    """The JSON record shipped beside a weights file (must hold ``file`` and ``sha256``)."""
+    json_path = Path(json_path)
+    record = json.loads(json_path.read_text())
+    for key in ("file", "sha256"):
+        if key not in record:
+            raise ValueError(f"{json_path}: missing key {key!r}")
+    return record

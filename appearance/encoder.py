@@ -1,0 +1,120 @@
+"""Encoders: boxes in a frame -> unit-length appearance vectors.
+
+Every encoder has ``dim`` and ``embed(frame_bgr, boxes_xyxy) -> (N, dim) float32`` (unit rows),
+plus ``embed_crops(crops_rgb)`` for crops already cut out. Boxes partly outside the frame are
+clipped; a box with no area after clipping is widened to one pixel at the nearest point inside
+the frame (see ``crops.clip_boxes``); N = 0 gives shape (0, dim).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Protocol
+
+import numpy as np
+import torch
+
+from .crops import cut_crops, resize_crop_rgb
+from .model import EmbeddingNet
+
+
+class Encoder(Protocol):
+    """What the tracker needs from an appearance model."""
+
+    dim: int
+
+    def embed(self, frame_bgr: np.ndarray, boxes_xyxy: np.ndarray) -> np.ndarray:
+        """(H, W, 3) uint8 BGR frame, (N, 4) float xyxy boxes -> (N, dim) float32 unit rows."""
+        ...
+
+    def embed_crops(self, crops_rgb: np.ndarray) -> np.ndarray:
+        """(N, h, w, 3) uint8 RGB crops (any size) -> (N, dim) float32 unit rows."""
+        ...
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def check_boxes(boxes_xyxy: np.ndarray) -> np.ndarray:
+    """(N, 4) float64 copy of the boxes; ValueError for another shape."""
+    boxes = np.asarray(boxes_xyxy, dtype=np.float64)
+    if boxes.size == 0:
+        return boxes.reshape(0, 4)
+    if boxes.ndim != 2 or boxes.shape[1] != 4:
+        raise ValueError(f"boxes_xyxy: expected shape (N, 4), got {boxes.shape}")
+    return boxes
+
+
+def resize_crops(crops_rgb: np.ndarray, size_hw: tuple[int, int]) -> np.ndarray:
+    """(N, h, w, 3) uint8 -> (N, H, W, 3) uint8 at ``size_hw`` (no copy when already there)."""
+    if crops_rgb.ndim != 4 or crops_rgb.shape[3] != 3:
+        raise ValueError(f"crops_rgb: expected (N, h, w, 3), got {crops_rgb.shape}")
+    if tuple(crops_rgb.shape[1:3]) == tuple(size_hw):
+        return crops_rgb
+    out = np.empty((len(crops_rgb), *size_hw, 3), np.uint8)
+    for i, c in enumerate(crops_rgb):
+        out[i] = resize_crop_rgb(c, size_hw)
+    return out
+
+
+class TorchEncoder:
+    """An ``EmbeddingNet`` as an encoder.
+
+    device: "cpu" or "cuda[:k]" (CUDA runs under float16 autocast; outputs are float32).
+    batch_size: crops per forward pass. threads: torch intra-op threads for CPU; None keeps
+    torch's setting unless it exceeds the cores this process may use (torch's thread count is
+    process-wide, so it is only ever lowered, never raised).
+    """
+
+    def __init__(self, model: EmbeddingNet, device: str = "cpu", batch_size: int = 64,
+                 threads: int | None = None):
+        if batch_size < 1:
+            raise ValueError(f"batch_size={batch_size}: must be >= 1")
+        try:
+            dev = torch.device(device)
+        except RuntimeError:
+            dev = None
+        if dev is None or dev.type not in ("cpu", "cuda"):
+            raise ValueError(f"device={device!r}: allowed 'cpu' or 'cuda[:index]'")
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError("device='cuda': torch finds no CUDA device; use device='cpu'")
+        if dev.type == "cpu":
+            limit = threads if threads is not None else available_cores()
+            if threads is not None and threads < 1:
+                raise ValueError(f"threads={threads}: must be >= 1")
+            if threads is not None or torch.get_num_threads() > limit:
+                torch.set_num_threads(limit)
+        self.model = model.eval().to(dev)
+        self.device = dev
+        self.batch_size = batch_size
+        self.dim = int(model.config.dim)
+        self.input_hw = tuple(model.config.input_hw)
+
+    def embed(self, frame_bgr: np.ndarray, boxes_xyxy: np.ndarray) -> np.ndarray:
+        boxes = check_boxes(boxes_xyxy)
+        if len(boxes) == 0:
+            return np.zeros((0, self.dim), np.float32)
+        return self.embed_crops(cut_crops(frame_bgr, boxes, self.input_hw))
+
+    @torch.inference_mode()
+    def embed_crops(self, crops_rgb: np.ndarray) -> np.ndarray:
+        crops_rgb = np.asarray(crops_rgb)
+        if len(crops_rgb) == 0:
+            return np.zeros((0, self.dim), np.float32)
+        crops_rgb = resize_crops(crops_rgb, self.input_hw)
+        out = np.empty((len(crops_rgb), self.dim), np.float32)
+        cuda = self.device.type == "cuda"
+        for s in range(0, len(crops_rgb), self.batch_size):
+            x = torch.from_numpy(np.ascontiguousarray(crops_rgb[s:s + self.batch_size]))
+            x = x.to(self.device, non_blocking=cuda).permute(0, 3, 1, 2).float()
+            with torch.autocast("cuda", dtype=torch.float16, enabled=cuda):
+                y = self.model(x)
+            # re-normalise in float32 (fp16 rounding leaves rows slightly off unit length)
+            y = torch.nn.functional.normalize(y.float(), dim=1)
+            out[s:s + len(y)] = y.cpu().numpy()
+        return out

@@ -1,0 +1,69 @@
+"""ONNX export of an ``EmbeddingNet`` and a check that ONNX Runtime agrees with torch.
+
+The exported graph takes ``crops``: (N, 3, H, W) float32 RGB in [0, 255] (dynamic N) and returns
+``embeddings``: (N, D) float32 unit rows; the metadata entry ``cosmot.input = rgb255`` tells
+``OnnxEncoder`` not to normalise the input itself.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .model import EmbeddingNet
+
+
+def export_onnx(model: EmbeddingNet, path: str | os.PathLike, opset: int = 17) -> Path:
+    """Write ``model`` (eval mode) to ``path`` with a dynamic batch axis; returns the path.
+
+    Uses torch's TorchScript-based exporter (``dynamo=False``), which needs only the ``onnx``
+    package; the metadata is added with ``onnx``.
+    """
+    import onnx
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model = model.eval()
+    h, w = model.config.input_hw
+    dummy = torch.zeros(1, 3, h, w)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (dummy,), str(path), dynamo=False, opset_version=opset,
+                          input_names=["crops"], output_names=["embeddings"],
+                          dynamic_axes={"crops": {0: "batch"}, "embeddings": {0: "batch"}})
+    proto = onnx.load(str(path))
+    entry = proto.metadata_props.add()
+    entry.key, entry.value = "cosmot.input", "rgb255"
+    entry = proto.metadata_props.add()
+    entry.key, entry.value = "cosmot.net", repr(model.config.to_dict())
+    onnx.checker.check_model(proto)
+    onnx.save(proto, str(path))
+    return path
+
+
+@dataclass(frozen=True)
+class ExportCheck:
+    """min_cosine: the smallest cosine between torch's and ONNX Runtime's embedding of the same
+    crop; max_abs_diff: largest element difference; n: crops compared."""
+
+    min_cosine: float
+    max_abs_diff: float
+    n: int
+
+
+def verify_onnx(model: EmbeddingNet, path: str | os.PathLike, crops_rgb: np.ndarray
+                ) -> ExportCheck:
+    """Embed (N, H, W, 3) uint8 RGB crops (at the model's size) with torch and with ONNX
+    Runtime and compare row by row."""
+    from .encoder import TorchEncoder
+    from .onnx_encoder import OnnxEncoder
+
+    a = TorchEncoder(model).embed_crops(crops_rgb)
+    b = OnnxEncoder(path).embed_crops(crops_rgb)
+    cos = (a * b).sum(axis=1)
+    return ExportCheck(float(cos.min()), float(np.abs(a - b).max()), len(a))

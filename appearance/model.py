@@ -1,0 +1,188 @@
+"""The embedding network: 128x64 RGB person crops -> L2-normalised embedding vectors.
+
+In the spirit of Wojke & Bewley (2018, "Deep Cosine Metric Learning for Person
+Re-identification"): a small residual network whose last layer gives a feature vector that is
+normalised to unit length, so that the cosine distance ``1 - a.b`` compares appearances. This
+network is much narrower and shallower than the paper's wide residual net (report its cost with
+``count_macs``) and normalises its input itself, so that the model (and its ONNX export) takes
+raw RGB values in [0, 255].
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+# Per-channel RGB mean and std of natural images in [0, 255] (the usual ImageNet statistics).
+RGB_MEAN = (123.675, 116.28, 103.53)
+RGB_STD = (58.395, 57.12, 57.375)
+
+
+@dataclass(frozen=True)
+class NetConfig:
+    """Shape of an ``EmbeddingNet``.
+
+    input_hw: crop size (height, width) in pixels; both must be divisible by 16.
+    widths: channels of the stem and the three residual stages (stem uses widths[0]).
+    blocks: residual blocks per stage (the first block of stages 2 and 3 halves the resolution).
+    dim: embedding length.
+    pool: "flatten" keeps the spatial layout of the last feature map (as in the paper);
+        "avg" averages it (fewer parameters).
+    dropout: dropout before the embedding layer during training.
+    """
+
+    input_hw: tuple[int, int] = (128, 64)
+    widths: tuple[int, int, int] = (32, 64, 128)
+    blocks: tuple[int, int, int] = (1, 1, 1)
+    dim: int = 128
+    pool: str = "flatten"
+    dropout: float = 0.2
+
+    def __post_init__(self) -> None:
+        h, w = self.input_hw
+        if h <= 0 or w <= 0 or h % 16 or w % 16:
+            raise ValueError(f"input_hw={self.input_hw}: both sides must be positive multiples "
+                             f"of 16")
+        if len(self.widths) != 3 or min(self.widths) < 1:
+            raise ValueError(f"widths={self.widths}: expected three positive channel counts")
+        if len(self.blocks) != 3 or min(self.blocks) < 1:
+            raise ValueError(f"blocks={self.blocks}: expected three counts >= 1")
+        if self.dim < 1:
+            raise ValueError(f"dim={self.dim}: must be >= 1")
+        if self.pool not in ("flatten", "avg"):
+            raise ValueError(f"pool={self.pool!r}: allowed 'flatten' or 'avg'")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout={self.dropout}: allowed range [0, 1)")
+
+    def to_dict(self) -> dict:
+        """Plain-data form (lists, ints, strings) that ``torch.load(weights_only=True)`` reads."""
+        d = asdict(self)
+        d["input_hw"] = list(self.input_hw)
+        d["widths"] = list(self.widths)
+        d["blocks"] = list(self.blocks)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "NetConfig":
+        return cls(input_hw=tuple(d["input_hw"]), widths=tuple(d["widths"]),
+                   blocks=tuple(d["blocks"]), dim=int(d["dim"]), pool=str(d["pool"]),
+                   dropout=float(d["dropout"]))
+
+
+def _conv_bn(c_in: int, c_out: int, stride: int = 1, kernel: int = 3) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=kernel // 2, bias=False),
+        nn.BatchNorm2d(c_out))
+
+
+class ResidualBlock(nn.Module):
+    """Two 3x3 conv-BN layers with an identity (or 1x1 strided projection) shortcut."""
+
+    def __init__(self, c_in: int, c_out: int, stride: int = 1):
+        super().__init__()
+        self.conv1 = _conv_bn(c_in, c_out, stride)
+        self.conv2 = _conv_bn(c_out, c_out)
+        self.shortcut = (nn.Identity() if stride == 1 and c_in == c_out
+                         else _conv_bn(c_in, c_out, stride, kernel=1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.conv2(F.relu(self.conv1(x), inplace=True))
+        return F.relu(y + self.shortcut(x), inplace=True)
+
+
+class EmbeddingNet(nn.Module):
+    """``forward(x)``: x (B, 3, H, W) float RGB in [0, 255] -> (B, dim) unit-length embeddings.
+
+    ``features(x)`` gives the same embeddings before normalisation (used by the plain softmax
+    head and the center loss).
+    """
+
+    def __init__(self, config: NetConfig = NetConfig()):
+        super().__init__()
+        self.config = config
+        w0, w1, w2 = config.widths
+        self.register_buffer("mean", torch.tensor(RGB_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(RGB_STD).view(1, 3, 1, 1), persistent=False)
+        # stem: stride 2 conv, then 3x3 max-pool stride 2 -> 1/4 resolution
+        self.stem = nn.Sequential(_conv_bn(3, w0, stride=2), nn.ReLU(inplace=True),
+                                  nn.MaxPool2d(3, stride=2, padding=1))
+        stages = []
+        c_in = w0
+        for i, (width, n) in enumerate(zip(config.widths, config.blocks)):
+            layers = []
+            for j in range(n):
+                stride = 2 if (i > 0 and j == 0) else 1
+                layers.append(ResidualBlock(c_in, width, stride))
+                c_in = width
+            stages.append(nn.Sequential(*layers))
+        self.stages = nn.Sequential(*stages)
+        h, w = config.input_hw
+        spatial = (h // 16) * (w // 16)
+        flat = w2 * spatial if config.pool == "flatten" else w2
+        self.dropout = nn.Dropout(config.dropout)
+        self.fc = nn.Linear(flat, config.dim, bias=False)
+        self.bn = nn.BatchNorm1d(config.dim)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        # zero-init the last BN of each residual branch: every block starts as identity
+        for m in self.modules():
+            if isinstance(m, ResidualBlock):
+                nn.init.zeros_(m.conv2[1].weight)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, 3, H, W) float RGB in [0, 255] -> (B, dim) float features, not normalised."""
+        x = (x - self.mean) / self.std
+        x = self.stages(self.stem(x))
+        if self.config.pool == "flatten":
+            x = torch.flatten(x, 1)
+        else:
+            x = x.mean(dim=(2, 3))
+        return self.bn(self.fc(self.dropout(x)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.normalize(self.features(x), dim=1)
+
+
+def count_params(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def count_macs(model: nn.Module, input_hw: tuple[int, int]) -> int:
+    """Multiply-accumulates of one forward pass on one (3, H, W) input (conv and linear layers;
+    FLOPs are about twice this). Counted with forward hooks on a single zero input."""
+    total = 0
+
+    def conv_hook(m: nn.Conv2d, inp, out) -> None:
+        nonlocal total
+        k = m.kernel_size[0] * m.kernel_size[1] * (m.in_channels // m.groups)
+        total += out.numel() * k
+
+    def linear_hook(m: nn.Linear, inp, out) -> None:
+        nonlocal total
+        total += out.numel() * m.in_features
+
+    hooks = []
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            hooks.append(m.register_forward_hook(conv_hook))
+        elif isinstance(m, nn.Linear):
+            hooks.append(m.register_forward_hook(linear_hook))
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(torch.zeros(1, 3, *input_hw))
+    finally:
+        for h in hooks:
+            h.remove()
+        model.train(was_training)
+    return total
+
+
+__all__ = ["NetConfig", "EmbeddingNet", "ResidualBlock", "count_params", "count_macs",
+           "RGB_MEAN", "RGB_STD"]

@@ -1,0 +1,113 @@
+"""``OnnxEncoder``: any ONNX person-embedding model run with ONNX Runtime on the CPU.
+
+The input size and whether the batch is fixed are read from the model's first input
+(``N x 3 x H x W``). Normalisation is ``(pixel / 255 - mean) / std`` per RGB channel (ImageNet
+statistics by default, as torchreid models expect); models exported by ``cosmot reid export``
+carry ``cosmot.input = rgb255`` in their metadata and get raw 0..255 RGB instead.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .crops import cut_crops
+from .encoder import available_cores, check_boxes, resize_crops
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+class OnnxEncoder:
+    """ONNX Runtime embedder.
+
+    path: .onnx file with one input (N, 3, H, W) and one output (N, D).
+    mean/std: per-channel RGB statistics in [0, 1] units; None = from the model's metadata
+        (``cosmot.input = rgb255``: no normalisation) else ImageNet's.
+    channel_order: "rgb" or "bgr" input channels.
+    threads: ONNX Runtime intra-op threads (default: the cores this process may use).
+    batch_size: crops per run when the model's batch is dynamic (fixed-batch models run one
+        crop at a time).
+    """
+
+    def __init__(self, path: str | os.PathLike, mean: tuple[float, float, float] | None = None,
+                 std: tuple[float, float, float] | None = None, channel_order: str = "rgb",
+                 threads: int | None = None, batch_size: int = 64):
+        import onnxruntime as ort
+
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise FileNotFoundError(f"{self.path}: no such ONNX file")
+        if channel_order not in ("rgb", "bgr"):
+            raise ValueError(f"channel_order={channel_order!r}: allowed 'rgb' or 'bgr'")
+        if batch_size < 1:
+            raise ValueError(f"batch_size={batch_size}: must be >= 1")
+        if threads is not None and threads < 1:
+            raise ValueError(f"threads={threads}: must be >= 1")
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads or available_cores()
+        opts.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(str(self.path), opts,
+                                            providers=["CPUExecutionProvider"])
+        inp = self.session.get_inputs()
+        if len(inp) != 1 or len(inp[0].shape) != 4:
+            raise ValueError(f"{self.path}: expected one input of shape (N, 3, H, W), got "
+                             f"{[(i.name, i.shape) for i in inp]}")
+        n, c, h, w = inp[0].shape
+        if c != 3 or not isinstance(h, int) or not isinstance(w, int):
+            raise ValueError(f"{self.path}: input shape {inp[0].shape} needs 3 channels and a "
+                             f"fixed height and width")
+        self.input_name = inp[0].name
+        self.input_hw = (h, w)
+        self.fixed_batch = n if isinstance(n, int) else None
+        self.batch_size = self.fixed_batch or batch_size
+        out = self.session.get_outputs()[0]
+        if not isinstance(out.shape[-1], int):
+            raise ValueError(f"{self.path}: output shape {out.shape} has no fixed length")
+        self.dim = int(out.shape[-1])
+        meta = self.session.get_modelmeta().custom_metadata_map
+        raw = meta.get("cosmot.input") == "rgb255"
+        mean = mean if mean is not None else ((0.0, 0.0, 0.0) if raw else IMAGENET_MEAN)
+        std = std if std is not None else ((1 / 255,) * 3 if raw else IMAGENET_STD)
+        if min(std) <= 0:
+            raise ValueError(f"std={std}: all entries must be > 0")
+        # x = (p/255 - mean)/std = p * scale + shift, folded per channel
+        self._scale = (1.0 / (255.0 * np.asarray(std, np.float32))).reshape(1, 3, 1, 1)
+        self._shift = (-np.asarray(mean, np.float32) / np.asarray(std, np.float32)
+                       ).reshape(1, 3, 1, 1)
+        self.bgr = channel_order == "bgr"
+
+    def _preprocess(self, crops_rgb: np.ndarray) -> np.ndarray:
+        x = crops_rgb[..., ::-1] if self.bgr else crops_rgb
+        x = np.ascontiguousarray(x.transpose(0, 3, 1, 2), dtype=np.float32)
+        return x * self._scale + self._shift
+
+    def run_model(self, x: np.ndarray) -> np.ndarray:
+        """Run preprocessed (B, 3, H, W) float32 input (B = the fixed batch when there is one)."""
+        return self.session.run(None, {self.input_name: x})[0]
+
+    def embed(self, frame_bgr: np.ndarray, boxes_xyxy: np.ndarray) -> np.ndarray:
+        boxes = check_boxes(boxes_xyxy)
+        if len(boxes) == 0:
+            return np.zeros((0, self.dim), np.float32)
+        return self.embed_crops(cut_crops(frame_bgr, boxes, self.input_hw))
+
+    def embed_crops(self, crops_rgb: np.ndarray) -> np.ndarray:
+        crops_rgb = np.asarray(crops_rgb)
+        if len(crops_rgb) == 0:
+            return np.zeros((0, self.dim), np.float32)
+        crops_rgb = resize_crops(crops_rgb, self.input_hw)
+        out = np.empty((len(crops_rgb), self.dim), np.float32)
+        b = self.batch_size
+        for s in range(0, len(crops_rgb), b):
+            chunk = crops_rgb[s:s + b]
+            x = self._preprocess(chunk)
+            if self.fixed_batch and len(chunk) < self.fixed_batch:  # pad the last batch
+                x = np.concatenate([x, np.zeros((self.fixed_batch - len(chunk), *x.shape[1:]),
+                                                np.float32)])
+            y = self.run_model(x)[:len(chunk)].reshape(len(chunk), -1)
+            out[s:s + len(chunk)] = y
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.maximum(norms, 1e-12)

@@ -1,0 +1,229 @@
+"""Supervised training of an ``EmbeddingNet`` on a ``CropSet`` with P x K batches.
+
+Deterministic on the CPU for a given seed and thread count: the network is initialised, and
+dropout drawn, inside a forked torch RNG seeded with ``seed``; batches come from a seeded
+``PKSampler``; augmentation draws from its own seeded ``torch.Generator``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from .augment import AugmentConfig, augment
+from .checkpoint import save_checkpoint
+from .criterion import Criterion, LossConfig
+from .crops import CropSet
+from .model import EmbeddingNet, NetConfig
+from .reid_eval import evaluate_embeddings, mean_scores
+from .sampler import PKSampler
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """epochs: passes of ``N // (P*K)`` batches each. lr: peak learning rate (Adam), reached
+    after ``warmup_epochs`` of linear warm-up, then cosine decay to ``lr * final_lr_ratio``.
+    eval_every: epochs between evaluations on the validation set (when one is given)."""
+
+    net: NetConfig = field(default_factory=NetConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    epochs: int = 60
+    p: int = 16
+    k: int = 4
+    lr: float = 1e-3
+    weight_decay: float = 5e-4
+    warmup_epochs: int = 3
+    final_lr_ratio: float = 0.01
+    seed: int = 0
+    eval_every: int = 5
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1:
+            raise ValueError(f"epochs={self.epochs}: must be >= 1")
+        if self.p < 2 and self.loss.name in ("triplet", "contrastive"):
+            raise ValueError(f"P={self.p}: metric losses need P >= 2 identities per batch")
+        if self.p < 1 or self.k < 1:
+            raise ValueError(f"P={self.p}, K={self.k}: both must be >= 1")
+        if self.k < 2 and self.loss.name in ("triplet", "contrastive"):
+            raise ValueError(f"K={self.k}: metric losses need K >= 2 crops per identity")
+        if self.lr <= 0 or self.weight_decay < 0:
+            raise ValueError(f"lr={self.lr} must be > 0, weight_decay={self.weight_decay} >= 0")
+        if self.warmup_epochs < 0 or self.eval_every < 1:
+            raise ValueError("warmup_epochs must be >= 0 and eval_every >= 1")
+        if not 0 < self.final_lr_ratio <= 1:
+            raise ValueError(f"final_lr_ratio={self.final_lr_ratio}: allowed range (0, 1]")
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["net"] = self.net.to_dict()
+        return d
+
+
+def lr_factor(step: int, total: int, warmup: int, final_ratio: float) -> float:
+    """Linear warm-up over ``warmup`` steps, then cosine from 1 to ``final_ratio``."""
+    if step < warmup:
+        return (step + 1) / warmup
+    t = (step - warmup) / max(1, total - warmup)
+    return final_ratio + (1 - final_ratio) * 0.5 * (1 + math.cos(math.pi * min(1.0, t)))
+
+
+def to_tensor(images: np.ndarray) -> torch.Tensor:
+    """(B, H, W, 3) uint8 RGB -> (B, 3, H, W) float32 in [0, 255]."""
+    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float()
+
+
+@torch.no_grad()
+def embed_set(model: EmbeddingNet, images: np.ndarray, batch: int = 256) -> np.ndarray:
+    """(N, H, W, 3) uint8 RGB at the model's size -> (N, D) float32 unit rows (eval mode)."""
+    was = model.training
+    model.eval()
+    out = [model(to_tensor(images[s:s + batch])).numpy() for s in range(0, len(images), batch)]
+    model.train(was)
+    return np.concatenate(out) if out else np.zeros((0, model.config.dim), np.float32)
+
+
+def validate(model: EmbeddingNet, val: CropSet) -> dict:
+    """Rank-1 and mAP (means over the validation groups) and per group."""
+    from .encoder import resize_crops
+
+    images = resize_crops(val.images, model.config.input_hw)
+    res = evaluate_embeddings(val, embed_set(model, images))
+    r1, m = mean_scores(res)
+    out = {"val_rank1": r1, "val_mAP": m}
+    for r in res:
+        out[f"{r.name}_mAP"] = r.scores.mAP
+    return out
+
+
+@dataclass
+class TrainResult:
+    model: EmbeddingNet
+    history: list[dict]
+    best_epoch: int | None
+
+
+def train(crops: CropSet, config: TrainConfig, out_dir: str | Path | None = None,
+          val: CropSet | None = None, progress: bool = True,
+          log: Callable[[str], None] = print, meta: dict | None = None) -> TrainResult:
+    """Train on all crops of ``crops`` (its (source, pid) pairs are the classes).
+
+    Writes to ``out_dir`` (when given): ``last.pt`` (and ``best.pt``, best validation mAP, when
+    ``val`` is given), ``log.json`` (config + per-epoch history), ``log.csv`` and ``curve.png``.
+    """
+    if crops.size_hw != tuple(config.net.input_hw):
+        raise ValueError(f"crops are {crops.size_hw}, the network takes "
+                         f"{config.net.input_hw}; rebuild crops with --size "
+                         f"{config.net.input_hw[0]}x{config.net.input_hw[1]}")
+    labels, num_classes = crops.labels()
+    if num_classes < 2:
+        raise ValueError(f"training needs at least 2 identities, got {num_classes}")
+    out = Path(out_dir) if out_dir is not None else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)
+        model = EmbeddingNet(config.net)
+        criterion = Criterion(config.loss, config.net.dim, num_classes)
+        sampler = PKSampler(labels, min(config.p, num_classes), config.k, config.seed)
+        gen = torch.Generator().manual_seed(config.seed + 1)
+        decay, no_decay = [], []
+        for m in (model, criterion):
+            for name, p in m.named_parameters():
+                (no_decay if p.ndim <= 1 else decay).append(p)
+        opt = torch.optim.Adam([{"params": decay, "weight_decay": config.weight_decay},
+                                {"params": no_decay, "weight_decay": 0.0}], lr=config.lr)
+        steps_per_epoch = len(sampler)
+        total = steps_per_epoch * config.epochs
+        warm = steps_per_epoch * config.warmup_epochs
+        history: list[dict] = []
+        best, best_epoch = -1.0, None
+        step = 0
+        t0 = time.perf_counter()
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, desc="train", unit="batch", leave=False)
+        model.train()
+        criterion.train()
+        for epoch in range(1, config.epochs + 1):
+            loss_sum, correct, seen = 0.0, 0, 0
+            for idx in sampler:
+                for g in opt.param_groups:
+                    g["lr"] = config.lr * lr_factor(step, total, warm, config.final_lr_ratio)
+                x = augment(to_tensor(crops.images[idx]), config.augment, gen)
+                y = torch.from_numpy(labels[idx])
+                loss, hits = criterion(model.features(x), y)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                loss_sum += loss.item() * len(idx)
+                correct += hits
+                seen += len(idx)
+                step += 1
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(epoch=epoch, loss=f"{loss_sum / seen:.3f}")
+            row = {"epoch": epoch, "step": step, "lr": opt.param_groups[0]["lr"],
+                   "loss": loss_sum / seen, "train_acc": correct / seen,
+                   "seconds": time.perf_counter() - t0}
+            if val is not None and (epoch % config.eval_every == 0 or epoch == config.epochs):
+                row.update(validate(model, val))
+                if row["val_mAP"] > best and out is not None:
+                    best, best_epoch = row["val_mAP"], epoch
+                    save_checkpoint(out / "best.pt", model, {**(meta or {}), "epoch": epoch})
+                model.train()
+            history.append(row)
+            log(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                         for k, v in row.items()))
+        if bar is not None:
+            bar.close()
+    model.eval()
+    if out is not None:
+        save_checkpoint(out / "last.pt", model, {**(meta or {}), "epoch": config.epochs})
+        write_logs(out, config, history, meta)
+    return TrainResult(model, history, best_epoch)
+
+
+def write_logs(out: Path, config: TrainConfig, history: list[dict], meta: dict | None) -> None:
+    """log.json, log.csv and curve.png (loss and validation mAP per epoch)."""
+    (out / "log.json").write_text(json.dumps({"config": config.to_dict(), "meta": meta or {},
+                                              "history": history}, indent=2))
+    keys = sorted({k for row in history for k in row}, key=lambda k: (k != "epoch", k))
+    with open(out / "log.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=keys)
+        w.writeheader()
+        w.writerows(history)
+    plot_curve(history, out / "curve.png")
+
+
+def plot_curve(history: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ep = [r["epoch"] for r in history]
+    ax.plot(ep, [r["loss"] for r in history], label="train loss", color="tab:blue")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    val = [(r["epoch"], r["val_mAP"]) for r in history if "val_mAP" in r]
+    if val:
+        ax2 = ax.twinx()
+        ax2.plot(*zip(*val), "o-", color="tab:red", label="val mAP")
+        ax2.set_ylabel("validation mAP")
+        ax2.legend(loc="upper right")
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
