@@ -7,6 +7,7 @@ from tools.evaluation import evaluate
 
 
 def test_mot_then_eval(tmp_path, mot_dir, capsys):
+    """The default path: the shipped encoder on decoded frames."""
     seqs = [str(mot_dir / "KITTI-17"), str(mot_dir / "TUD-Stadtmitte")]
     out = tmp_path / "res"
     assert main(["mot", *seqs, "--out", str(out), "--det", "det-frcnn", "--min-score", "0.5"]) == 0
@@ -28,9 +29,11 @@ def test_mot_missing_detections_is_a_clear_error(tmp_path, mot_dir, capsys):
 
 
 def test_set_overrides_are_validated(tmp_path, mot_dir, capsys):
-    rc = main(["mot", str(mot_dir / "KITTI-17"), "--out", str(tmp_path), "--set", "max_age=-1"])
+    rc = main(["mot", str(mot_dir / "KITTI-17"), "--out", str(tmp_path), "--encoder", "none",
+               "--set", "max_age=-1"])
     assert rc == 1 and "max_age" in capsys.readouterr().err
-    rc = main(["mot", str(mot_dir / "KITTI-17"), "--out", str(tmp_path), "--set", "nope=1"])
+    rc = main(["mot", str(mot_dir / "KITTI-17"), "--out", str(tmp_path), "--encoder", "none",
+               "--set", "nope=1"])
     assert rc == 1 and "not a TrackerConfig field" in capsys.readouterr().err
 
 
@@ -46,7 +49,7 @@ def test_mot_with_cmc_and_offline_postprocessing(tmp_path, mot_dir):
     from tools.motchallenge import read_detections
 
     seq = str(mot_dir / "TUD-Stadtmitte")
-    common = [seq, "--det", "det-frcnn", "--min-score", "0.5"]
+    common = [seq, "--det", "det-frcnn", "--min-score", "0.5", "--encoder", "none"]
     assert main(["mot", *common, "--out", str(tmp_path / "on")]) == 0
     assert main(["mot", *common, "--out", str(tmp_path / "off"), "--cmc", "sparse",
                  "--interpolate", "5", "--smooth"]) == 0
@@ -61,7 +64,7 @@ def test_mot_with_cmc_and_offline_postprocessing(tmp_path, mot_dir):
 def test_tune_ranks_and_ablate_lists_features(tmp_path, mot_dir, capsys):
     seq = str(mot_dir / "TUD-Stadtmitte")
     csv = tmp_path / "tune.csv"
-    assert main(["tune", seq, "--det", "det-frcnn", "--min-score", "0.5",
+    assert main(["tune", seq, "--det", "det-frcnn", "--min-score", "0.5", "--encoder", "none",
                  "--grid", "n_init=2,3", "--csv", str(csv)]) == 0
     out = capsys.readouterr().out
     lines = out.strip().splitlines()
@@ -69,7 +72,8 @@ def test_tune_ranks_and_ablate_lists_features(tmp_path, mot_dir, capsys):
     hota = [float(l.split()[1]) for l in lines[1:]]
     assert hota == sorted(hota, reverse=True)
     assert csv.read_text().count("\n") == 3
-    assert main(["ablate", seq, "--det", "det-frcnn", "--min-score", "0.5"]) == 0
+    assert main(["ablate", seq, "--det", "det-frcnn", "--min-score", "0.5", "--encoder",
+                 "none"]) == 0
     out = capsys.readouterr().out
     for row in ("Deep SORT (plain)", "+ NSA Kalman", "+ camera-motion compensation",
                 "+ RTS smoothing (offline)", "default (all measured-good)"):
@@ -84,3 +88,30 @@ def main_raise(argv):
 
     args = build_parser().parse_args(argv)
     return args.func(args)
+
+
+def test_calibrate_writes_plot_and_suggests_threshold(tmp_path, mot_dir, capsys):
+    png = tmp_path / "cal.png"
+    assert main(["calibrate", str(mot_dir / "KITTI-17"), "--det", "det-frcnn", "--min-score",
+                 "0.5", "--encoder", "histogram", "--out", str(png)]) == 0
+    out = capsys.readouterr().out
+    assert "suggested max_cosine_distance" in out and "same-identity pairs" in out
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_calibration_helpers_by_hand():
+    import numpy as np
+
+    from tools.calibrate_command import pair_distances, suggest_threshold
+
+    # frame 1: people 1, 2 side by side; frame 2: the same two. Embeddings: e1, e2 orthogonal.
+    frames = np.array([1, 1, 2, 2])
+    xyxy = np.array([[0, 0, 10, 20], [12, 0, 22, 20], [1, 0, 11, 20], [13, 0, 23, 20.0]])
+    labels = np.array([1, 2, 1, 2])
+    emb = np.array([[1, 0], [0, 1], [1, 0], [0, 1.0]])
+    same, diff = pair_distances(frames, xyxy, labels, emb, window=5, near=2.0,
+                                rng=np.random.default_rng(0), max_pairs=100)
+    np.testing.assert_allclose(np.sort(same), [0, 0])
+    np.testing.assert_allclose(np.sort(diff), [1, 1])
+    best, table = suggest_threshold(same, diff)
+    assert best < 1.0 and table[0, 1] == 1.0 and table[0, 2] == 0.0

@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
 
     from tracker import PRESETS
 
-    from .mot_command import load_encoder_arg
+    from .mot_command import encoder_identity, load_encoder_arg
 
     encoder = load_encoder_arg(args.encoder, args.device)
     if encoder is None:
@@ -112,7 +112,8 @@ def run(args: argparse.Namespace) -> int:
     rng = np.random.default_rng(0)
     same_all, diff_all = [], []
     for s in args.sequences:
-        p = prepare(s, args.det, args.min_score, encoder, args.encoder, "none", args.cache)
+        p = prepare(s, args.det, args.min_score, encoder, encoder_identity(args.encoder), "none",
+                    args.cache)
         if not p.seq.gt_path.is_file():
             raise FileNotFoundError(f"{p.seq.gt_path}: calibration needs ground truth")
         labels = label_detections(p.det.frames, p.xyxy, read_ground_truth(p.seq.gt_path))

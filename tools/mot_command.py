@@ -34,9 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="detections sub-folder: SEQ_DIR/NAME/det.txt (default: det)")
     p.add_argument("--min-score", type=float, default=None,
                    help="drop detections below this score when reading")
-    p.add_argument("--encoder", default="none",
-                   help="appearance encoder: 'none' (motion only) or an encoder name/path "
-                        "understood by appearance.load_encoder")
+    p.add_argument("--encoder", default="default",
+                   help="appearance encoder: 'default' (the shipped weights), 'none' (motion "
+                        "only), 'histogram', a .pt checkpoint or a .onnx embedder")
     p.add_argument("--device", default="cpu", help="encoder device (cpu or cuda)")
     p.add_argument("--output-box", choices=["kalman", "detection"], default="kalman",
                    help="write the Kalman-filtered box (default) or the matched detection's box")
@@ -105,11 +105,27 @@ def track_sequence(seq: Sequence, det_name: str, min_score: float | None, config
 
 
 def load_encoder_arg(name: str, device: str):
+    """The encoder named on the command line, or None for 'none' (motion only)."""
     if name == "none":
         return None
     from appearance import load_encoder
 
     return load_encoder(name, device=device)
+
+
+def encoder_identity(name: str) -> str:
+    """A string that changes whenever the named encoder's weights change (for caches)."""
+    import hashlib
+
+    if name in ("none", "histogram"):
+        return name
+    if name == "default":
+        from appearance.checkpoint import read_weights_record
+        from appearance.registry import DEFAULT_RECORD
+
+        return "default:" + read_weights_record(DEFAULT_RECORD)["sha256"]
+    path = Path(name)
+    return f"{path.resolve()}:" + hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def run(args: argparse.Namespace) -> int:

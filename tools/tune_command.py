@@ -29,7 +29,8 @@ def _add_common(p: argparse.ArgumentParser) -> None:
                    help="detections below this score are not used to start or update tracks")
     p.add_argument("--low-score", type=float, default=None,
                    help="also read detections down to this score, for the BYTE stage")
-    p.add_argument("--encoder", default="none", help="appearance encoder ('none': motion only)")
+    p.add_argument("--encoder", default="default",
+                   help="appearance encoder ('default', 'none' for motion only, a path)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--cache", default=None, metavar="DIR",
                    help="keep embeddings and camera motion here between runs")
@@ -57,11 +58,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _prepare_all(args, cmc: str):
-    from .mot_command import load_encoder_arg
+    from .mot_command import encoder_identity, load_encoder_arg
 
     encoder = load_encoder_arg(args.encoder, args.device)
     read_score = args.low_score if args.low_score is not None else args.min_score
-    return [prepare(s, args.det, read_score, encoder, args.encoder, cmc, args.cache)
+    return [prepare(s, args.det, read_score, encoder, encoder_identity(args.encoder), cmc,
+                    args.cache)
             for s in args.sequences]
 
 
