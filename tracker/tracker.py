@@ -345,6 +345,7 @@ class Tracker:
 
     def _confirm(self, rows) -> None:
         t, cfg = self.tracks, self.config
+        rows = rows[np.argsort(t.uid[rows])]  # ids in order of track creation
         t.state[rows] = CONFIRMED
         ids = np.zeros(rows.size, np.int64)
         if cfg.lost_gallery_seconds > 0 and len(self.lost) and t.dim:
