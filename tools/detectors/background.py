@@ -102,6 +102,9 @@ class BackgroundSubtractionDetector:
 
     def reset(self) -> None:
         cfg = self.config
+        # KNN draws from OpenCV's global RNG when it updates its samples: seed it, so a run does
+        # not depend on what ran before in the process
+        cv2.setRNGSeed(0)
         if cfg.method == "mog2":
             self._model = cv2.createBackgroundSubtractorMOG2(
                 history=cfg.history, varThreshold=cfg.threshold, detectShadows=True)
