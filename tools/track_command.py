@@ -193,7 +193,7 @@ def run(args: argparse.Namespace) -> int:
         fps = n / wall if wall > 0 else math.inf
         print(f"cosmot track: {n} frames in {wall:.1f} s ({fps:.2f} frames/s; detector "
               f"{times.detect:.1f} s, encoder {times.embed:.1f} s, tracker {times.track:.2f} s), "
-              f"{len(times.ids)} ids", file=sys.stderr)
+              f"{times.max_id} ids", file=sys.stderr)
         for label, path in (("video", args.out_video), ("MOT", args.out_mot),
                             ("JSON", args.out_json)):
             if path:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 import numpy as np
@@ -38,13 +38,14 @@ class TrackStep:
 
 @dataclass
 class StreamTimes:
-    """Seconds spent per stage, summed over the frames processed so far."""
+    """Seconds spent per stage, summed over the frames processed so far, and the largest track
+    id output (ids count up from 1, so it is the number of tracks confirmed)."""
 
     frames: int = 0
     detect: float = 0.0
     embed: float = 0.0
     track: float = 0.0
-    ids: set = field(default_factory=set)
+    max_id: int = 0
 
 
 def numbered(frames: Iterable) -> Iterator[tuple[int, np.ndarray]]:
@@ -71,7 +72,7 @@ def track_stream(frames: Iterable, detector: Detector, tracker: Tracker, encoder
         encoder: optional appearance encoder with ``embed(image, boxes_xyxy) -> (N, D)``.
         min_score: detections scoring below this are dropped before tracking.
         max_frames: stop after this many frames.
-        times: optional counters to fill (seconds per stage, frames, ids seen).
+        times: optional counters to fill (seconds per stage, frames, largest id).
     """
     if max_frames is not None and max_frames < 1:
         raise ValueError(f"max_frames = {max_frames!r}: must be >= 1 (or None for all)")
@@ -95,7 +96,8 @@ def track_stream(frames: Iterable, detector: Detector, tracker: Tracker, encoder
         times.detect += t1 - t0
         times.embed += t2 - t1
         times.track += t3 - t2
-        times.ids.update(out.track_id.tolist())
+        if len(out):
+            times.max_id = max(times.max_id, int(out.track_id.max()))
         yield TrackStep(k, image, dets, out)
         if max_frames is not None and count >= max_frames:
             return
