@@ -33,6 +33,12 @@ from .paths import mot_sequence
 
 TRAINING = ("TUD-Stadtmitte", "KITTI-17")
 
+#: The hand-set starting point of the search (the values before any fit).
+START = BackgroundConfig(method="mog2", history=500, threshold=16.0, work_height=480,
+                         open_size=3, close_width=5, close_height=15, min_height=40.0,
+                         max_height=600.0, min_aspect=0.15, max_aspect=0.8, person_aspect=0.4,
+                         min_fill=0.2, warmup=5, box_scale_x=1.0, box_scale_y=1.0)
+
 #: Candidate values per parameter (method and threshold go together).
 CANDIDATES: dict[str, list] = {
     "method_threshold": [("mog2", 8.0), ("mog2", 16.0), ("knn", 100.0), ("knn", 200.0),
@@ -119,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     seqs = [Sequence(Path(n) if Path(n).is_dir() else mot_sequence(n)) for n in args.sequences]
     gts = {s.name: gt_by_frame(read_ground_truth(s.gt_path)) for s in seqs}
 
-    cfg = dataclasses.replace(BackgroundConfig(), min_fill=0.2)
+    cfg = START
     best = mean_ap(cfg, seqs, gts)
     print(f"start: mean AP {best:.4f}", file=sys.stderr)
     for n_pass in range(args.passes):
@@ -147,9 +153,9 @@ def main(argv: list[str] | None = None) -> int:
         r, pr = c.recall_precision()
         print(f"  {name}: recall {r:.3f} precision {pr:.3f} 1-(FN+FP)/GT {c.mota_proxy():.3f}",
               file=sys.stderr)
-    print("\n# the default of tools/detectors/background.py")
-    fields = ", ".join(f"{fld.name}={getattr(cfg, fld.name)!r}" for fld in dataclasses.fields(cfg))
-    print(f"FITTED = BackgroundConfig({fields})")
+    print("\n# the defaults of BackgroundConfig in tools/detectors/background.py")
+    for fld in dataclasses.fields(cfg):
+        print(f"{fld.name} = {getattr(cfg, fld.name)!r}")
     return 0
 
 

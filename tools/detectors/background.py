@@ -42,19 +42,20 @@ class BackgroundConfig:
     box_scale_x, box_scale_y: box width and height factors about the box centre.
     """
 
+    # defaults chosen by `python -m tools.fit_background` (TUD-Stadtmitte, KITTI-17)
     method: Literal["mog2", "knn"] = "mog2"
-    history: int = 500
-    threshold: float = 16.0
-    work_height: int = 480
+    history: int = 200
+    threshold: float = 8.0
+    work_height: int = 360
     open_size: int = 3
-    close_width: int = 5
-    close_height: int = 15
-    min_height: float = 40.0
+    close_width: int = 11
+    close_height: int = 51
+    min_height: float = 55.0
     max_height: float = 600.0
     min_aspect: float = 0.15
-    max_aspect: float = 0.8
+    max_aspect: float = 0.6
     person_aspect: float = 0.4
-    min_fill: float = 0.35
+    min_fill: float = 0.43
     warmup: int = 5
     box_scale_x: float = 1.0
     box_scale_y: float = 1.0
