@@ -3,14 +3,16 @@
 ``python -m tools.detector_eval SEQ_DIR --detector hog [--every 1]`` prints one line per
 detector: TP, FP, FN, recall, precision, ``1 - (FN + FP) / GT`` and average precision.
 ``--detector`` takes the names of :func:`tools.detectors.create_detector`, ``hog-raw``
-(OpenCV's HOG as commonly used: original size, OpenCV's grouping, raw windows), or a det.txt
-path (``--min-score`` filters it). Stateful detectors (bgsub) see every frame even with
+(OpenCV's HOG as commonly used: original size, OpenCV's grouping, raw windows), ``hog-windows``
+(the calibrated HOG pipeline, upscaling, threshold and NMS included, but returning the windows
+instead of calibrated boxes), or a det.txt path (``--min-score`` filters it). Stateful detectors (bgsub) see every frame even with
 ``--every``; only the scoring is subsampled.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 
@@ -18,7 +20,7 @@ import numpy as np
 
 from .detection_metrics import PRCurve, gt_by_frame
 from .detectors import create_detector
-from .detectors.hog import opencv_default_people
+from .detectors.hog import CALIBRATED, BoxCalibration, HOGPeopleDetector, opencv_default_people
 from .motchallenge import Sequence, read_ground_truth
 
 
@@ -27,8 +29,12 @@ def evaluate_detector(seq: Sequence, spec: str, every: int = 1,
     """``(curve, seconds spent detecting, frames scored)``."""
     gts = gt_by_frame(read_ground_truth(seq.gt_path))
     stateful = spec == "bgsub"
-    det = opencv_default_people if spec == "hog-raw" else create_detector(spec,
-                                                                           min_score=min_score)
+    if spec == "hog-raw":
+        det = opencv_default_people
+    elif spec == "hog-windows":
+        det = HOGPeopleDetector(dataclasses.replace(CALIBRATED, box=BoxCalibration()))
+    else:
+        det = create_detector(spec, min_score=min_score)
     empty = (np.zeros((0, 4)), np.zeros((0, 4)))
     frames, seconds = [], 0.0
     for k, image in seq.frames():

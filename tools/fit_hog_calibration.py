@@ -61,7 +61,8 @@ def sample_frames(seq: Sequence, count: int) -> list[tuple[int, np.ndarray]]:
 
 
 def collect_windows(seq: Sequence, frames: list[tuple[int, np.ndarray]], upscale: float,
-                    min_margin: float, cache: Path | None) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+                    min_margin: float, cache: Path | None
+                    ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
     """Frame -> (windows_xywh, margins) of every window above ``min_margin`` at ``upscale``."""
     key = f"{seq.name}_n{len(frames)}_up{upscale:.4f}_m{min_margin:.2f}.npz"
     if cache is not None and (cache / key).is_file():

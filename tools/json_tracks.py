@@ -29,7 +29,7 @@ class JSONTracksWriter:
 
     def write(self, frame: int, track_ids: np.ndarray, xyxy: np.ndarray, scores: np.ndarray,
               classes: np.ndarray) -> None:
-        """Write frame ``frame``'s tracks: ids (K,), boxes (K, 4) xyxy, scores (K,), classes (K,)."""
+        """Write one frame's tracks: ids (K,), boxes (K, 4) xyxy, scores (K,), classes (K,)."""
         if self._f is None:
             raise ValueError(f"{self.path}: writer is closed")
         boxes = np.round(np.asarray(xyxy, np.float64), 2).tolist()

@@ -156,6 +156,8 @@ def run(args: argparse.Namespace) -> int:
               "saving anything", file=sys.stderr)
     source = open_input(args.input, args.fps)
     if args.detections is not None:
+        if args.det_options:
+            raise ValueError("--det-set applies to a detector, not to --detections")
         if not Path(args.detections).is_file():
             raise FileNotFoundError(f"--detections {args.detections}: no such file")
         detector = create_detector(Path(args.detections), min_score=args.min_score)
