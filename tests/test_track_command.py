@@ -90,8 +90,13 @@ def test_interrupted_command_keeps_outputs(pets_clip, tmp_path, monkeypatch, cap
     (["track", "{clip}", "--detections", "{tmp}/none.txt"], "--detections {tmp}/none.txt"),
     (["track", "{tmp}"], "no images"),
     (["track", "{clip}", "--max-frames", "0"], "--max-frames 0: must be >= 1"),
+    (["track", "{clip}", "--detections", "{clip}/det/det.txt", "--det-set", "min_score=0.5"],
+     "--det-set applies to a detector"),
+    (["track", "{clip}/gt/gt.txt"], "INPUT {clip}/gt/gt.txt: not a video file"),
+    (["track", "{tmp}/broken.mp4"], "{tmp}/broken.mp4: cannot be opened as a video"),
 ])
 def test_bad_input_is_named(args, message, pets_clip, tmp_path, capsys):
+    (tmp_path / "broken.mp4").write_text("not a video\n")
     fill = {"clip": str(pets_clip), "tmp": str(tmp_path)}
     args = [a.format(**fill) for a in args] + ["--encoder", "none", "--no-progress"]
     assert main(args) == 1

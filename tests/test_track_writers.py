@@ -32,8 +32,11 @@ def test_draw_tracks_outlines_in_the_id_colour():
 def test_trails_are_bounded():
     trails = Trails(5)
     for t in range(20):
-        trails.update(np.array([1, 2]) if t < 10 else np.array([2]),
-                      np.array([[t, 0, t + 10, 50], [0, t, 10, t + 50]], float)[: 2 if t < 10 else 1])
+        boxes = np.array([[t, 0, t + 10, 50], [0, t, 10, t + 50]], float)
+        if t < 10:
+            trails.update(np.array([1, 2]), boxes)
+        else:  # id 1 is gone
+            trails.update(np.array([2]), boxes[1:])
     assert len(trails.points(2)) == 5
     assert trails.points(1) == []  # not seen for 10 frames: forgotten
     assert len(trails) == 1

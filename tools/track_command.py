@@ -39,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("input", metavar="INPUT",
                    help="video file, image folder, MOTChallenge sequence folder (seqinfo.ini), "
-                        "or camera index (0, 1, ...)")
+                        "camera index (0, 1, ...) or stream URL (rtsp://...)")
     p.add_argument("--detector", default=None, metavar="NAME|PATH",
                    help=f"{', '.join(BUILT_IN)} (default: auto = {DEFAULT_DETECTOR}), or a "
                         f"YOLOv5/v8-style .onnx model")
@@ -74,6 +74,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+#: File extensions taken as videos (OpenCV's FFmpeg would also "play" a text file as frames
+#: of rendered text, so other files are refused). Stream URLs (``rtsp://...``) pass as they are.
+VIDEO_FILE_EXTENSIONS = tuple(sorted(set(VIDEO_EXTENSIONS) | {
+    ".wmv", ".flv", ".ts", ".mts", ".m2ts", ".3gp", ".ogv", ".asf", ".mjpeg", ".mjpg", ".h264",
+    ".h265", ".hevc", ".y4m", ".gif"}))
+
+
 @dataclass(frozen=True)
 class FrameSource:
     """Resolved INPUT: a description, the frame iterator factory, fps and length (-1 unknown)."""
@@ -95,6 +102,9 @@ class FrameSource:
 def open_input(text: str, fps: float | None = None) -> FrameSource:
     """Interpret INPUT; ``FileNotFoundError``/``ValueError`` say what was expected."""
     path = Path(text)
+    if "://" in text:
+        vfps, n, w, h = video_properties(text)
+        return FrameSource(f"stream {text} ({w}x{h})", "video", text, fps or vfps or 25.0, n)
     if not path.exists() and text.isdigit():
         _, _, w, h = video_properties(int(text))
         return FrameSource(f"camera {text} ({w}x{h})", "camera", int(text), fps or 30.0, -1)
@@ -115,6 +125,9 @@ def open_input(text: str, fps: float | None = None) -> FrameSource:
                            fps or 25.0, n)
     if path.suffix.lower() in IMAGE_EXTENSIONS:
         raise ValueError(f"INPUT {text}: a single image; give the folder of images instead")
+    if path.suffix.lower() not in VIDEO_FILE_EXTENSIONS:
+        raise ValueError(f"INPUT {text}: not a video file (extensions "
+                         f"{', '.join(VIDEO_FILE_EXTENSIONS)}), image folder or sequence folder")
     vfps, n, w, h = video_properties(path)  # raises OSError when OpenCV cannot open it
     return FrameSource(f"video {path.name} ({w}x{h}, {vfps:g} fps)", "video", str(path),
                        fps or vfps or 25.0, n)
