@@ -111,3 +111,43 @@ def test_default_encoder_needs_the_appearance_package(pets_clip, capsys):
         pass
     assert main(["track", str(pets_clip), "--max-frames", "1", "--no-progress"]) == 1
     assert "--encoder none" in capsys.readouterr().err
+
+
+class FakeEncoder:
+    """Stands in for ``appearance`` until it lands: mean colour of each crop, as a unit row."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def embed(self, frame, boxes):
+        self.calls += 1
+        assert len(boxes) > 0
+        rows = []
+        for x0, y0, x1, y1 in np.asarray(boxes).round().astype(int):
+            crop = frame[max(y0, 0):max(y1, 1), max(x0, 0):max(x1, 1)].reshape(-1, 3)
+            rows.append(np.r_[crop.mean(axis=0) if len(crop) else np.zeros(3), 1.0])
+        e = np.asarray(rows, np.float32)
+        return e / np.linalg.norm(e, axis=1, keepdims=True)
+
+
+def test_default_encoder_is_loaded_from_the_appearance_package(pets_clip, tmp_path,
+                                                                monkeypatch, capsys):
+    import sys
+    import types
+
+    enc = FakeEncoder()
+    fake = types.ModuleType("appearance")
+    loaded = {}
+
+    def load_encoder(name="default", device="cpu"):
+        loaded.update(name=name, device=device)
+        return enc
+
+    fake.load_encoder = load_encoder
+    monkeypatch.setitem(sys.modules, "appearance", fake)
+    rc = main(["track", str(pets_clip), "--detections", str(pets_clip / "det" / "det.txt"),
+               "--max-frames", "20", "--out-mot", str(tmp_path / "r.txt"), "--no-progress"])
+    assert rc == 0 and loaded == {"name": "default", "device": "cpu"}
+    assert enc.calls == 20  # every frame of the clip has detections
+    assert "encoder default" in capsys.readouterr().err
+    assert len(np.loadtxt(tmp_path / "r.txt", delimiter=",", ndmin=2)) > 0

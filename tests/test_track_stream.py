@@ -131,3 +131,25 @@ def test_json_lines_and_mot_rows_agree(tmp_path):
         for t, r in zip(d["tracks"], mine):
             assert np.allclose(t["xyxy"], [r[2], r[3], r[2] + r[4], r[3] + r[5]], atol=0.02)
             assert t["class"] == 0
+
+
+def test_encoder_gets_each_frames_boxes_and_is_skipped_on_empty_frames():
+    calls = []
+
+    class Encoder:
+        def embed(self, frame, boxes):
+            calls.append(len(boxes))
+            e = np.ones((len(boxes), 4), np.float32)
+            e[:, 0] = boxes[:, 0]  # distinct per box
+            return e / np.linalg.norm(e, axis=1, keepdims=True)
+
+    def detector(image):
+        t = detector.t = getattr(detector, "t", 0) + 1
+        if t in (3, 4):
+            return np.zeros((0, 4)), np.zeros(0), None
+        return np.array([[t, 0, t + 10, 30], [50, 0, 60, 30.]]), np.ones(2), None
+
+    images = (np.zeros((40, 80, 3), np.uint8) for _ in range(8))
+    steps = list(track_stream(images, detector, Tracker(TrackerConfig(n_init=1)), Encoder()))
+    assert calls == [2, 2, 2, 2, 2, 2]  # frames 3 and 4 have nothing to embed
+    assert steps[-1].tracks.track_id.tolist() == [1, 2]

@@ -88,7 +88,9 @@ def track_stream(frames: Iterable, detector: Detector, tracker: Tracker, encoder
         if min_score is not None:
             dets = dets.select(dets.scores >= min_score)
         t1 = time.perf_counter()
-        emb = encoder.embed(image, dets.boxes_xyxy) if encoder is not None else None
+        # no boxes, no embedding call (the tracker accepts None on frames without detections)
+        emb = (encoder.embed(image, dets.boxes_xyxy) if encoder is not None and len(dets)
+               else None)
         t2 = time.perf_counter()
         out = tracker.update(dets.boxes_xyxy, dets.scores, emb, dets.classes)
         t3 = time.perf_counter()
