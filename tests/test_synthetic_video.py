@@ -41,8 +41,9 @@ def test_committed_sample_matches_the_generator(synthetic_seq):
         _, rows = scene.render(k)
         mine = gt.frames == k
         assert np.array_equal(gt.ids[mine], rows[:, 0].astype(int))
-        assert np.allclose(gt.tlwh[mine], rows[:, 1:5])
-        assert np.allclose(gt.visibility[mine], rows[:, 5], atol=1e-3)
+        # a pixel of slack: another OpenCV build may rasterise a limb edge differently
+        assert np.allclose(gt.tlwh[mine], rows[:, 1:5], atol=1)
+        assert np.allclose(gt.visibility[mine], rows[:, 5], atol=0.02)
 
 
 def test_sample_has_crossings_and_occlusion(synthetic_seq):
