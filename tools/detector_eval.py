@@ -5,8 +5,8 @@ detector: TP, FP, FN, recall, precision, ``1 - (FN + FP) / GT`` and average prec
 ``--detector`` takes the names of :func:`tools.detectors.create_detector`, ``hog-raw``
 (OpenCV's HOG as commonly used: original size, OpenCV's grouping, raw windows), ``hog-windows``
 (the calibrated HOG pipeline, upscaling, threshold and NMS included, but returning the windows
-instead of calibrated boxes), or a det.txt path (``--min-score`` filters it). Stateful detectors (bgsub) see every frame even with
-``--every``; only the scoring is subsampled.
+instead of calibrated boxes), or a det.txt path (``--min-score`` filters it). Stateful
+detectors (bgsub) see every frame even with ``--every``; only the scoring is subsampled.
 """
 
 from __future__ import annotations

@@ -109,9 +109,9 @@ def open_input(text: str, fps: float | None = None) -> FrameSource:
         _, _, w, h = video_properties(int(text))
         return FrameSource(f"camera {text} ({w}x{h})", "camera", int(text), fps or 30.0, -1)
     if not path.exists():
-        raise FileNotFoundError(f"INPUT {text}: no such file or folder (expected a video file "
-                                f"{', '.join(VIDEO_EXTENSIONS)}, an image folder, a sequence "
-                                f"folder with seqinfo.ini, or a camera index)")
+        raise FileNotFoundError(f"INPUT {text}: no such file or folder (expected a video file, "
+                                f"an image folder, a sequence folder with seqinfo.ini, a camera "
+                                f"index or a stream URL)")
     if path.is_dir():
         if (path / "seqinfo.ini").is_file():
             seq = Sequence(path)
