@@ -1,10 +1,20 @@
-"""Shared fixtures: the development data folder (skips cleanly when it is absent)."""
+"""Shared fixtures: the committed sample clips and the development data (tests that need the
+data skip cleanly when it is absent)."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
-from tools.paths import data_dir
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tools.paths import data_dir  # noqa: E402
+
+SAMPLES = ROOT / "sample_videos"
 
 
 @pytest.fixture(scope="session")
@@ -18,3 +28,21 @@ def data():
 @pytest.fixture(scope="session")
 def mot_dir(data):
     return data / "mot"
+
+
+@pytest.fixture(scope="session")
+def mot_data(mot_dir) -> Path:
+    """``$COSMOT_DATA/mot`` with PETS09-S2L1's ground truth in it."""
+    if not (mot_dir / "PETS09-S2L1" / "gt" / "gt.txt").is_file():
+        pytest.skip(f"PETS09-S2L1 not found under {mot_dir} (set COSMOT_DATA)")
+    return mot_dir
+
+
+@pytest.fixture(scope="session")
+def synthetic_seq() -> Path:
+    return SAMPLES / "synthetic-crossing"
+
+
+@pytest.fixture(scope="session")
+def pets_clip() -> Path:
+    return SAMPLES / "PETS09-S2L1-clip"

@@ -15,6 +15,7 @@ import sys
 COMMAND_MODULES = (
     "tools.mot_command",
     "tools.eval_command",
+    "tools.track_command",
     "tools.reid_command",
     "tools.tune_command",
     "tools.calibrate_command",

@@ -1,0 +1,153 @@
+"""``cosmot track`` end to end on the committed sample clips, and its errors."""
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from tools import track_command
+from tools.cli import main
+from tools.evaluation import evaluate
+from tools.json_tracks import read_json_tracks
+
+
+def count_frames(path) -> tuple[int, tuple[int, int]]:
+    cap = cv2.VideoCapture(str(path))
+    n, size = 0, None
+    while True:
+        ok, image = cap.read()
+        if not ok:
+            break
+        n, size = n + 1, image.shape[:2]
+    cap.release()
+    return n, size
+
+
+def test_track_writes_all_three_outputs(pets_clip, tmp_path, capsys):
+    out_mot = tmp_path / "results" / "PETS09-S2L1-clip.txt"
+    rc = main(["track", str(pets_clip), "--detections", str(pets_clip / "det-frcnn" / "det.txt"),
+               "--min-score", "0.5", "--encoder", "none", "--out-video", str(tmp_path / "v.mp4"),
+               "--out-mot", str(out_mot), "--out-json", str(tmp_path / "t.jsonl"),
+               "--trails", "10", "--no-progress"])
+    assert rc == 0
+    assert "120 frames" in capsys.readouterr().err
+    rows = np.loadtxt(out_mot, delimiter=",", ndmin=2)
+    assert rows.shape[1] == 10 and 1 <= rows[:, 0].min() and rows[:, 0].max() <= 120
+    lines = list(read_json_tracks(tmp_path / "t.jsonl"))
+    assert [ln["frame"] for ln in lines] == list(range(1, 121))
+    assert sum(len(ln["tracks"]) for ln in lines) == len(rows)
+    assert count_frames(tmp_path / "v.mp4") == (120, (576, 768))
+    # same detections, same tracker: byte for byte what `cosmot mot` writes from the det file
+    assert main(["mot", str(pets_clip), "--det", "det-frcnn", "--min-score", "0.5",
+                 "--out", str(tmp_path / "mot")]) == 0
+    assert (tmp_path / "mot" / out_mot.name).read_bytes() == out_mot.read_bytes()
+    # and it scores (TrackEval, MOT15 rules; 120 frames, so n_init delays weigh more than on
+    # the whole sequence)
+    res = evaluate([pets_clip], tmp_path / "results").rows["PETS09-S2L1-clip"]
+    assert res["MOTA"] > 40 and res["IDF1"] > 40
+
+
+def test_track_synthetic_clip_with_a_builtin_detector(synthetic_seq, tmp_path):
+    video = sorted(synthetic_seq.glob("*.mp4"))[0]
+    rc = main(["track", str(video), "--detector", "bgsub", "--encoder", "none", "--max-frames",
+               "40", "--out-json", str(tmp_path / "t.jsonl"), "--no-progress"])
+    assert rc == 0
+    lines = [json.loads(s) for s in open(tmp_path / "t.jsonl")]
+    assert len(lines) == 40 and any(ln["tracks"] for ln in lines)
+    assert all(t["class"] == 0 for ln in lines for t in ln["tracks"])
+
+
+def test_interrupted_command_keeps_outputs(pets_clip, tmp_path, monkeypatch, capsys):
+    real = track_command.Sequence.frames
+
+    def frames_then_ctrl_c(self, start=1):
+        for k, image in real(self, start):
+            if k == 16:
+                raise KeyboardInterrupt
+            yield k, image
+
+    monkeypatch.setattr(track_command.Sequence, "frames", frames_then_ctrl_c)
+    rc = main(["track", str(pets_clip), "--detections", str(pets_clip / "det" / "det.txt"),
+               "--encoder", "none", "--out-video", str(tmp_path / "v.mp4"),
+               "--out-mot", str(tmp_path / "r.txt"), "--out-json", str(tmp_path / "t.jsonl"),
+               "--no-progress"])
+    assert rc == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert count_frames(tmp_path / "v.mp4")[0] == 15  # finalised, playable
+    assert [ln["frame"] for ln in read_json_tracks(tmp_path / "t.jsonl")] == list(range(1, 16))
+    rows = np.loadtxt(tmp_path / "r.txt", delimiter=",", ndmin=2)
+    assert rows[:, 0].max() <= 15 and len(rows) > 0
+
+
+@pytest.mark.parametrize("args, message", [
+    (["track", "no/such/clip.mp4"], "INPUT no/such/clip.mp4: no such file or folder"),
+    (["track", "{clip}", "--detector", "yolo"], "unknown detector 'yolo'"),
+    (["track", "{clip}", "--detector", "hog", "--detections", "{clip}/det/det.txt"],
+     "--detector or --detections, not both"),
+    (["track", "{clip}", "--det-set", "nms=0.5"], "'nms' is not a field of HOGConfig"),
+    (["track", "{clip}", "--out-video", "{tmp}/v.gif"], "unsupported video extension '.gif'"),
+    (["track", "{clip}", "--detections", "{tmp}/none.txt"], "--detections {tmp}/none.txt"),
+    (["track", "{tmp}"], "no images"),
+    (["track", "{clip}", "--max-frames", "0"], "--max-frames 0: must be >= 1"),
+    (["track", "{clip}", "--detections", "{clip}/det/det.txt", "--det-set", "min_score=0.5"],
+     "--det-set applies to a detector"),
+    (["track", "{clip}/gt/gt.txt"], "INPUT {clip}/gt/gt.txt: not a video file"),
+    (["track", "{tmp}/broken.mp4"], "{tmp}/broken.mp4: cannot be opened as a video"),
+])
+def test_bad_input_is_named(args, message, pets_clip, tmp_path, capsys):
+    (tmp_path / "broken.mp4").write_text("not a video\n")
+    fill = {"clip": str(pets_clip), "tmp": str(tmp_path)}
+    args = [a.format(**fill) for a in args] + ["--encoder", "none", "--no-progress"]
+    assert main(args) == 1
+    assert message.format(**fill) in capsys.readouterr().err
+
+
+def test_default_encoder_needs_the_appearance_package(pets_clip, capsys):
+    try:
+        import appearance  # noqa: F401
+        pytest.skip("the appearance package is installed")
+    except ModuleNotFoundError:
+        pass
+    assert main(["track", str(pets_clip), "--max-frames", "1", "--no-progress"]) == 1
+    assert "--encoder none" in capsys.readouterr().err
+
+
+class FakeEncoder:
+    """Stands in for ``appearance`` until it lands: mean colour of each crop, as a unit row."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def embed(self, frame, boxes):
+        self.calls += 1
+        assert len(boxes) > 0
+        rows = []
+        for x0, y0, x1, y1 in np.asarray(boxes).round().astype(int):
+            crop = frame[max(y0, 0):max(y1, 1), max(x0, 0):max(x1, 1)].reshape(-1, 3)
+            rows.append(np.r_[crop.mean(axis=0) if len(crop) else np.zeros(3), 1.0])
+        e = np.asarray(rows, np.float32)
+        return e / np.linalg.norm(e, axis=1, keepdims=True)
+
+
+def test_default_encoder_is_loaded_from_the_appearance_package(pets_clip, tmp_path,
+                                                                monkeypatch, capsys):
+    import sys
+    import types
+
+    enc = FakeEncoder()
+    fake = types.ModuleType("appearance")
+    loaded = {}
+
+    def load_encoder(name="default", device="cpu"):
+        loaded.update(name=name, device=device)
+        return enc
+
+    fake.load_encoder = load_encoder
+    monkeypatch.setitem(sys.modules, "appearance", fake)
+    rc = main(["track", str(pets_clip), "--detections", str(pets_clip / "det" / "det.txt"),
+               "--max-frames", "20", "--out-mot", str(tmp_path / "r.txt"), "--no-progress"])
+    assert rc == 0 and loaded == {"name": "default", "device": "cpu"}
+    assert enc.calls == 20  # every frame of the clip has detections
+    assert "encoder default" in capsys.readouterr().err
+    assert len(np.loadtxt(tmp_path / "r.txt", delimiter=",", ndmin=2)) > 0

@@ -1,0 +1,87 @@
+"""Writers and drawing: id colours, trails, video files, JSON lines."""
+
+import itertools
+
+import cv2
+import numpy as np
+import pytest
+
+from tools.drawing import Trails, draw_tracks, id_color
+from tools.json_tracks import JSONTracksWriter, read_json_tracks
+from tools.video_writer import VideoFileWriter
+
+
+def test_id_colours_are_stable_and_distinct():
+    assert id_color(7) == id_color(7)
+    cols = np.array([id_color(i) for i in range(1, 31)], float)
+    d = min(np.linalg.norm(a - b) for a, b in itertools.combinations(cols, 2))
+    assert d > 25  # no two of the first 30 ids look alike
+    # neighbours (often side by side in a scene) differ strongly
+    assert min(np.linalg.norm(cols[i] - cols[i + 1]) for i in range(29)) > 100
+
+
+def test_draw_tracks_outlines_in_the_id_colour():
+    image = np.zeros((100, 120, 3), np.uint8)
+    draw_tracks(image, np.array([3]), np.array([[20, 30, 60, 90.]]), thickness=2)
+    edge = image[60, 18:23].astype(int)  # across the left edge, below the label (antialiased)
+    assert np.abs(edge - np.array(id_color(3))).sum(axis=1).min() <= 6
+    assert tuple(int(v) for v in image[60, 40]) == (0, 0, 0)   # inside stays untouched
+    assert image[22:30, 20:50].any()                           # the label tab above the box
+
+
+def test_trails_are_bounded():
+    trails = Trails(5)
+    for t in range(20):
+        boxes = np.array([[t, 0, t + 10, 50], [0, t, 10, t + 50]], float)
+        if t < 10:
+            trails.update(np.array([1, 2]), boxes)
+        else:  # id 1 is gone
+            trails.update(np.array([2]), boxes[1:])
+    assert len(trails.points(2)) == 5
+    assert trails.points(1) == []  # not seen for 10 frames: forgotten
+    assert len(trails) == 1
+    with pytest.raises(ValueError, match="trail length"):
+        Trails(-1)
+
+
+@pytest.mark.parametrize("ext", [".mp4", ".avi"])
+def test_video_writer_round_trip(tmp_path, ext):
+    path = tmp_path / f"v{ext}"
+    with VideoFileWriter(path, fps=12) as w:
+        for k in range(7):
+            w.write(np.full((48, 64, 3), 30 * k, np.uint8))
+    cap = cv2.VideoCapture(str(path))
+    means = []
+    while True:
+        ok, image = cap.read()
+        if not ok:
+            break
+        assert image.shape == (48, 64, 3)
+        means.append(image.mean())
+    cap.release()
+    assert len(means) == 7 and np.allclose(means, 30 * np.arange(7), atol=6)
+
+
+def test_video_writer_errors(tmp_path):
+    with pytest.raises(ValueError, match="unsupported video extension '.gif'"):
+        VideoFileWriter(tmp_path / "v.gif", 10)
+    with pytest.raises(ValueError, match="fps"):
+        VideoFileWriter(tmp_path / "v.mp4", 0)
+    with VideoFileWriter(tmp_path / "v.avi", 10) as w:
+        w.write(np.zeros((48, 64, 3), np.uint8))
+        with pytest.raises(ValueError, match="frame 2 is 32x48, the video is 64x48"):
+            w.write(np.zeros((48, 32, 3), np.uint8))
+        with pytest.raises(ValueError, match="uint8"):
+            w.write(np.zeros((48, 64, 3), np.float32))
+
+
+def test_json_lines_format_and_partial_last_line(tmp_path):
+    path = tmp_path / "t.jsonl"
+    with JSONTracksWriter(path) as w:
+        w.write(1, np.array([4]), np.array([[1.234, 2, 3, 4]]), np.array([0.5]), np.array([0]))
+        w.write(2, np.zeros(0, int), np.zeros((0, 4)), np.zeros(0), np.zeros(0, int))
+    assert path.read_text().splitlines()[0] == (
+        '{"frame":1,"tracks":[{"id":4,"xyxy":[1.23,2.0,3.0,4.0],"score":0.5,"class":0}]}')
+    with open(path, "a") as f:
+        f.write('{"frame":3,"tra')  # what a kill in mid-write leaves
+    assert [d["frame"] for d in read_json_tracks(path)] == [1, 2]

@@ -1,0 +1,115 @@
+"""Detector backends behind one interface: ``detector(frame_bgr) -> FrameDetections``.
+
+=========  ==================================================================  ===============
+name       backend                                                             module
+=========  ==================================================================  ===============
+hog        OpenCV HOG people detector with calibrated boxes and scores          ``hog``
+bgsub      background subtraction (MOG2) for static cameras                     ``background``
+auto       the default: ``DEFAULT_DETECTOR`` (the better of the two measured)   —
+FILE.onnx  a YOLOv5/v8-style ONNX model (the user's weights)                    ``onnx_yolo``
+FILE.txt   a MOTChallenge det.txt played back frame by frame                   ``det_file``
+callable   any function ``frame_bgr -> (boxes_xyxy, scores, classes)``          ``base``
+=========  ==================================================================  ===============
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import typing
+from pathlib import Path
+from typing import Callable, Mapping
+
+from .base import PERSON, CallableDetector, Detector, FrameDetections, check_detections
+
+#: What ``auto`` means: the better built-in on PETS09-S2L1 (docs/tracking_videos.md: HOTA 41.7
+#: for hog vs 30.5 for bgsub, motion-only tracking).
+DEFAULT_DETECTOR = "hog"
+
+BUILT_IN = ("hog", "bgsub", "auto")
+
+__all__ = ["Detector", "FrameDetections", "CallableDetector", "check_detections", "PERSON",
+           "create_detector", "DEFAULT_DETECTOR", "BUILT_IN"]
+
+
+def _parse_field(cls: type, name: str, text: str):
+    hints = typing.get_type_hints(cls)
+    kind = hints[name]
+    origin = typing.get_origin(kind)
+    if kind is bool:
+        if text.lower() in ("1", "true", "yes", "on"):
+            return True
+        if text.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"{cls.__name__}.{name}={text}: expected true or false")
+    if kind is int:
+        return int(text)
+    if kind is float:
+        return float(text)
+    if origin is tuple:
+        parts = [p for p in text.replace("x", ",").split(",") if p.strip()]
+        return tuple(int(p) for p in parts)
+    return text
+
+
+def apply_options(config, options: Mapping[str, str] | None):
+    """A copy of a frozen config dataclass with ``options`` (field name -> text) parsed in.
+
+    Raises ``ValueError`` naming the unknown field and listing the known ones."""
+    if not options:
+        return config
+    fields = {f.name for f in dataclasses.fields(config)}
+    changes = {}
+    for key, text in options.items():
+        if key not in fields:
+            raise ValueError(f"detector option {key!r} is not a field of "
+                             f"{type(config).__name__}; known: {sorted(fields)}")
+        try:
+            changes[key] = _parse_field(type(config), key, str(text))
+        except ValueError as e:
+            raise ValueError(f"detector option {key}={text}: {e}") from None
+    return dataclasses.replace(config, **changes)
+
+
+def create_detector(spec: str | os.PathLike | Callable, options: Mapping[str, str] | None = None,
+                    min_score: float | None = None) -> Detector:
+    """Make a detector from a name, a file path or a callable.
+
+    Args:
+        spec: ``"hog"``, ``"bgsub"``, ``"auto"``, a path to an ``.onnx`` model, a path to a
+            MOTChallenge ``det.txt``, or a callable ``frame_bgr -> (boxes_xyxy, scores,
+            classes)``.
+        options: config field overrides for the backend, e.g. ``{"min_person_height": "40"}``
+            (``HOGConfig``, ``BackgroundConfig`` or ``YOLOConfig``).
+        min_score: for a det.txt, drop rows below this score. (The other backends take
+            ``min_score`` through ``options``.)
+    """
+    if callable(spec) and not isinstance(spec, (str, os.PathLike)):
+        if options:
+            raise ValueError("detector options apply to built-in backends, not to a callable")
+        return CallableDetector(spec)
+    text = os.fspath(spec)
+    name = DEFAULT_DETECTOR if text == "auto" else text
+    if name == "hog":
+        from .hog import CALIBRATED, HOGPeopleDetector
+
+        return HOGPeopleDetector(apply_options(CALIBRATED, options))
+    if name == "bgsub":
+        from .background import BackgroundConfig, BackgroundSubtractionDetector
+
+        return BackgroundSubtractionDetector(apply_options(BackgroundConfig(), options))
+    path = Path(text)
+    if path.suffix.lower() == ".onnx":
+        from .onnx_yolo import ONNXYOLODetector, YOLOConfig
+
+        if not path.is_file():
+            raise FileNotFoundError(f"--detector {text}: no such ONNX model file")
+        return ONNXYOLODetector(path, apply_options(YOLOConfig(), options))
+    if path.suffix.lower() == ".txt":
+        from .det_file import DetectionFileDetector
+
+        if options:
+            raise ValueError("detector options do not apply to a detection file")
+        return DetectionFileDetector(path, min_score=min_score)
+    raise ValueError(f"unknown detector {text!r}: expected one of {', '.join(BUILT_IN)}, a path "
+                     f"to an .onnx model, or a MOTChallenge det.txt")

@@ -1,0 +1,158 @@
+"""Tracking a stream of frames end to end: frames -> detector -> encoder -> tracker -> outputs.
+
+:func:`track_stream` is a generator: it pulls one frame, detects, embeds, tracks, yields a
+:class:`TrackStep`, and only then pulls the next frame, so memory stays constant whatever the
+length (and a camera stream can run forever). :class:`TrackOutputs` writes the three outputs
+(annotated video, MOTChallenge rows, JSON lines), each flushed or finalised as frames finish.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from tracker import Tracker, TrackedObjects
+from tracker.geometry import xyxy_to_tlwh
+
+from .detectors import Detector, FrameDetections, check_detections
+from .drawing import Trails, draw_tracks
+from .json_tracks import JSONTracksWriter
+from .motchallenge import MOTWriter
+from .video_writer import VideoFileWriter
+
+
+@dataclass(frozen=True)
+class TrackStep:
+    """One processed frame: its 1-based number, the image (BGR uint8, not copied), what the
+    detector found (after the score filter) and the tracks output by the tracker."""
+
+    frame: int
+    image: np.ndarray
+    detections: FrameDetections
+    tracks: TrackedObjects
+
+
+@dataclass
+class StreamTimes:
+    """Seconds spent per stage, summed over the frames processed so far, and the largest track
+    id output (ids count up from 1, so it is the number of tracks confirmed)."""
+
+    frames: int = 0
+    detect: float = 0.0
+    embed: float = 0.0
+    track: float = 0.0
+    max_id: int = 0
+
+
+def numbered(frames: Iterable) -> Iterator[tuple[int, np.ndarray]]:
+    """Accept ``(frame_number, image)`` pairs or bare images (numbered from 1)."""
+    k = 0
+    for item in frames:
+        k += 1
+        if isinstance(item, tuple) and len(item) == 2 and np.ndim(item[1]) == 3:
+            yield int(item[0]), item[1]
+        else:
+            yield k, item
+
+
+def track_stream(frames: Iterable, detector: Detector, tracker: Tracker, encoder=None,
+                 min_score: float | None = None, max_frames: int | None = None,
+                 times: StreamTimes | None = None) -> Iterator[TrackStep]:
+    """Track a stream of frames lazily, one :class:`TrackStep` per frame.
+
+    Args:
+        frames: iterable of BGR uint8 (H, W, 3) images or ``(frame_number, image)`` pairs
+            (e.g. :func:`tools.frames.iter_video`); consumed one at a time.
+        detector: ``detector(image) -> (boxes_xyxy, scores, classes)`` (any callable).
+        tracker: a :class:`tracker.Tracker` (its state carries over between frames).
+        encoder: optional appearance encoder with ``embed(image, boxes_xyxy) -> (N, D)``.
+        min_score: detections scoring below this are dropped before tracking.
+        max_frames: stop after this many frames.
+        times: optional counters to fill (seconds per stage, frames, largest id).
+    """
+    if max_frames is not None and max_frames < 1:
+        raise ValueError(f"max_frames = {max_frames!r}: must be >= 1 (or None for all)")
+    times = times if times is not None else StreamTimes()
+    source = getattr(detector, "name", type(detector).__name__)
+    for count, (k, image) in enumerate(numbered(frames), start=1):
+        image = np.asarray(image)
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise ValueError(f"frame {k}: shape {image.shape} dtype {image.dtype}; expected an "
+                             f"HxWx3 uint8 BGR image")
+        t0 = time.perf_counter()
+        dets = check_detections(detector(image), source=f"detector {source!r}")
+        if min_score is not None:
+            dets = dets.select(dets.scores >= min_score)
+        t1 = time.perf_counter()
+        # no boxes, no embedding call (the tracker accepts None on frames without detections)
+        emb = (encoder.embed(image, dets.boxes_xyxy) if encoder is not None and len(dets)
+               else None)
+        t2 = time.perf_counter()
+        out = tracker.update(dets.boxes_xyxy, dets.scores, emb, dets.classes)
+        t3 = time.perf_counter()
+        times.frames += 1
+        times.detect += t1 - t0
+        times.embed += t2 - t1
+        times.track += t3 - t2
+        if len(out):
+            times.max_id = max(times.max_id, int(out.track_id.max()))
+        yield TrackStep(k, image, dets, out)
+        if max_frames is not None and count >= max_frames:
+            return
+
+
+class TrackOutputs:
+    """The outputs of a run, any of them optional; a context manager that closes all of them.
+
+    Args:
+        video: annotated video path (``.mp4``, ``.avi``, ...), boxes and ids drawn on frames.
+        mot: MOTChallenge results path (``frame,id,left,top,width,height,score,-1,-1,-1``).
+        json: JSON-lines path (see :mod:`tools.json_tracks`).
+        fps: frame rate of the annotated video.
+        trails: length in frames of the motion trails drawn (0: none).
+        output_box: ``"kalman"`` writes the filtered boxes, ``"detection"`` the matched ones.
+    """
+
+    def __init__(self, video: str | os.PathLike | None = None, mot: str | os.PathLike | None = None,
+                 json: str | os.PathLike | None = None, fps: float = 25.0, trails: int = 0,
+                 output_box: str = "kalman"):
+        if output_box not in ("kalman", "detection"):
+            raise ValueError(f"output_box = {output_box!r}: must be 'kalman' or 'detection'")
+        self.output_box = output_box
+        self.trails = Trails(trails) if trails else None
+        self._video = self._mot = self._json = None
+        try:
+            self._video = VideoFileWriter(video, fps) if video else None
+            self._mot = MOTWriter(mot) if mot else None
+            self._json = JSONTracksWriter(json) if json else None
+        except Exception:
+            self.close()
+            raise
+
+    def write(self, step: TrackStep) -> None:
+        t = step.tracks
+        box = t.xyxy if self.output_box == "kalman" else t.det_xyxy
+        if self._mot is not None:
+            self._mot.write(step.frame, t.track_id, xyxy_to_tlwh(box), t.score)
+        if self._json is not None:
+            self._json.write(step.frame, t.track_id, box, t.score, t.class_id)
+        if self._video is not None:
+            if self.trails is not None:
+                self.trails.update(t.track_id, box)
+            frame = draw_tracks(step.image.copy(), t.track_id, box, self.trails)
+            self._video.write(frame)
+
+    def close(self) -> None:
+        for w in (self._video, self._mot, self._json):
+            if w is not None:
+                w.close()
+
+    def __enter__(self) -> "TrackOutputs":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
