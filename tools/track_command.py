@@ -27,6 +27,7 @@ from tqdm import tqdm
 
 from tracker import Tracker
 
+from .mot_command import load_encoder_arg
 from .config_args import add_config_options, config_from_args
 from .detectors import BUILT_IN, DEFAULT_DETECTOR, create_detector
 from .frames import IMAGE_EXTENSIONS, iter_image_folder, iter_video, list_images, video_properties
@@ -143,20 +144,6 @@ def _options(items: list[str]) -> dict[str, str]:
     return out
 
 
-def load_encoder(name: str, device: str):
-    """The appearance encoder named on the command line, or None for 'none'."""
-    if name == "none":
-        return None
-    try:
-        from appearance import load_encoder as _load
-    except ModuleNotFoundError as e:
-        if e.name != "appearance":
-            raise
-        raise ValueError(f"--encoder {name}: the appearance package is not installed; run with "
-                         f"--encoder none for motion-only tracking") from None
-    return _load(name, device=device)
-
-
 def run(args: argparse.Namespace) -> int:
     if args.detector is not None and args.detections is not None:
         raise ValueError("give --detector or --detections, not both")
@@ -179,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
         name = args.detector or "auto"
         detector = create_detector(name, _options(args.det_options))
         det_name = f"detector {name}" + (f" ({DEFAULT_DETECTOR})" if name == "auto" else "")
-    encoder = load_encoder(args.encoder, args.device)
+    encoder = load_encoder_arg(args.encoder, args.device)
     config = config_from_args(args, fps=source.fps)
     tracker = Tracker(config)
 
