@@ -200,7 +200,7 @@ def test_heads_against_formulas():
     y = torch.tensor([0, 2, 1, 2, 0])
     cos_head = CosineSoftmaxHead(4, 3, scale_init=7.0).double()
     cos = F.normalize(f, dim=1) @ F.normalize(cos_head.weight, dim=1).t()
-    assert float(cos_head.scale) == pytest.approx(7.0)
+    assert cos_head.scale.item() == pytest.approx(7.0)
     assert torch.allclose(cos_head(f), 7.0 * cos)
     for i in range(5):
         for c in range(3):
