@@ -194,6 +194,7 @@ def test_gradcheck_float64():
     assert torch.autograd.gradcheck(lambda e: center(e, labels), (x,))
 
 
+@torch.no_grad()
 def test_heads_against_formulas():
     torch.manual_seed(0)
     f = torch.randn(5, 4, dtype=torch.float64)
