@@ -24,7 +24,11 @@ def export_onnx(model: EmbeddingNet, path: str | os.PathLike, opset: int = 17) -
     Uses torch's TorchScript-based exporter (``dynamo=False``), which needs only the ``onnx``
     package; the metadata is added with ``onnx``.
     """
-    import onnx
+    try:
+        import onnx
+    except ModuleNotFoundError:
+        raise ValueError("ONNX export needs the 'onnx' package: pip install 'cosmot[export]'"
+                         ) from None
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

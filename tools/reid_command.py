@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .motchallenge import Sequence, read_detections, read_ground_truth
 from .paths import REPO_ROOT, data_dir
+from .reid_data import bench_frames, crops_from_mot, shrink_crops, unlabelled_from_sequence
 
 CACHE = REPO_ROOT / ".cache" / "reid"
 # Tracking validation sequences: never used for supervised training.
@@ -32,30 +32,7 @@ def _size(text: str) -> tuple[int, int]:
     return h, w
 
 
-def _sequence_dir(name: str) -> Path:
-    p = Path(name)
-    return p if p.is_dir() else data_dir() / "mot" / name
-
-
 # ----------------------------------------------------------------------------- build-crops
-def crops_from_mot(seq_name: str, size_hw: tuple[int, int], stride: int | None,
-                   min_visibility: float, min_height: float):
-    """Crops of one MOTChallenge sequence's ground truth (see ``appearance.gt_crops``)."""
-    from appearance.gt_crops import GtCropConfig, collect_crops, iter_progress, select_gt_rows
-
-    seq = Sequence(_sequence_dir(seq_name))
-    gt = read_ground_truth(seq.gt_path)
-    fps = seq.info.fps
-    stride = stride or max(1, int(np.ceil(fps / 10.0)))
-    cfg = GtCropConfig(min_visibility=min_visibility, min_height=min_height,
-                       frame_stride=stride)
-    keep = select_gt_rows(gt.frames, gt.ids, gt.tlwh, gt.consider, gt.classes, gt.visibility,
-                          gt.mot15_format, cfg)
-    rows = gt.filter(keep)
-    frames = iter_progress(seq.frames(), seq.info.length, seq.name)
-    return collect_crops(frames, rows.frames, rows.ids, rows.tlwh, seq.name, fps, cfg, size_hw)
-
-
 def _cmd_build_crops(args: argparse.Namespace) -> int:
     from appearance.crops import concat
     from appearance.folders import load_col780, load_market_folder
@@ -137,18 +114,6 @@ def _label(name: str) -> str:
         return name
     p = Path(name)
     return p.name if p.suffix == ".onnx" else f"{p.parent.name}/{p.name}"
-
-
-def shrink_crops(images: np.ndarray, factor: float) -> np.ndarray:
-    """Degrade (N, H, W, 3) uint8 crops: shrink by ``factor`` (area) and enlarge back."""
-    import cv2
-
-    if not 0 < factor <= 1:
-        raise ValueError(f"--shrink {factor}: allowed range (0, 1]")
-    h, w = images.shape[1:3]
-    sh, sw = max(4, round(h * factor)), max(2, round(w * factor))
-    return np.stack([cv2.resize(cv2.resize(im, (sw, sh), interpolation=cv2.INTER_AREA),
-                                (w, h), interpolation=cv2.INTER_LINEAR) for im in images])
 
 
 def run_eval(encoders: list[str], crops_path: Path, min_gap_seconds: float,
@@ -404,30 +369,6 @@ def _add_export(sub) -> None:
 
 
 # ----------------------------------------------------------------------------- adapt
-def unlabelled_from_sequence(seq_name: str, det_name: str, min_score: float | None,
-                             min_height: float, size_hw: tuple[int, int]):
-    """Detection crops of one sequence, linked into tracklets (no ground truth is read)."""
-    from appearance.adapt import unlabelled_from_detections
-    from appearance.crops import cut_crops
-    from appearance.gt_crops import iter_progress
-
-    seq = Sequence(_sequence_dir(seq_name))
-    det = read_detections(seq.detections_path(det_name), min_score, min_height)
-    if len(det) == 0:
-        raise ValueError(f"{seq.detections_path(det_name)}: no detections with score >= "
-                         f"{min_score} and height >= {min_height}")
-    xyxy = np.c_[det.tlwh[:, :2], det.tlwh[:, :2] + det.tlwh[:, 2:]]
-    slices = det.frame_slices()
-    images = np.zeros((len(det), *size_hw, 3), np.uint8)
-    last = int(det.frames[-1])
-    for k, frame in iter_progress(seq.frames(), seq.info.length, seq.name):
-        if k in slices:
-            images[slices[k]] = cut_crops(frame, xyxy[slices[k]], size_hw)
-        if k >= last:
-            break
-    return unlabelled_from_detections(images, det.frames, xyxy, seq.name)
-
-
 def _cmd_adapt(args: argparse.Namespace) -> int:
     import torch
 
@@ -489,21 +430,6 @@ def _add_adapt(sub) -> None:
 
 
 # ----------------------------------------------------------------------------- bench
-def _bench_frames(seq_name: str, n_frames: int):
-    seq = Sequence(_sequence_dir(seq_name))
-    det = read_detections(seq.detections_path("det"), 0.0)
-    slices = det.frame_slices()
-    frames, boxes = [], []
-    for k, img in seq.frames():
-        if k in slices and len(frames) < n_frames:
-            b = det.tlwh[slices[k]]
-            frames.append(img)
-            boxes.append(np.c_[b[:, :2], b[:, :2] + b[:, 2:]])
-        if len(frames) >= n_frames:
-            break
-    return frames, boxes
-
-
 def _cmd_bench(args: argparse.Namespace) -> int:
     import tempfile
 
@@ -516,7 +442,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from appearance.onnx_encoder import OnnxEncoder
 
     torch.set_num_threads(args.threads)
-    frames, boxes = _bench_frames(args.sequence, 20)
+    frames, boxes = bench_frames(args.sequence, 20)
     model = _load_torch_model(args.weights)
     hw = tuple(model.config.input_hw)
     macs = count_macs(model, hw)
