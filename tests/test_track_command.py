@@ -1,7 +1,5 @@
 """``cosmot track`` end to end on the committed sample clips, and its errors."""
 
-import json
-
 import cv2
 import numpy as np
 import pytest
@@ -53,7 +51,7 @@ def test_track_synthetic_clip_with_a_builtin_detector(synthetic_seq, tmp_path):
     rc = main(["track", str(video), "--detector", "bgsub", "--encoder", "none", "--max-frames",
                "40", "--out-json", str(tmp_path / "t.jsonl"), "--no-progress"])
     assert rc == 0
-    lines = [json.loads(s) for s in open(tmp_path / "t.jsonl")]
+    lines = list(read_json_tracks(tmp_path / "t.jsonl"))
     assert len(lines) == 40 and any(ln["tracks"] for ln in lines)
     assert all(t["class"] == 0 for ln in lines for t in ln["tracks"])
 

@@ -124,8 +124,9 @@ def test_json_lines_and_mot_rows_agree(tmp_path):
         for step in track_stream(scene_frames(scene, det, []), det, Tracker(TrackerConfig())):
             out.write(step)
     rows = np.loadtxt(tmp_path / "r.txt", delimiter=",", ndmin=2)
-    for line in open(tmp_path / "t.jsonl"):
-        d = json.loads(line)
+    with open(tmp_path / "t.jsonl") as f:
+        lines = [json.loads(line) for line in f]
+    for d in lines:
         mine = rows[rows[:, 0] == d["frame"]]
         assert [t["id"] for t in d["tracks"]] == mine[:, 1].astype(int).tolist()
         for t, r in zip(d["tracks"], mine):

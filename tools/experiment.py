@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from tracker import Tracker, TrackerConfig
 from tracker.geometry import tlwh_to_xyxy, xyxy_to_tlwh
-from tracker.offline import TrackRows, interpolate_gaps, smooth_tracks
+from tracker.offline import TrackCollector, postprocess
 
 from .camera_motion_estimator import CameraMotionEstimator
 from .evaluation import EvalResult, evaluate
@@ -96,7 +96,7 @@ def run_config(prepared: list[PreparedSequence], config: TrackerConfig, out_dir:
     for p in prepared:
         tracker = Tracker(config.replace(fps=p.seq.info.fps))
         n_frames = max(p.seq.info.length, int(p.det.frames.max()) if len(p.det) else 0)
-        kept = []
+        collector = TrackCollector()
         path = out_dir / f"{p.seq.name}.txt"
         with MOTWriter(path) as w:
             for k in range(1, n_frames + 1):
@@ -106,14 +106,9 @@ def run_config(prepared: list[PreparedSequence], config: TrackerConfig, out_dir:
                 out = tracker.update(p.xyxy[sl], p.det.scores[sl], emb, warp=warp)
                 tlwh = xyxy_to_tlwh(out.xyxy if output_box == "kalman" else out.det_xyxy)
                 w.write(k, out.track_id, tlwh, out.score)
-                kept.append((np.full(len(out), k), out.track_id, tlwh, out.score))
-        if (interpolate > 0 or smooth) and kept:
-            rows = TrackRows.from_arrays(*(np.concatenate(c) for c in zip(*kept)))
-            if interpolate > 0:
-                rows = interpolate_gaps(rows, interpolate)
-            if smooth:
-                rows = smooth_tracks(rows, tracker.kf)
-            write_rows(path, rows)
+                collector.add(k, out.track_id, tlwh, out.score)
+        if interpolate > 0 or smooth:
+            write_rows(path, postprocess(collector.rows(), interpolate, smooth, tracker.kf))
 
 
 def score_config(prepared: list[PreparedSequence], config: TrackerConfig, **kwargs) -> EvalResult:

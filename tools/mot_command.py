@@ -18,7 +18,7 @@ from tqdm import tqdm
 from tracker import Tracker, TrackerConfig
 from tracker.geometry import tlwh_to_xyxy, xyxy_to_tlwh
 
-from tracker.offline import TrackRows, interpolate_gaps, smooth_tracks
+from tracker.offline import TrackCollector, postprocess
 
 from .camera_motion_estimator import CameraMotionEstimator
 from .config_args import add_config_options, config_from_args
@@ -71,7 +71,7 @@ def track_sequence(seq: Sequence, det_name: str, min_score: float | None, config
     frames = seq.frames() if need_frames else ((k, None) for k in range(1, n_frames + 1))
     cmc_estimator = CameraMotionEstimator(cmc) if cmc != "none" else None
     offline = interpolate > 0 or smooth
-    kept: list[tuple] = []
+    collector = TrackCollector()
     with MOTWriter(out_path) as writer, tqdm(total=n_frames, desc=seq.name, unit="frame",
                                              disable=not progress, leave=False) as bar:
         for k, image in frames:
@@ -90,16 +90,11 @@ def track_sequence(seq: Sequence, det_name: str, min_score: float | None, config
             tlwh = xyxy_to_tlwh(box)
             writer.write(k, out.track_id, tlwh, out.score)
             if offline:
-                kept.append((np.full(len(out), k), out.track_id, tlwh, out.score))
+                collector.add(k, out.track_id, tlwh, out.score)
             ids.update(out.track_id.tolist())
             bar.update(1)
-    if offline and kept:
-        rows = TrackRows.from_arrays(*(np.concatenate(c) for c in zip(*kept)))
-        if interpolate > 0:
-            rows = interpolate_gaps(rows, interpolate)
-        if smooth:
-            rows = smooth_tracks(rows, tracker.kf)
-        write_rows(out_path, rows)
+    if offline:
+        write_rows(out_path, postprocess(collector.rows(), interpolate, smooth, tracker.kf))
     return {"frames": n_frames, "detections": len(det), "ids": len(ids),
             "track_seconds": t_track, "embed_seconds": t_embed}
 

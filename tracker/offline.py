@@ -100,3 +100,28 @@ def smooth_tracks(rows: TrackRows, kf: KalmanFilter | None = None) -> TrackRows:
         keep = f - f[0]
         out[s:e] = xyxy_to_tlwh(xyah_to_xyxy(xs_s[keep, :4]))
     return TrackRows(rows.frames, rows.ids, out, rows.scores)
+
+
+class TrackCollector:
+    """Collects a sequence's per-frame outputs for post-processing once it has ended."""
+
+    def __init__(self) -> None:
+        self._parts: list[tuple] = []
+
+    def add(self, frame: int, ids: np.ndarray, tlwh: np.ndarray, scores: np.ndarray) -> None:
+        self._parts.append((np.full(len(ids), frame, np.int64), ids, tlwh, scores))
+
+    def rows(self) -> TrackRows:
+        if not self._parts:
+            return TrackRows.from_arrays(np.zeros(0), np.zeros(0), np.zeros((0, 4)), np.zeros(0))
+        return TrackRows.from_arrays(*(np.concatenate(c) for c in zip(*self._parts)))
+
+
+def postprocess(rows: TrackRows, interpolate: int = 0, smooth: bool = False,
+                kf: KalmanFilter | None = None) -> TrackRows:
+    """Gap interpolation (``interpolate`` > 0: largest gap filled) then RTS smoothing."""
+    if interpolate > 0:
+        rows = interpolate_gaps(rows, interpolate)
+    if smooth:
+        rows = smooth_tracks(rows, kf)
+    return rows
