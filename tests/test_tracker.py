@@ -305,3 +305,17 @@ def test_lost_gallery_returns_the_old_id(seconds, gap, same_id):
     ids = dict(ids)
     assert (ids[0] == 1) == same_id
     assert ids[1] != 1  # someone else never takes the old id
+
+
+@pytest.mark.parametrize("limit, same_id", [(1, False), (5, True)])
+def test_iou_stage_takes_tracks_missed_up_to_a_limit(limit, same_id):
+    """Appearance that no longer matches (cosine 1): after 3 missed frames only the IoU stage
+    can bring the track back, and only if it admits tracks missed that long."""
+    cfg = TrackerConfig(n_init=1, iou_max_time_since_update=limit, iou_max_cosine_distance=2.0)
+    tr = Tracker(cfg)
+    e = np.eye(4)
+    tr.update(BOX, embeddings=e[:1])
+    for _ in range(3):
+        tr.update(np.zeros((0, 4)), embeddings=np.zeros((0, 4)))
+    out = tr.update(BOX, embeddings=e[1:2])
+    assert (out.track_id.tolist() == [1]) == same_id

@@ -98,7 +98,8 @@ class ReferenceTracker:
                 taken = {free[j] for _, j in pairs}
                 free = [d for d in free if d not in taken]
         cand = [t for t in self.tracks if id(t) not in matched and (
-            embeddings is None or not t.confirmed or t.time_since_update == 1)]
+            embeddings is None or not t.confirmed
+            or t.time_since_update <= cfg.iou_max_time_since_update)]
         if cand and free:
             pred = np.array([xyah_to_xyxy(t.kf.x[:4]) for t in cand])
             iou_cost = 1.0 - iou_matrix(pred, boxes[free])

@@ -53,6 +53,9 @@ class TrackerConfig:
         motion_weight: weight of the normalised Mahalanobis distance in the appearance cost,
             ``cost = (1 - w) * cosine + w * mahalanobis / gating_threshold`` (0: Deep SORT).
         max_iou_distance: largest ``1 - IoU`` accepted in the IoU stage.
+        iou_max_time_since_update: confirmed tracks missed for at most this many frames take
+            part in the IoU stage (Deep SORT: 1, i.e. only tracks seen in the last frame).
+            Without embeddings every track takes part.
         iou_appearance_weight: weight of the frame-to-frame appearance term in the IoU stage:
             ``cost = (1 - w) * (1 - IoU) + w * cosine(det, track's previous-frame feature)``.
         iou_max_cosine_distance: pairs in the IoU stage whose cosine distance to the track's
@@ -95,6 +98,7 @@ class TrackerConfig:
     matching_cascade: bool = True
     motion_weight: float = 0.0
     max_iou_distance: float = 0.7
+    iou_max_time_since_update: int = 1
     iou_appearance_weight: float = 0.0
     iou_max_cosine_distance: float = 0.3
     # Kalman filter
@@ -116,6 +120,10 @@ class TrackerConfig:
             raise ValueError(f"TrackerConfig.n_init = {self.n_init!r}: must be an int >= 1")
         if not isinstance(self.max_age, int) or self.max_age < 0:
             raise ValueError(f"TrackerConfig.max_age = {self.max_age!r}: must be an int >= 0")
+        if not isinstance(self.iou_max_time_since_update, int) or \
+                self.iou_max_time_since_update < 1:
+            raise ValueError(f"TrackerConfig.iou_max_time_since_update = "
+                             f"{self.iou_max_time_since_update!r}: must be an int >= 1")
         if not isinstance(self.nn_budget, int) or self.nn_budget < 1:
             raise ValueError(f"TrackerConfig.nn_budget = {self.nn_budget!r}: must be an int >= 1")
         if self.feature_mode not in ("gallery", "ema"):

@@ -113,7 +113,8 @@ class Tracker:
         if n and free_dets.size:
             cand = free_rows.copy()
             if feats is not None:
-                cand &= (t.state[:n] == TENTATIVE) | (t.time_since_update[:n] == 1)
+                cand &= (t.state[:n] == TENTATIVE) | (
+                    t.time_since_update[:n] <= cfg.iou_max_time_since_update)
             rows = np.flatnonzero(cand)
             if rows.size:
                 pred_xyxy = self._predicted_xyxy()
