@@ -110,3 +110,12 @@ def test_default_encoder_runs_end_to_end(pets_clip, tmp_path, capsys):
     assert "encoder default" in err
     rows = np.loadtxt(tmp_path / "r.txt", delimiter=",", ndmin=2)
     assert len(rows) > 0 and rows[:, 0].max() <= 20
+
+
+def test_track_with_camera_motion_compensation(pets_clip, tmp_path):
+    rc = main(["track", str(pets_clip), "--detections", str(pets_clip / "det" / "det.txt"),
+               "--encoder", "none", "--cmc", "sparse", "--max-frames", "15",
+               "--out-mot", str(tmp_path / "r.txt"), "--no-progress"])
+    assert rc == 0
+    rows = np.loadtxt(tmp_path / "r.txt", delimiter=",", ndmin=2)
+    assert len(rows) > 0 and rows[:, 0].max() <= 15

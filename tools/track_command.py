@@ -28,6 +28,7 @@ from tqdm import tqdm
 from tracker import Tracker
 
 from .mot_command import load_encoder_arg
+from .camera_motion_estimator import CameraMotionEstimator
 from .config_args import add_config_options, config_from_args
 from .detectors import BUILT_IN, DEFAULT_DETECTOR, create_detector
 from .frames import IMAGE_EXTENSIONS, iter_image_folder, iter_video, list_images, video_properties
@@ -66,6 +67,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="appearance encoder: 'default', a name/path for appearance.load_encoder, "
                         "or 'none' for motion only")
     p.add_argument("--device", default="cpu", help="encoder device (cpu or cuda)")
+    p.add_argument("--cmc", choices=["none", "sparse", "ecc"], default="none",
+                   help="camera-motion compensation for moving cameras (default: none)")
     p.add_argument("--max-frames", type=int, default=None, metavar="N",
                    help="stop after N frames")
     p.add_argument("--fps", type=float, default=None,
@@ -177,8 +180,9 @@ def run(args: argparse.Namespace) -> int:
           file=sys.stderr)
     times = StreamTimes()
     t0 = time.perf_counter()
+    cmc = CameraMotionEstimator(args.cmc) if args.cmc != "none" else None
     steps = track_stream(source.frames(), detector, tracker, encoder, min_score=args.min_score,
-                         max_frames=args.max_frames, times=times)
+                         max_frames=args.max_frames, times=times, camera_motion=cmc)
     try:
         with TrackOutputs(args.out_video, args.out_mot, args.out_json, fps=source.fps,
                           trails=args.trails, output_box=args.output_box) as outputs, \

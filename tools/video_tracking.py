@@ -18,6 +18,7 @@ import numpy as np
 from tracker import Tracker, TrackedObjects
 from tracker.geometry import xyxy_to_tlwh
 
+from .camera_motion_estimator import CameraMotionEstimator
 from .detectors import Detector, FrameDetections, check_detections
 from .drawing import Trails, draw_tracks
 from .json_tracks import JSONTracksWriter
@@ -61,7 +62,8 @@ def numbered(frames: Iterable) -> Iterator[tuple[int, np.ndarray]]:
 
 def track_stream(frames: Iterable, detector: Detector, tracker: Tracker, encoder=None,
                  min_score: float | None = None, max_frames: int | None = None,
-                 times: StreamTimes | None = None) -> Iterator[TrackStep]:
+                 times: StreamTimes | None = None,
+                 camera_motion: CameraMotionEstimator | None = None) -> Iterator[TrackStep]:
     """Track a stream of frames lazily, one :class:`TrackStep` per frame.
 
     Args:
@@ -73,6 +75,8 @@ def track_stream(frames: Iterable, detector: Detector, tracker: Tracker, encoder
         min_score: detections scoring below this are dropped before tracking.
         max_frames: stop after this many frames.
         times: optional counters to fill (seconds per stage, frames, largest id).
+        camera_motion: optional estimator of the frame-to-frame camera motion, applied to the
+            tracks before association (moving cameras).
     """
     if max_frames is not None and max_frames < 1:
         raise ValueError(f"max_frames = {max_frames!r}: must be >= 1 (or None for all)")
@@ -91,8 +95,9 @@ def track_stream(frames: Iterable, detector: Detector, tracker: Tracker, encoder
         # no boxes, no embedding call (the tracker accepts None on frames without detections)
         emb = (encoder.embed(image, dets.boxes_xyxy) if encoder is not None and len(dets)
                else None)
+        warp = camera_motion(image, dets.boxes_xyxy) if camera_motion is not None else None
         t2 = time.perf_counter()
-        out = tracker.update(dets.boxes_xyxy, dets.scores, emb, dets.classes)
+        out = tracker.update(dets.boxes_xyxy, dets.scores, emb, dets.classes, warp=warp)
         t3 = time.perf_counter()
         times.frames += 1
         times.detect += t1 - t0
