@@ -13,12 +13,12 @@ import sys
 
 # Modules that add subcommands, in the order they appear in ``cosmot --help``.
 COMMAND_MODULES = (
+    "tools.track_command",
     "tools.mot_command",
     "tools.eval_command",
-    "tools.track_command",
-    "tools.reid_command",
     "tools.tune_command",
     "tools.calibrate_command",
+    "tools.reid_command",
     "tools.bench_command",
 )
 
