@@ -1,7 +1,6 @@
 """The HOG calibration on real data it was not fitted on (PETS09-S2L1, a few frames): calibrated
 boxes fit the annotated pedestrians, raw windows do not."""
 
-import numpy as np
 import pytest
 
 from tools.detection_metrics import PRCurve, gt_by_frame

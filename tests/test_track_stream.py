@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from tools.json_tracks import read_json_tracks
-from tools.motchallenge import read_ground_truth
 from tools.synthetic_video import SceneConfig, SyntheticScene
 from tools.video_tracking import StreamTimes, TrackOutputs, track_stream
 from tracker import Tracker, TrackerConfig

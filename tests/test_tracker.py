@@ -243,7 +243,7 @@ def test_deepsort_preset_is_the_paper_configuration():
 
 def test_blockwise_appearance_costs_equal_dense(monkeypatch):
     """Crowded scenes compute appearance costs in blocks of tracks; results must not change."""
-    import tracker.tracker as tracker_module
+    import tracker.association as tracker_module
 
     scene = walking_scene(120, 25, seed=4, miss_rate=0.1, false_positives=2)
 

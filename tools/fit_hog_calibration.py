@@ -37,10 +37,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from tracker.geometry import iou_matrix, tlwh_to_xyxy
+from tracker.geometry import iou_matrix
 
 from .detection_metrics import PRCurve, gt_by_frame
-from .detectors.hog import WINDOW, BoxCalibration, HOGConfig, HOGPeopleDetector, ScoreCalibration
+from .detectors.hog import BoxCalibration, HOGConfig, HOGPeopleDetector, ScoreCalibration
 from .detectors.nms import nms
 from .frames import list_images
 from .motchallenge import Sequence, read_ground_truth
@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         p5[s.name] = float(np.percentile(heights, 5))
     min_h = float(np.floor(min(p5.values())))
     upscale = HOGConfig(min_person_height=min_h, box=box).upscale
-    print(f"2. 5th percentile of gt heights: "
+    print("2. 5th percentile of gt heights: "
           + ", ".join(f"{k} {v:.0f}" for k, v in p5.items())
           + f" -> min_person_height {min_h:.0f} px, upscale {upscale:.3f}", file=sys.stderr)
 

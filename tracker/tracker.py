@@ -19,21 +19,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from .assignment import INFEASIBLE, linear_assignment, matching_cascade
+from .assignment import linear_assignment, matching_cascade
+from .association import appearance_cost, iou_cost, veto_class_pairs
 from .camera_motion import warp_points, warp_states
 from .config import TrackerConfig
-from .distances import cosine_distance, nearest_cosine_distance, normalize_rows
 from .geometry import iou_matrix, xyah_to_xyxy, xyxy_to_xyah
+from .distances import normalize_rows
+from .inputs import check_frame_inputs
 from .kalman_filter import KalmanFilter
 from .lost_tracks import LostTracks
 from .results import TrackedObjects
 from .track_set import CONFIRMED, TENTATIVE, TrackSet
 
 _EMPTY = np.zeros(0, np.int64)
-# appearance costs: one dense product up to this many (track, detection) pairs, else blocks of
-# _BLOCK tracks against the detections their motion gate admits
-_DENSE_PAIRS = 4096
-_BLOCK = 32
 
 
 class Tracker:
@@ -132,7 +130,7 @@ class Tracker:
             if rows.size:
                 pred_xyxy = self._predicted_xyxy() if pred_xyxy is None else pred_xyxy
                 cost = 1.0 - iou_matrix(pred_xyxy[rows], boxes[low])
-                self._veto_class_pairs(cost, rows, low, classes)
+                veto_class_pairs(cost, t.class_id[rows], classes[low])
                 r, c = linear_assignment(cost, cfg.byte_max_iou_distance)
                 byte_rows = rows[r]
                 matched_rows.append(byte_rows)
@@ -153,47 +151,9 @@ class Tracker:
 
     # ------------------------------------------------------------------ steps
     def _validate(self, boxes, scores, embeddings, classes):
-        boxes = np.asarray(boxes, dtype=np.float64)
-        if boxes.size == 0:
-            boxes = boxes.reshape(0, 4)
-        if boxes.ndim != 2 or boxes.shape[1] != 4:
-            raise ValueError(f"boxes_xyxy must have shape (M, 4), got {boxes.shape}")
-        m = boxes.shape[0]
-        if m:
-            bad = ~np.isfinite(boxes).all(axis=1) | (boxes[:, 2] <= boxes[:, 0]) | (
-                boxes[:, 3] <= boxes[:, 1])
-            if bad.any():
-                i = int(np.flatnonzero(bad)[0])
-                raise ValueError(
-                    f"boxes_xyxy row {i} = {boxes[i].tolist()} is not a finite box with area; "
-                    f"rows must be (left, top, right, bottom) with right > left, bottom > top")
-        if scores is None:
-            scores = np.ones(m)
-        else:
-            scores = np.asarray(scores, dtype=np.float64).reshape(-1)
-            if scores.shape[0] != m:
-                raise ValueError(f"scores has {scores.shape[0]} entries for {m} boxes")
-            if not np.isfinite(scores).all():
-                raise ValueError("scores must be finite")
-        if classes is None:
-            classes = np.full(m, -1, np.int64)
-        else:
-            classes = np.asarray(classes).astype(np.int64).reshape(-1)
-            if classes.shape[0] != m:
-                raise ValueError(f"classes has {classes.shape[0]} entries for {m} boxes")
-        feats = None
-        if embeddings is not None:
-            feats = np.asarray(embeddings, dtype=np.float32)
-            if feats.ndim != 2 or feats.shape[0] != m:
-                raise ValueError(f"embeddings must have shape (M, D) with M = {m} boxes, got "
-                                 f"{feats.shape}")
-            if not np.isfinite(feats).all():
-                raise ValueError("embeddings must be finite")
-            if self.tracks.dim and feats.shape[1] != self.tracks.dim:
-                raise ValueError(f"embeddings have {feats.shape[1]} dimensions, earlier frames "
-                                 f"had {self.tracks.dim}; call reset() to change encoders")
-            feats = normalize_rows(feats)
-        if m:
+        boxes, scores, feats, classes = check_frame_inputs(boxes, scores, embeddings, classes,
+                                                           self.tracks.dim)
+        if len(boxes):
             uses = feats is not None
             if self._uses_appearance is None:
                 self._uses_appearance = uses
@@ -230,63 +190,17 @@ class Tracker:
         return xyah_to_xyxy(self.tracks.mean[: self.tracks.n, :4])
 
     def _appearance_match(self, rows, dets, det_xyah, feats, classes):
-        cfg, t = self.config, self.tracks
-        maha = self.kf.gating_distance(t.mean[rows], t.cov[rows], det_xyah[dets],
-                                       cfg.gate_only_position)
-        gated = maha > cfg.gating_threshold
-        # appearance only where the gate leaves something: rows with a possible detection, and
-        # only the filled part of their galleries (the rest repeats the first feature)
-        live = np.flatnonzero(~gated.all(axis=1))
-        cos = np.full(maha.shape, np.inf)
-        if live.size * dets.size <= _DENSE_PAIRS:
-            blocks = [(live, slice(None))] if live.size else []
-        else:
-            # crowded scenes: blocks of tracks sorted by x, each against the detections its
-            # gate lets through, so the work grows with the gated pairs, not with N x M
-            order = live[np.argsort(t.mean[rows[live], 0])]
-            blocks = [(b, np.flatnonzero(~gated[b].all(axis=0)))
-                      for b in np.array_split(order, -(-order.size // _BLOCK))]
-        for block, cols in blocks:
-            filled = min(int(t.n_features[rows[block]].max()), t.budget)
-            d = nearest_cosine_distance(t.gallery[rows[block], :filled], feats[dets[cols]])
-            if isinstance(cols, slice):
-                cos[block] = d
-            else:
-                cos[np.ix_(block, cols)] = d
-        w = cfg.motion_weight
-        cost = cos if w == 0 else (1.0 - w) * cos + w * (maha / cfg.gating_threshold)
-        cost[gated | (cos > cfg.max_cosine_distance)] = np.inf
-        self._veto_class_pairs(cost, rows, dets, classes)
-        limit = (1.0 - w) * cfg.max_cosine_distance + w
+        cfg = self.config
+        cost, limit = appearance_cost(cfg, self.tracks, self.kf, rows, dets, det_xyah, feats)
+        veto_class_pairs(cost, self.tracks.class_id[rows], classes[dets])
         if cfg.matching_cascade:
-            return matching_cascade(cost, t.time_since_update[rows], limit)
+            return matching_cascade(cost, self.tracks.time_since_update[rows], limit)
         return linear_assignment(cost, limit)
 
     def _iou_match(self, rows, dets, pred_xyxy, boxes, feats, classes):
-        cfg, t = self.config, self.tracks
-        iou_cost = 1.0 - iou_matrix(pred_xyxy[rows], boxes[dets])
-        veto = iou_cost > cfg.max_iou_distance
-        cost = iou_cost
-        limit = cfg.max_iou_distance
-        w = cfg.iou_appearance_weight
-        if feats is not None and (w > 0 or cfg.iou_max_cosine_distance < 2.0):
-            last = cosine_distance(t.last_feature[rows], feats[dets]).astype(np.float64)
-            # tracks without a feature yet (created on a frame without appearance) have zeros
-            veto |= last > cfg.iou_max_cosine_distance
-            if w > 0:
-                cost = (1.0 - w) * iou_cost + w * last
-                limit = (1.0 - w) * cfg.max_iou_distance + w * min(cfg.iou_max_cosine_distance,
-                                                                   2.0)
-        cost = np.where(veto, np.inf, cost)
-        self._veto_class_pairs(cost, rows, dets, classes)
+        cost, limit = iou_cost(self.config, self.tracks, rows, dets, pred_xyxy, boxes, feats)
+        veto_class_pairs(cost, self.tracks.class_id[rows], classes[dets])
         return linear_assignment(cost, limit)
-
-    def _veto_class_pairs(self, cost, rows, dets, classes) -> None:
-        """Make pairs of different classes impossible (in place)."""
-        tc = self.tracks.class_id[rows]
-        dc = classes[dets]
-        if (tc >= 0).any() or (dc >= 0).any():
-            cost[tc[:, None] != dc[None, :]] = np.inf
 
     def _update_matched(self, rows, dets, boxes, det_xyah, scores, feats, classes, byte_rows):
         if rows.size == 0:

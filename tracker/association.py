@@ -1,0 +1,83 @@
+"""Cost matrices of the association stages, for N tracks (rows) and M detections (columns).
+
+Impossible pairs cost ``inf``; each function also returns the cost limit to hand to the
+assignment (``tracker.assignment``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .config import TrackerConfig
+from .distances import cosine_distance, nearest_cosine_distance
+from .geometry import iou_matrix
+from .kalman_filter import KalmanFilter
+from .track_set import TrackSet
+
+# appearance costs: one dense product up to this many (track, detection) pairs, else blocks of
+# _BLOCK tracks against the detections their motion gate admits
+_DENSE_PAIRS = 4096
+_BLOCK = 32
+
+
+def appearance_cost(cfg: TrackerConfig, tracks: TrackSet, kf: KalmanFilter, rows: np.ndarray,
+                    dets: np.ndarray, det_xyah: np.ndarray, feats: np.ndarray
+                    ) -> tuple[np.ndarray, float]:
+    """Deep SORT's gated appearance cost for track rows ``rows`` and detections ``dets``.
+
+    Cost = smallest cosine distance to the track's gallery (blended with the normalised
+    Mahalanobis distance when ``motion_weight`` > 0); pairs outside the chi-square gate or above
+    ``max_cosine_distance`` are impossible. Returns ``(cost (N, M) float64, limit)``.
+    """
+    maha = kf.gating_distance(tracks.mean[rows], tracks.cov[rows], det_xyah[dets],
+                              cfg.gate_only_position)
+    gated = maha > cfg.gating_threshold
+    # appearance only where the gate leaves something: rows with a possible detection, and
+    # only the filled part of their galleries (the rest repeats the first feature)
+    live = np.flatnonzero(~gated.all(axis=1))
+    cos = np.full(maha.shape, np.inf)
+    if live.size * dets.size <= _DENSE_PAIRS:
+        blocks = [(live, slice(None))] if live.size else []
+    else:
+        # crowded scenes: blocks of tracks sorted by x, each against the detections its gate
+        # lets through, so the work grows with the gated pairs, not with N x M
+        order = live[np.argsort(tracks.mean[rows[live], 0])]
+        blocks = [(b, np.flatnonzero(~gated[b].all(axis=0)))
+                  for b in np.array_split(order, -(-order.size // _BLOCK))]
+    for block, cols in blocks:
+        filled = min(int(tracks.n_features[rows[block]].max()), tracks.budget)
+        d = nearest_cosine_distance(tracks.gallery[rows[block], :filled], feats[dets[cols]])
+        if isinstance(cols, slice):
+            cos[block] = d
+        else:
+            cos[np.ix_(block, cols)] = d
+    w = cfg.motion_weight
+    cost = cos if w == 0 else (1.0 - w) * cos + w * (maha / cfg.gating_threshold)
+    cost[gated | (cos > cfg.max_cosine_distance)] = np.inf
+    return cost, (1.0 - w) * cfg.max_cosine_distance + w
+
+
+def iou_cost(cfg: TrackerConfig, tracks: TrackSet, rows: np.ndarray, dets: np.ndarray,
+             pred_xyxy: np.ndarray, boxes: np.ndarray, feats: np.ndarray | None
+             ) -> tuple[np.ndarray, float]:
+    """The IoU stage's cost: ``1 - IoU`` of predicted and detected boxes, with the frame-to-frame
+    appearance term (cosine distance to the track's previous feature) as a veto and optionally
+    blended in. Returns ``(cost (N, M) float64, limit)``."""
+    iou = 1.0 - iou_matrix(pred_xyxy[rows], boxes[dets])
+    veto = iou > cfg.max_iou_distance
+    cost, limit = iou, cfg.max_iou_distance
+    w = cfg.iou_appearance_weight
+    if feats is not None and (w > 0 or cfg.iou_max_cosine_distance < 2.0):
+        last = cosine_distance(tracks.last_feature[rows], feats[dets]).astype(np.float64)
+        veto |= last > cfg.iou_max_cosine_distance
+        if w > 0:
+            cost = (1.0 - w) * iou + w * last
+            limit = (1.0 - w) * cfg.max_iou_distance + w * min(cfg.iou_max_cosine_distance, 2.0)
+    return np.where(veto, np.inf, cost), limit
+
+
+def veto_class_pairs(cost: np.ndarray, track_classes: np.ndarray,
+                     det_classes: np.ndarray) -> None:
+    """Make pairs of different classes impossible (in place); no-op when no class is known."""
+    if (track_classes >= 0).any() or (det_classes >= 0).any():
+        cost[track_classes[:, None] != det_classes[None, :]] = np.inf

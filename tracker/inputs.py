@@ -1,0 +1,57 @@
+"""Checks of one frame's inputs to ``Tracker.update``, with errors that say what to fix."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .distances import normalize_rows
+
+
+def check_frame_inputs(boxes, scores, embeddings, classes, dim: int = 0):
+    """Validate and convert one frame's detections.
+
+    Returns ``boxes (M, 4) float64``, ``scores (M,) float64`` (ones when None), ``feats``
+    ``(M, D) float32`` unit rows or None, ``classes (M,) int64`` (-1 when None). ``dim`` is the
+    feature dimension seen so far (0: none yet).
+    """
+    boxes = np.asarray(boxes, dtype=np.float64)
+    if boxes.size == 0:
+        boxes = boxes.reshape(0, 4)
+    if boxes.ndim != 2 or boxes.shape[1] != 4:
+        raise ValueError(f"boxes_xyxy must have shape (M, 4), got {boxes.shape}")
+    m = boxes.shape[0]
+    if m:
+        bad = ~np.isfinite(boxes).all(axis=1) | (boxes[:, 2] <= boxes[:, 0]) | (
+            boxes[:, 3] <= boxes[:, 1])
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"boxes_xyxy row {i} = {boxes[i].tolist()} is not a finite box with area; "
+                f"rows must be (left, top, right, bottom) with right > left, bottom > top")
+    if scores is None:
+        scores = np.ones(m)
+    else:
+        scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+        if scores.shape[0] != m:
+            raise ValueError(f"scores has {scores.shape[0]} entries for {m} boxes")
+        if not np.isfinite(scores).all():
+            raise ValueError("scores must be finite")
+    if classes is None:
+        classes = np.full(m, -1, np.int64)
+    else:
+        classes = np.asarray(classes).astype(np.int64).reshape(-1)
+        if classes.shape[0] != m:
+            raise ValueError(f"classes has {classes.shape[0]} entries for {m} boxes")
+    feats = None
+    if embeddings is not None:
+        feats = np.asarray(embeddings, dtype=np.float32)
+        if feats.ndim != 2 or feats.shape[0] != m:
+            raise ValueError(f"embeddings must have shape (M, D) with M = {m} boxes, got "
+                             f"{feats.shape}")
+        if not np.isfinite(feats).all():
+            raise ValueError("embeddings must be finite")
+        if dim and feats.shape[1] != dim:
+            raise ValueError(f"embeddings have {feats.shape[1]} dimensions, earlier frames "
+                             f"had {dim}; call reset() to change encoders")
+        feats = normalize_rows(feats)
+    return boxes, scores, feats, classes
