@@ -150,6 +150,8 @@ def ablation_trials(base: TrackerConfig, plain: TrackerConfig, has_low: bool
         "NSA Kalman": dict(nsa_kalman=True),
         "OC re-update": dict(oc_reupdate=True),
         "lost-track gallery": dict(lost_gallery_seconds=on("lost_gallery_seconds", 10.0)),
+        "IoU stage for tracks missed longer": dict(
+            iou_max_time_since_update=on("iou_max_time_since_update", 3)),
         "max_age": dict(max_age=on("max_age", 60)),
         "n_init": dict(n_init=on("n_init", 2)),
         "max_cosine_distance": dict(max_cosine_distance=on("max_cosine_distance", 0.3)),
