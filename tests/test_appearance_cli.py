@@ -148,3 +148,25 @@ def test_repo_relative_paths():
     # written by a run in another checkout: still relative to its repository
     assert repo_relative("/elsewhere/wt/.cache/reid/heldout.npz") == ".cache/reid/heldout.npz"
     assert repo_relative("/data/x.npz") == "/data/x.npz"
+
+
+def test_ship_writes_record_with_relative_paths(workdir, capsys, monkeypatch, tmp_path):
+    import appearance.registry
+    from appearance.checkpoint import save_checkpoint, sha256_file
+    from appearance.model import EmbeddingNet, NetConfig
+    from tools.paths import REPO_ROOT
+
+    monkeypatch.setattr(appearance.registry, "WEIGHTS_DIR", tmp_path / "weights")
+    ckpt = tmp_path / "m.pt"
+    save_checkpoint(ckpt, EmbeddingNet(NetConfig(input_hw=(32, 16), widths=(4, 8, 8), dim=8)),
+                    {"command": "cosmot reid train ...", "seed": 0, "epochs": 1,
+                     "crops": str(REPO_ROOT / ".cache" / "reid" / "train.npz")})
+    scores = tmp_path / "scores.json"
+    scores.write_text(json.dumps({"x": {}, "protocol": {
+        "crops": "/some/other/checkout/.cache/reid/heldout.npz"}}))
+    assert main(["reid", "ship", str(ckpt), "--name", "t.pt", "--heldout-json",
+                 str(scores)]) == 0
+    record = json.loads((tmp_path / "weights" / "t.json").read_text())
+    assert record["sha256"] == sha256_file(tmp_path / "weights" / "t.pt")
+    assert record["data"]["crops"] == ".cache/reid/train.npz"
+    assert record["heldout"]["protocol"]["crops"] == ".cache/reid/heldout.npz"
