@@ -8,6 +8,9 @@ Input and output: (B, 3, H, W) float32 RGB in [0, 255]. One random draw per samp
   random zoom;
 - colour jitter: brightness, contrast, saturation, hue (rotation in YIQ space);
 - random erasing (Zhong et al. 2020): a rectangle filled with uniform noise;
+- optional random greyscale: with probability ``grey_p`` a sample becomes its luma (Y = 0.299 R
+  + 0.587 G + 0.114 B) in all three channels, so that clothing colour, which changes with the
+  camera, is not the only cue;
 - optional low resolution: with probability ``lowres_p`` a sample is shrunk by a random factor in
   ``lowres_scale`` (area averaging) and enlarged back (bilinear), as small, distant people look
   after cropping.
@@ -38,12 +41,13 @@ class AugmentConfig:
     erase_aspect: tuple[float, float] = (0.3, 3.3)
     lowres_p: float = 0.0
     lowres_scale: tuple[float, float] = (0.3, 1.0)
+    grey_p: float = 0.0
 
     def __post_init__(self) -> None:
         lo, hi = self.lowres_scale
         if not 0 < lo <= hi <= 1:
             raise ValueError(f"lowres_scale={self.lowres_scale}: need 0 < lo <= hi <= 1")
-        for name in ("flip_p", "erase_p", "lowres_p"):
+        for name in ("flip_p", "erase_p", "lowres_p", "grey_p"):
             v = getattr(self, name)
             if not 0.0 <= v <= 1.0:
                 raise ValueError(f"{name}={v}: allowed range [0, 1]")
@@ -107,6 +111,14 @@ def colour(x: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator) -> torch.T
     return x.clamp(0.0, 255.0)
 
 
+def random_grey(x: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator) -> torch.Tensor:
+    """With probability grey_p per sample, replace R, G and B by the luma Y."""
+    b = x.shape[0]
+    on = (torch.rand(b, generator=gen) < cfg.grey_p).view(b, 1, 1, 1)
+    y = (0.299 * x[:, 0] + 0.587 * x[:, 1] + 0.114 * x[:, 2]).unsqueeze(1).expand_as(x)
+    return torch.where(on, y, x)
+
+
 def random_erase(x: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator) -> torch.Tensor:
     """With probability erase_p per sample, fill a random rectangle with uniform noise."""
     b, c, h, w = x.shape
@@ -143,14 +155,16 @@ def low_resolution(x: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator) ->
 
 
 def augment(x: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator) -> torch.Tensor:
-    """All augmentations in order: low resolution (if on), geometry, colour, erasing.
-    (B, 3, H, W) float in [0, 255]."""
+    """All augmentations in order: low resolution (if on), geometry, colour, greyscale (if
+    on), erasing. (B, 3, H, W) float in [0, 255]."""
     if x.ndim != 4 or x.shape[1] != 3:
         raise ValueError(f"x: expected (B, 3, H, W), got {tuple(x.shape)}")
     if cfg.lowres_p > 0:
         x = low_resolution(x, cfg, gen)
     x = geometric(x, cfg, gen)
     x = colour(x, cfg, gen)
+    if cfg.grey_p > 0:
+        x = random_grey(x, cfg, gen)
     if cfg.erase_p > 0:
         x = random_erase(x, cfg, gen)
     return x

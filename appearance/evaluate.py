@@ -56,6 +56,8 @@ def cmc_map(dist: np.ndarray, q_ids: np.ndarray, g_ids: np.ndarray, q_cams: np.n
     pos = np.cumsum(valid, axis=1) - 1  # 0-based rank of each valid entry
     first = np.where(match, pos, g).min(axis=1)
     ranks = np.arange(max_rank)
+    if not has.any():  # no query has a true match left: undefined, without numpy warnings
+        return ReidScores(np.full(max_rank, np.nan), float("nan"), 0)
     cmc = (first[has][:, None] <= ranks[None, :]).mean(axis=0)
     hits = np.cumsum(match, axis=1)
     precision = hits / (pos + 1).clip(min=1)

@@ -16,9 +16,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .generalise import IBN, GeM, MixStyle
+
 # Per-channel RGB mean and std of natural images in [0, 255] (the usual ImageNet statistics).
 RGB_MEAN = (123.675, 116.28, 103.53)
 RGB_STD = (58.395, 57.12, 57.375)
+POOLS = ("flatten", "avg", "gem")
 
 
 @dataclass(frozen=True)
@@ -30,8 +33,15 @@ class NetConfig:
     blocks: residual blocks per stage (the first block of stages 2 and 3 halves the resolution).
     dim: embedding length.
     pool: "flatten" keeps the spatial layout of the last feature map (as in the paper);
-        "avg" averages it (fewer parameters).
+        "avg" averages it (fewer parameters); "gem" is generalised-mean pooling with a learned
+        exponent (``generalise.GeM``).
     dropout: dropout before the embedding layer during training.
+    ibn_stages: the first n residual stages (0-3) use instance-batch normalisation (half the
+        channels instance-normalised) after the first convolution of each block (IBN-Net-a).
+    mixstyle_p: probability per batch of MixStyle after each of the first ``mixstyle_stages``
+        stages during training (0 = off; no effect at inference).
+    mixstyle_alpha: Beta(alpha, alpha) parameter of MixStyle's mixing weights.
+    mixstyle_stages: number of early stages (1-3) followed by MixStyle.
     """
 
     input_hw: tuple[int, int] = (128, 64)
@@ -40,6 +50,10 @@ class NetConfig:
     dim: int = 128
     pool: str = "flatten"
     dropout: float = 0.2
+    ibn_stages: int = 0
+    mixstyle_p: float = 0.0
+    mixstyle_alpha: float = 0.1
+    mixstyle_stages: int = 2
 
     def __post_init__(self) -> None:
         h, w = self.input_hw
@@ -52,10 +66,20 @@ class NetConfig:
             raise ValueError(f"blocks={self.blocks}: expected three counts >= 1")
         if self.dim < 1:
             raise ValueError(f"dim={self.dim}: must be >= 1")
-        if self.pool not in ("flatten", "avg"):
-            raise ValueError(f"pool={self.pool!r}: allowed 'flatten' or 'avg'")
+        if self.pool not in POOLS:
+            raise ValueError(f"pool={self.pool!r}: allowed {', '.join(POOLS)}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout={self.dropout}: allowed range [0, 1)")
+        if not 0 <= self.ibn_stages <= 3:
+            raise ValueError(f"ibn_stages={self.ibn_stages}: allowed 0..3")
+        if self.ibn_stages and min(self.widths[:self.ibn_stages]) < 2:
+            raise ValueError(f"ibn_stages={self.ibn_stages}: IBN stages need widths >= 2")
+        if not 0.0 <= self.mixstyle_p <= 1.0:
+            raise ValueError(f"mixstyle_p={self.mixstyle_p}: allowed range [0, 1]")
+        if self.mixstyle_alpha <= 0:
+            raise ValueError(f"mixstyle_alpha={self.mixstyle_alpha}: must be > 0")
+        if not 1 <= self.mixstyle_stages <= 3:
+            raise ValueError(f"mixstyle_stages={self.mixstyle_stages}: allowed 1..3")
 
     def to_dict(self) -> dict:
         """Plain-data form (lists, ints, strings) that ``torch.load(weights_only=True)`` reads."""
@@ -67,9 +91,16 @@ class NetConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "NetConfig":
+        """Inverse of ``to_dict``; keys added after the first release take their defaults
+        (checkpoints written before them rebuild the same network)."""
+        base = cls()
         return cls(input_hw=tuple(d["input_hw"]), widths=tuple(d["widths"]),
                    blocks=tuple(d["blocks"]), dim=int(d["dim"]), pool=str(d["pool"]),
-                   dropout=float(d["dropout"]))
+                   dropout=float(d["dropout"]),
+                   ibn_stages=int(d.get("ibn_stages", base.ibn_stages)),
+                   mixstyle_p=float(d.get("mixstyle_p", base.mixstyle_p)),
+                   mixstyle_alpha=float(d.get("mixstyle_alpha", base.mixstyle_alpha)),
+                   mixstyle_stages=int(d.get("mixstyle_stages", base.mixstyle_stages)))
 
 
 def _conv_bn(c_in: int, c_out: int, stride: int = 1, kernel: int = 3) -> nn.Sequential:
@@ -79,11 +110,14 @@ def _conv_bn(c_in: int, c_out: int, stride: int = 1, kernel: int = 3) -> nn.Sequ
 
 
 class ResidualBlock(nn.Module):
-    """Two 3x3 conv-BN layers with an identity (or 1x1 strided projection) shortcut."""
+    """Two 3x3 conv-BN layers with an identity (or 1x1 strided projection) shortcut; with
+    ``ibn`` the first normalisation is ``IBN`` (half instance, half batch norm)."""
 
-    def __init__(self, c_in: int, c_out: int, stride: int = 1):
+    def __init__(self, c_in: int, c_out: int, stride: int = 1, ibn: bool = False):
         super().__init__()
         self.conv1 = _conv_bn(c_in, c_out, stride)
+        if ibn:
+            self.conv1[1] = IBN(c_out)
         self.conv2 = _conv_bn(c_out, c_out)
         self.shortcut = (nn.Identity() if stride == 1 and c_in == c_out
                          else _conv_bn(c_in, c_out, stride, kernel=1))
@@ -115,10 +149,15 @@ class EmbeddingNet(nn.Module):
             layers = []
             for j in range(n):
                 stride = 2 if (i > 0 and j == 0) else 1
-                layers.append(ResidualBlock(c_in, width, stride))
+                layers.append(ResidualBlock(c_in, width, stride, ibn=i < config.ibn_stages))
                 c_in = width
             stages.append(nn.Sequential(*layers))
         self.stages = nn.Sequential(*stages)
+        # parameter-free and the identity in eval mode: kept out of ``stages`` so that state
+        # dicts keep their keys
+        self.mixstyle = (MixStyle(config.mixstyle_p, config.mixstyle_alpha)
+                         if config.mixstyle_p > 0 else None)
+        self.gem = GeM() if config.pool == "gem" else None
         h, w = config.input_hw
         spatial = (h // 16) * (w // 16)
         flat = w2 * spatial if config.pool == "flatten" else w2
@@ -136,9 +175,15 @@ class EmbeddingNet(nn.Module):
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """(B, 3, H, W) float RGB in [0, 255] -> (B, dim) float features, not normalised."""
         x = (x - self.mean) / self.std
-        x = self.stages(self.stem(x))
+        x = self.stem(x)
+        for i, stage in enumerate(self.stages):
+            x = stage(x)
+            if self.mixstyle is not None and i < self.config.mixstyle_stages:
+                x = self.mixstyle(x)
         if self.config.pool == "flatten":
             x = torch.flatten(x, 1)
+        elif self.gem is not None:
+            x = self.gem(x)
         else:
             x = x.mean(dim=(2, 3))
         return self.bn(self.fc(self.dropout(x)))

@@ -7,7 +7,8 @@
   away are left out.
 - Any other still-image source (fps 0) is evaluated all-vs-all across cameras: the same
   identity in the same camera is left out.
-Identities are never compared across sources.
+Identities are never compared across sources. Sources without crops (e.g. after
+``CropSet.select_sources``) are skipped.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ class SourceScores:
 
 
 def evaluation_groups(crops: CropSet) -> list[tuple[str, np.ndarray, np.ndarray | None]]:
-    """(name, query index, gallery index or None for all-vs-all) per group, in source order."""
+    """(name, query index, gallery index or None for all-vs-all) per group, in source order;
+    groups without crops are left out."""
     groups = []
     names = crops.source_names
     done = set()
@@ -40,6 +42,9 @@ def evaluation_groups(crops: CropSet) -> list[tuple[str, np.ndarray, np.ndarray 
         if name in done:
             continue
         idx = np.flatnonzero(crops.sources == s)
+        if len(idx) == 0 and not name.endswith("/gallery"):
+            done.add(name)
+            continue
         if name.endswith("/query"):
             base = name[: -len("/query")]
             g_name = base + "/gallery"

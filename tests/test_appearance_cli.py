@@ -103,3 +103,70 @@ def test_errors_are_explained(workdir, capsys):
     assert "build-crops" in capsys.readouterr().err
     assert main(["reid", "build-crops", "--out", str(workdir / "e.npz")]) == 1
     assert "nothing to read" in capsys.readouterr().err
+
+
+def test_train_leave_one_source_out_and_new_network_options(workdir, capsys):
+    crops = workdir / "crops_loso.npz"
+    assert main(["reid", "build-crops", "--mot", str(workdir / "SYN-A"), str(workdir / "SYN-B"),
+                 "--stride", "2", "--out", str(crops)]) == 0
+    capsys.readouterr()
+    run = workdir / "loso"
+    assert main(["reid", "train", "--crops", str(crops), "--out", str(run), "--epochs", "1",
+                 "--p", "4", "--k", "2", "--widths", "4,8,8", "--dim", "8",
+                 "--val-sources", "SYN-B", "--ibn-stages", "2", "--mixstyle-p", "0.5",
+                 "--pool", "gem", "--grey-p", "0.2", "--threads", "1", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "training on 24 crops of 4 identities; validating on 24 crops of 4 other" in out
+    log = json.loads((run / "log.json").read_text())
+    assert log["meta"]["sources"] == ["SYN-A"] and log["meta"]["val_sources"] == ["SYN-B"]
+    assert log["config"]["net"]["ibn_stages"] == 2 and log["config"]["augment"]["grey_p"] == 0.2
+    last = log["history"][-1]
+    assert "SYN-B_mAP" in last and "SYN-A_mAP" not in last  # only the left-out source scored
+    from appearance.checkpoint import load_checkpoint
+    from appearance.generalise import GeM
+
+    model, _ = load_checkpoint(run / "last.pt")  # the checkpoint rebuilds the options
+    assert isinstance(model.gem, GeM) and model.config.mixstyle_p == 0.5
+    # eval restricted to the validation source
+    assert main(["reid", "eval", "--crops", str(crops), "--encoders", "histogram",
+                 "--sources", "SYN-B", "--min-gap-seconds", "0.3"]) == 0
+    table = capsys.readouterr().out
+    assert "| histogram | SYN-B |" in table and "SYN-A" not in table
+    assert main(["reid", "train", "--crops", str(crops), "--out", str(run), "--epochs", "1",
+                 "--val-sources", "SYN-B", "--val-fraction", "0.2"]) == 1
+    assert "--val-sources and --val-fraction" in capsys.readouterr().err
+    assert main(["reid", "train", "--crops", str(crops), "--out", str(run), "--epochs", "1",
+                 "--val-sources", "NOPE"]) == 1
+    assert "NOPE" in capsys.readouterr().err
+
+
+def test_repo_relative_paths():
+    from tools.paths import REPO_ROOT
+    from tools.reid_command import repo_relative
+
+    assert repo_relative(REPO_ROOT / ".cache" / "reid" / "train.npz") == ".cache/reid/train.npz"
+    # written by a run in another checkout: still relative to its repository
+    assert repo_relative("/elsewhere/wt/.cache/reid/heldout.npz") == ".cache/reid/heldout.npz"
+    assert repo_relative("/data/x.npz") == "/data/x.npz"
+
+
+def test_ship_writes_record_with_relative_paths(workdir, capsys, monkeypatch, tmp_path):
+    import appearance.registry
+    from appearance.checkpoint import save_checkpoint, sha256_file
+    from appearance.model import EmbeddingNet, NetConfig
+    from tools.paths import REPO_ROOT
+
+    monkeypatch.setattr(appearance.registry, "WEIGHTS_DIR", tmp_path / "weights")
+    ckpt = tmp_path / "m.pt"
+    save_checkpoint(ckpt, EmbeddingNet(NetConfig(input_hw=(32, 16), widths=(4, 8, 8), dim=8)),
+                    {"command": "cosmot reid train ...", "seed": 0, "epochs": 1,
+                     "crops": str(REPO_ROOT / ".cache" / "reid" / "train.npz")})
+    scores = tmp_path / "scores.json"
+    scores.write_text(json.dumps({"x": {}, "protocol": {
+        "crops": "/some/other/checkout/.cache/reid/heldout.npz"}}))
+    assert main(["reid", "ship", str(ckpt), "--name", "t.pt", "--heldout-json",
+                 str(scores)]) == 0
+    record = json.loads((tmp_path / "weights" / "t.json").read_text())
+    assert record["sha256"] == sha256_file(tmp_path / "weights" / "t.pt")
+    assert record["data"]["crops"] == ".cache/reid/train.npz"
+    assert record["heldout"]["protocol"]["crops"] == ".cache/reid/heldout.npz"

@@ -191,3 +191,9 @@ def test_osnet_external_model():
     assert enc.fixed_batch == 1 and enc.input_hw == (256, 128) and enc.dim == 512
     e = enc.embed(frame(h=300, w=400), BOXES[:3] * 3)
     check_embeddings(e, 3, 512)
+
+
+def test_shipped_record_paths_are_repository_relative():
+    record = json.loads(DEFAULT_RECORD.read_text())
+    paths = [record["data"]["crops"], record["heldout"]["protocol"]["crops"]]
+    assert all(p and not Path(p).is_absolute() for p in paths), paths

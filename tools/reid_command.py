@@ -24,6 +24,20 @@ TRAIN_SEQUENCES = ("MOT16-11", "KITTI-17")
 OSNET = "models/osnet_x0_25_msmt17.onnx"
 
 
+def repo_relative(path: str | Path) -> str:
+    """``path`` relative to the repository root when it lies inside it (also when it lies in
+    another checkout's ``.cache/``, written by an earlier run), else unchanged."""
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(REPO_ROOT.resolve()))
+    except ValueError:
+        pass
+    parts = p.parts
+    if ".cache" in parts:
+        return str(Path(*parts[parts.index(".cache"):]))
+    return str(p)
+
+
 def _size(text: str) -> tuple[int, int]:
     try:
         h, w = (int(v) for v in text.lower().split("x"))
@@ -117,12 +131,13 @@ def _label(name: str) -> str:
 
 
 def run_eval(encoders: list[str], crops_path: Path, min_gap_seconds: float,
-             val_fraction: float = 0.0, split_seed: int = 0, shrink: float = 1.0
-             ) -> dict[str, list]:
+             val_fraction: float = 0.0, split_seed: int = 0, shrink: float = 1.0,
+             sources: list[str] | None = None) -> dict[str, list]:
     """Evaluate each encoder on a crop file; returns {encoder: [SourceScores, ...]}.
 
-    val_fraction > 0: only the identities that ``train --val-fraction F --split-seed S`` held
-    out for validation. shrink < 1: crops degraded to that resolution first."""
+    sources: only the crops of these sources (e.g. the source a leave-one-source-out model
+    validated on). val_fraction > 0: only the identities that ``train --val-fraction F
+    --split-seed S`` held out for validation. shrink < 1: crops degraded to that resolution first."""
     from dataclasses import replace
 
     from appearance import load_encoder
@@ -130,6 +145,8 @@ def run_eval(encoders: list[str], crops_path: Path, min_gap_seconds: float,
     from appearance.reid_eval import evaluate_encoder
 
     crops = CropSet.load(crops_path)
+    if sources:
+        crops = crops.select_sources(sources)
     if val_fraction > 0:
         crops = split_by_identity(crops, val_fraction, split_seed)[1]
     if shrink < 1:
@@ -163,7 +180,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     crops_path = args.crops or CACHE / "heldout.npz"
     encoders = args.encoders or _default_eval_encoders()
     results = run_eval(encoders, crops_path, args.min_gap_seconds, args.val_fraction,
-                       args.split_seed, args.shrink)
+                       args.split_seed, args.shrink, args.sources)
     print(format_eval_table(results))
     if args.json:
         payload = {_label(n): {r.name: {"rank1": r.scores.rank(1), "rank5": r.scores.rank(5),
@@ -171,10 +188,11 @@ def _cmd_eval(args: argparse.Namespace) -> int:
                                         "queries": r.scores.num_queries,
                                         "identities": r.num_identities} for r in res}
                    for n, res in results.items()}
-        payload["protocol"] = {"crops": str(crops_path),
+        payload["protocol"] = {"crops": repo_relative(crops_path),
                                "min_gap_seconds": args.min_gap_seconds,
                                "val_fraction": args.val_fraction,
-                               "split_seed": args.split_seed, "shrink": args.shrink}
+                               "split_seed": args.split_seed, "shrink": args.shrink,
+                               "sources": args.sources}
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(payload, indent=2))
     return 0
@@ -196,6 +214,7 @@ def _add_eval(sub) -> None:
                    help="score only the validation identities that 'train --val-fraction' "
                         "split off (same --split-seed); for choosing hyper-parameters")
     p.add_argument("--split-seed", type=int, default=0)
+    p.add_argument("--sources", nargs="+", help="score only the crops of these sources")
     p.add_argument("--shrink", type=float, default=1.0,
                    help="degrade crops to this fraction of their resolution first")
     p.set_defaults(func=_cmd_eval)
@@ -227,11 +246,15 @@ def train_config_from_args(args: argparse.Namespace):
     from appearance.train import TrainConfig
 
     net = NetConfig(widths=args.widths, blocks=args.blocks, dim=args.dim, pool=args.pool,
-                    dropout=args.dropout)
+                    dropout=args.dropout, ibn_stages=args.ibn_stages,
+                    mixstyle_p=args.mixstyle_p, mixstyle_alpha=args.mixstyle_alpha,
+                    mixstyle_stages=args.mixstyle_stages)
     loss = LossConfig(name=args.loss, label_smoothing=args.label_smoothing,
                       triplet_margin=args.margin, triplet_mining=args.mining,
                       triplet_weight=args.triplet_weight)
-    aug = AugmentConfig(lowres_p=args.lowres_p) if not args.no_augment else AugmentConfig(
+    aug = AugmentConfig(lowres_p=args.lowres_p, grey_p=args.grey_p,
+                        hue_degrees=args.hue_degrees, saturation=args.saturation
+                        ) if not args.no_augment else AugmentConfig(
         flip_p=0.0, pad=0, zoom=0.0, brightness=0.0, contrast=0.0, saturation=0.0,
         hue_degrees=0.0, erase_p=0.0)
     return TrainConfig(net=net, loss=loss, augment=aug, epochs=args.epochs, p=args.p,
@@ -250,14 +273,24 @@ def _cmd_train(args: argparse.Namespace) -> int:
     check_no_heldout(crops.source_names, args.allow_heldout)
     config = train_config_from_args(args)
     val = None
-    if args.val_fraction > 0:
+    if args.val_sources and args.val_fraction:
+        raise ValueError("--val-sources and --val-fraction: give one of them")
+    if args.val_fraction is None:
+        args.val_fraction = 0.0 if args.val_sources else 0.2
+    if args.val_sources:
+        val = crops.select_sources(args.val_sources)
+        crops = crops.select_sources([n for n in crops.source_names
+                                      if n not in args.val_sources])
+    elif args.val_fraction > 0:
         crops, val = split_by_identity(crops, args.val_fraction, args.split_seed)
     print(f"training on {len(crops)} crops of {crops.num_identities()} identities"
           + (f"; validating on {len(val)} crops of {val.num_identities()} other identities"
              if val is not None else ""))
     meta = {"command": "cosmot reid " + " ".join(sys.argv[sys.argv.index("reid") + 1:])
-            if "reid" in sys.argv else "", "crops": str(args.crops),
-            "sources": list(crops.source_names), "train_crops": len(crops),
+            if "reid" in sys.argv else "", "crops": repo_relative(args.crops),
+            "sources": [n for i, n in enumerate(crops.source_names)
+                        if i in set(crops.sources.tolist())],
+            "val_sources": list(args.val_sources or []), "train_crops": len(crops),
             "train_identities": crops.num_identities(), "seed": args.seed,
             "epochs": args.epochs, "val_fraction": args.val_fraction,
             "torch": str(torch.__version__)}
@@ -294,14 +327,30 @@ def _add_train(sub) -> None:
     p.add_argument("--widths", type=_ints, default=(32, 64, 128))
     p.add_argument("--blocks", type=_ints, default=(1, 1, 1))
     p.add_argument("--dim", type=int, default=128)
-    p.add_argument("--pool", choices=["flatten", "avg"], default="flatten")
+    p.add_argument("--pool", choices=["flatten", "avg", "gem"], default="flatten")
     p.add_argument("--dropout", type=float, default=0.2)
     p.add_argument("--no-augment", action="store_true")
     p.add_argument("--lowres-p", type=float, default=0.0,
                    help="probability of the low-resolution augmentation (shrink 0.3-1x and "
                         "enlarge back)")
-    p.add_argument("--val-fraction", type=float, default=0.2,
-                   help="identities split off for validation (0: train on all)")
+    p.add_argument("--ibn-stages", type=int, default=0,
+                   help="instance-batch normalisation (IBN-Net-a) in the first N stages (0-3)")
+    p.add_argument("--mixstyle-p", type=float, default=0.0,
+                   help="MixStyle probability per batch after the early stages (0: off)")
+    p.add_argument("--mixstyle-alpha", type=float, default=0.1)
+    p.add_argument("--mixstyle-stages", type=int, default=2,
+                   help="MixStyle after each of the first N stages (1-3)")
+    p.add_argument("--grey-p", type=float, default=0.0,
+                   help="probability of turning a training crop into greyscale")
+    p.add_argument("--hue-degrees", type=float, default=10.0, help="hue jitter range")
+    p.add_argument("--saturation", type=float, default=0.25, help="saturation jitter range")
+    p.add_argument("--val-fraction", type=float, default=None,
+                   help="identities split off for validation (default 0.2 without "
+                        "--val-sources; 0: train on all)")
+    p.add_argument("--val-sources", nargs="+",
+                   help="validate on every identity of these sources and train on the others "
+                        "(leave-one-source-out: a camera and scene the model never saw); "
+                        "not with --val-fraction")
     p.add_argument("--split-seed", type=int, default=0)
     p.add_argument("--eval-every", type=int, default=5)
     p.add_argument("--threads", type=int, default=2)
@@ -527,20 +576,29 @@ def _cmd_ship(args: argparse.Namespace) -> int:
         "multiply_adds": count_macs(model, hw),
         "command": meta.get("command", ""),
         "crops_command": args.crops_command,
-        "data": {"crops": meta.get("crops"), "sources": meta.get("sources"),
+        "data": {"crops": repo_relative(meta["crops"]) if meta.get("crops") else None,
+                 "sources": meta.get("sources"),
                  "train_crops": meta.get("train_crops"),
                  "train_identities": meta.get("train_identities")},
         "seed": meta.get("seed"),
         "epochs": meta.get("epochs"),
         "torch": meta.get("torch"),
-        "heldout": json.loads(Path(args.heldout_json).read_text()) if args.heldout_json
-        else None,
+        "heldout": _relative_protocol(json.loads(Path(args.heldout_json).read_text()))
+        if args.heldout_json else None,
         "notes": args.notes,
     }
     (WEIGHTS_DIR / (target.stem + ".json")).write_text(json.dumps(record, indent=2) + "\n")
     print(f"wrote {target} ({record['bytes']} bytes, sha256 {record['sha256'][:12]}...) and "
           f"{target.stem}.json")
     return 0
+
+
+def _relative_protocol(scores: dict) -> dict:
+    """An 'eval --json' payload with its crop path made repository-relative."""
+    proto = scores.get("protocol")
+    if isinstance(proto, dict) and proto.get("crops"):
+        scores = {**scores, "protocol": {**proto, "crops": repo_relative(proto["crops"])}}
+    return scores
 
 
 def _add_ship(sub) -> None:
