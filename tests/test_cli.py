@@ -76,7 +76,8 @@ def test_tune_ranks_and_ablate_lists_features(tmp_path, mot_dir, capsys):
                  "none"]) == 0
     out = capsys.readouterr().out
     for row in ("Deep SORT (plain)", "+ NSA Kalman", "+ camera-motion compensation",
-                "+ RTS smoothing (offline)", "default (all measured-good)"):
+                "+ RTS smoothing (offline)", "default", "default - lost-track gallery",
+                "default + camera-motion compensation"):
         assert row in out
     with pytest.raises(ValueError, match="not a TrackerConfig field"):
         main_raise(["tune", seq, "--grid", "bogus=1,2"])

@@ -9,7 +9,7 @@ import typing
 from tracker import PRESETS, TrackerConfig, preset
 
 
-def add_config_options(p: argparse.ArgumentParser, default_preset: str = "deepsort") -> None:
+def add_config_options(p: argparse.ArgumentParser, default_preset: str = "default") -> None:
     p.add_argument("--preset", default=default_preset, choices=sorted(PRESETS),
                    help=f"tracker configuration (default: {default_preset})")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",

@@ -134,8 +134,8 @@ def run_tune(args: argparse.Namespace) -> int:
 
 def ablation_trials(base: TrackerConfig, plain: TrackerConfig, has_low: bool
                     ) -> list[Trial]:
-    """Plain Deep SORT, each feature alone on top of it, the full configuration, and the full
-    configuration with each feature taken out."""
+    """Plain Deep SORT, each feature alone on top of it, the default configuration, the default
+    with each of its features taken out, and the default with the optional extras added."""
     def on(field_name: str, standard):
         """The full configuration's value where it differs from plain, else a standard one."""
         value = getattr(base, field_name)
@@ -167,13 +167,15 @@ def ablation_trials(base: TrackerConfig, plain: TrackerConfig, has_low: bool
     trials.append(Trial("+ camera-motion compensation", plain, use_cmc=True))
     trials.append(Trial("+ interpolation (offline)", plain, interpolate=10))
     trials.append(Trial("+ RTS smoothing (offline)", plain, smooth=True))
-    trials.append(Trial("default (all measured-good)", base, use_cmc=True))
+    trials.append(Trial("default", base))
     plain_values = {f: getattr(plain, f) for f in TrackerConfig.__dataclass_fields__}
     for name, change in features.items():
         if all(getattr(base, k) == v for k, v in change.items()):
             undo = {k: plain_values[k] for k in change}
-            trials.append(Trial(f"default - {name}", base.replace(**undo), use_cmc=True))
-    trials.append(Trial("default - camera-motion compensation", base))
+            trials.append(Trial(f"default - {name}", base.replace(**undo)))
+    trials.append(Trial("default + camera-motion compensation", base, use_cmc=True))
+    trials.append(Trial("default + interpolation + RTS smoothing (offline)", base,
+                        interpolate=10, smooth=True))
     return trials
 
 

@@ -38,7 +38,8 @@ class Tracker:
     """Deep SORT-style multi-object tracker; one instance per video stream.
 
     Args:
-        config: all parameters (``TrackerConfig()`` = Deep SORT's defaults).
+        config: all parameters (``TrackerConfig()`` = the project default;
+            ``PRESETS["deepsort"]`` = the paper's configuration).
 
     State is per instance: two trackers never share ids. ``reset()`` starts afresh.
     """
