@@ -62,7 +62,27 @@ def resize_crops(crops_rgb: np.ndarray, size_hw: tuple[int, int]) -> np.ndarray:
     return out
 
 
-class TorchEncoder:
+class CropEncoder:
+    """Shared ``embed``: cut the boxes out of the frame at ``input_hw`` and ``embed_crops`` them.
+
+    Subclasses set ``dim`` and ``input_hw`` and implement ``embed_crops``.
+    """
+
+    dim: int
+    input_hw: tuple[int, int]
+
+    def embed(self, frame_bgr: np.ndarray, boxes_xyxy: np.ndarray) -> np.ndarray:
+        """(H, W, 3) uint8 BGR frame, (N, 4) float xyxy boxes -> (N, dim) float32 unit rows."""
+        boxes = check_boxes(boxes_xyxy)
+        if len(boxes) == 0:
+            return np.zeros((0, self.dim), np.float32)
+        return self.embed_crops(cut_crops(frame_bgr, boxes, self.input_hw))
+
+    def embed_crops(self, crops_rgb: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+class TorchEncoder(CropEncoder):
     """An ``EmbeddingNet`` as an encoder.
 
     device: "cpu" or "cuda[:k]" (CUDA runs under float16 autocast; outputs are float32).
@@ -94,12 +114,6 @@ class TorchEncoder:
         self.batch_size = batch_size
         self.dim = int(model.config.dim)
         self.input_hw = tuple(model.config.input_hw)
-
-    def embed(self, frame_bgr: np.ndarray, boxes_xyxy: np.ndarray) -> np.ndarray:
-        boxes = check_boxes(boxes_xyxy)
-        if len(boxes) == 0:
-            return np.zeros((0, self.dim), np.float32)
-        return self.embed_crops(cut_crops(frame_bgr, boxes, self.input_hw))
 
     @torch.inference_mode()
     def embed_crops(self, crops_rgb: np.ndarray) -> np.ndarray:

@@ -11,11 +11,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .crops import cut_crops
-from .encoder import check_boxes, resize_crops
+from .encoder import CropEncoder, resize_crops
 
 
-class HistogramEncoder:
+class HistogramEncoder(CropEncoder):
     """stripes: horizontal bands; hue_bins x sat_bins joint bins and val_bins per band."""
 
     def __init__(self, stripes: int = 4, hue_bins: int = 8, sat_bins: int = 4, val_bins: int = 4,
@@ -30,12 +29,6 @@ class HistogramEncoder:
                                                                       sat_bins, val_bins)
         self.input_hw = input_hw
         self.dim = stripes * (hue_bins * sat_bins + val_bins)
-
-    def embed(self, frame_bgr: np.ndarray, boxes_xyxy: np.ndarray) -> np.ndarray:
-        boxes = check_boxes(boxes_xyxy)
-        if len(boxes) == 0:
-            return np.zeros((0, self.dim), np.float32)
-        return self.embed_crops(cut_crops(frame_bgr, boxes, self.input_hw))
 
     def embed_crops(self, crops_rgb: np.ndarray) -> np.ndarray:
         crops_rgb = np.asarray(crops_rgb)

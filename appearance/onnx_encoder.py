@@ -13,14 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .crops import cut_crops
-from .encoder import available_cores, check_boxes, resize_crops
+from .encoder import CropEncoder, available_cores, resize_crops
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
-class OnnxEncoder:
+class OnnxEncoder(CropEncoder):
     """ONNX Runtime embedder.
 
     path: .onnx file with one input (N, 3, H, W) and one output (N, D).
@@ -87,12 +86,6 @@ class OnnxEncoder:
     def run_model(self, x: np.ndarray) -> np.ndarray:
         """Run preprocessed (B, 3, H, W) float32 input (B = the fixed batch when there is one)."""
         return self.session.run(None, {self.input_name: x})[0]
-
-    def embed(self, frame_bgr: np.ndarray, boxes_xyxy: np.ndarray) -> np.ndarray:
-        boxes = check_boxes(boxes_xyxy)
-        if len(boxes) == 0:
-            return np.zeros((0, self.dim), np.float32)
-        return self.embed_crops(cut_crops(frame_bgr, boxes, self.input_hw))
 
     def embed_crops(self, crops_rgb: np.ndarray) -> np.ndarray:
         crops_rgb = np.asarray(crops_rgb)
