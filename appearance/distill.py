@@ -89,7 +89,7 @@ def cache_path(crops_path: str | os.PathLike, teacher_path: str | os.PathLike, f
     teacher_sha = sha256_file(teacher_path)
     key = hashlib.sha256(f"{CACHE_FORMAT}|{crops_sha}|{teacher_path.resolve()}|{teacher_sha}|"
                          f"flip={int(flip)}".encode()).hexdigest()
-    stem = crops_path.name[:-4] if crops_path.name.endswith(".npz") else crops_path.name
+    stem = crops_path.name.removesuffix(".npz")
     return crops_path.parent / f"{stem}.teacher-{key[:16]}.npz", crops_sha, key
 
 

@@ -8,12 +8,16 @@ import torch
 
 from appearance.checkpoint import load_checkpoint
 from appearance.criterion import LossConfig
-from appearance.distill import (DistillConfig, cache_path, similarity_distill_loss,
-                                teacher_embeddings)
+from appearance.distill import (
+    DistillConfig,
+    cache_path,
+    similarity_distill_loss,
+    teacher_embeddings,
+)
 from appearance.model import NetConfig
 from appearance.train import TrainConfig, train
-from tools.paths import data_dir
 from tests.test_appearance_train import toy_set
+from tools.paths import data_dir
 
 NET = NetConfig(input_hw=(32, 16), widths=(4, 8, 8), dim=8)
 OSNET = data_dir() / "models" / "osnet_x0_25_msmt17.onnx"
@@ -107,7 +111,7 @@ def test_teacher_cache_is_reused_and_keyed_by_content(tmp_path):
     assert reused and path2 == path and fake.calls == 2  # teacher not run again
     np.testing.assert_array_equal(a, b)
     # without the mirror image: another key, another file, one teacher pass
-    c, path3, reused = teacher_embeddings(crops_path, teacher_file, flip=False, encoder=fake,
+    _, path3, reused = teacher_embeddings(crops_path, teacher_file, flip=False, encoder=fake,
                                           log=lambda s: None)
     assert not reused and path3 != path and fake.calls == 3
     # other crop content -> other key
