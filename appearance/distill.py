@@ -34,14 +34,19 @@ class DistillConfig:
     kind: "kl" = KL(teacher row || student row) of the softmax over each row's off-diagonal
         similarities at ``temperature`` (both sides the same temperature); "mse" = mean squared
         difference of the off-diagonal cosine similarities.
-    teacher: path of the teacher model (recorded only; the embeddings are passed to ``train``).
-    flip: the teacher target is the mean of the crop's and its mirror image's embeddings."""
+    teacher: path of the teacher model (recorded only; the embeddings or the teacher itself are
+        passed to ``train``).
+    flip: the teacher target is the mean of the crop's and its mirror image's embeddings
+        (cached targets only).
+    online: the teacher embeds, at every step, exactly the augmented crops the student sees
+        (``train(teacher_encoder=...)``) instead of cached embeddings of the clean crops."""
 
     weight: float = 0.0
     kind: str = "kl"
     temperature: float = 0.1
     teacher: str = ""
     flip: bool = True
+    online: bool = False
 
     def __post_init__(self) -> None:
         if self.weight < 0:
@@ -78,6 +83,12 @@ def similarity_distill_loss(student: torch.Tensor, teacher: torch.Tensor, kind: 
     ls = (sim_s[off].view(b, b - 1) / temperature).log_softmax(dim=1)
     lt = (sim_t[off].view(b, b - 1) / temperature).log_softmax(dim=1)
     return (lt.exp() * (lt - ls)).sum(dim=1).mean()
+
+
+def augmented_to_uint8(x: torch.Tensor) -> np.ndarray:
+    """(B, 3, H, W) float in [0, 255] (an augmented batch) -> (B, H, W, 3) uint8 RGB."""
+    return x.detach().clamp(0, 255).round().to(torch.uint8).permute(0, 2, 3, 1).contiguous(
+    ).numpy()
 
 
 def cache_path(crops_path: str | os.PathLike, teacher_path: str | os.PathLike, flip: bool

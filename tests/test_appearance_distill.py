@@ -146,3 +146,14 @@ def test_cli_train_with_distillation(tmp_path, monkeypatch):
     assert meta["distill_weight"] == 5.0 and meta["distill_teacher"].endswith(OSNET.name)
     assert meta["distill_flip"] is True
     assert len(list(tmp_path.glob("crops.teacher-*.npz"))) == 1
+
+
+def test_online_teacher_sees_the_augmented_batch(tmp_path):
+    crops = toy_set()
+    fake = FakeTeacher()
+    cfg = TrainConfig(net=NET, loss=LossConfig(name="arcface"), epochs=1, p=3, k=4,
+                      warmup_epochs=0, distill=DistillConfig(weight=5.0, online=True))
+    res = train(crops, cfg, None, progress=False, log=lambda s: None, teacher_encoder=fake)
+    assert fake.calls == 2 and res.history[-1]["distill_loss"] > 0  # 24 crops / 12 = 2 steps
+    with pytest.raises(ValueError, match="teacher_encoder"):
+        train(crops, cfg, None, progress=False, log=lambda s: None)

@@ -264,7 +264,8 @@ def train_config_from_args(args: argparse.Namespace):
     distill = DistillConfig(
         weight=(args.distill_weight if args.distill_weight is not None else 1.0)
         if teacher else 0.0, kind=args.distill_kind, temperature=args.distill_temperature,
-        teacher=repo_relative(teacher) if teacher else "", flip=not args.distill_no_flip
+        teacher=repo_relative(teacher) if teacher else "",
+        flip=not args.distill_no_flip and not args.distill_online, online=args.distill_online
     ) if teacher else DistillConfig()
     return TrainConfig(net=net, loss=loss, augment=aug, epochs=args.epochs, p=args.p,
                        k=args.k, lr=args.lr, weight_decay=args.weight_decay, seed=args.seed,
@@ -281,8 +282,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
     crops = CropSet.load(args.crops)
     check_no_heldout(crops.source_names, args.allow_heldout)
     config = train_config_from_args(args)
-    teacher = cache_file = None
-    if config.distill.weight > 0:
+    teacher = cache_file = teacher_encoder = None
+    if config.distill.weight > 0 and config.distill.online:
+        from appearance.registry import load_encoder
+
+        teacher_encoder = load_encoder(str(args.distill_teacher), threads=args.threads)
+    elif config.distill.weight > 0:
         from appearance.distill import teacher_embeddings
 
         teacher, cache_file, _ = teacher_embeddings(args.crops, args.distill_teacher,
@@ -315,15 +320,16 @@ def _cmd_train(args: argparse.Namespace) -> int:
             "train_identities": crops.num_identities(), "seed": args.seed,
             "epochs": args.epochs, "val_fraction": args.val_fraction,
             "torch": str(torch.__version__)}
-    if teacher is not None:
+    if config.distill.weight > 0:
         meta.update({"distill_teacher": config.distill.teacher,
                      "distill_weight": config.distill.weight,
                      "distill_kind": config.distill.kind,
                      "distill_temperature": config.distill.temperature,
                      "distill_flip": config.distill.flip,
-                     "distill_cache": repo_relative(cache_file)})
+                     "distill_online": config.distill.online,
+                     "distill_cache": repo_relative(cache_file) if cache_file else None})
     result = train(crops, config, args.out, val, progress=not args.quiet, meta=meta,
-                   teacher=teacher)
+                   teacher=teacher, teacher_encoder=teacher_encoder)
     last = result.history[-1]
     print(f"wrote {args.out}/last.pt" + (f", best.pt (epoch {result.best_epoch})"
                                          if result.best_epoch else "")
@@ -394,6 +400,9 @@ def _add_train(sub) -> None:
                    help="softmax temperature of the kl distillation loss")
     p.add_argument("--distill-no-flip", action="store_true",
                    help="teacher target from the crop alone (default: mean with its mirror)")
+    p.add_argument("--distill-online", action="store_true",
+                   help="run the teacher on every augmented batch (the student's exact view; "
+                        "slow) instead of caching its embeddings of the clean crops")
     p.add_argument("--allow-heldout", action="store_true")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_train)
