@@ -15,7 +15,7 @@ from appearance.crops import CropSet
 from appearance.distill import embed_with_teacher, teacher_embeddings
 from tools.paths import data_dir
 
-RUNS = ("baseline_s0", "w1_s0", "w5_s0", "w20_s0")
+RUNS = ("baseline_s0", "w1_s0", "w5_s0", "w20_s0", "online_w5_s0", "online_w20_s0")
 
 
 def offdiag_corr(a: np.ndarray, b: np.ndarray) -> float:
