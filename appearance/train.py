@@ -22,6 +22,7 @@ from .augment import AugmentConfig, augment
 from .checkpoint import save_checkpoint
 from .criterion import Criterion, LossConfig
 from .crops import CropSet
+from .distill import DistillConfig, augmented_to_uint8, similarity_distill_loss
 from .model import EmbeddingNet, NetConfig
 from .reid_eval import evaluate_embeddings, mean_scores
 from .sampler import PKSampler
@@ -45,6 +46,7 @@ class TrainConfig:
     final_lr_ratio: float = 0.01
     seed: int = 0
     eval_every: int = 5
+    distill: DistillConfig = field(default_factory=DistillConfig)
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
@@ -113,8 +115,14 @@ class TrainResult:
 
 def train(crops: CropSet, config: TrainConfig, out_dir: str | Path | None = None,
           val: CropSet | None = None, progress: bool = True,
-          log: Callable[[str], None] = print, meta: dict | None = None) -> TrainResult:
+          log: Callable[[str], None] = print, meta: dict | None = None,
+          teacher: np.ndarray | None = None, teacher_encoder=None) -> TrainResult:
     """Train on all crops of ``crops`` (its (source, pid) pairs are the classes).
+
+    teacher: (N, Dt) teacher embeddings of the crops (row i for crop i), needed when
+    ``config.distill.weight > 0``: the loss gains ``weight x similarity_distill_loss``.
+    teacher_encoder: with ``config.distill.online``, an encoder (``embed_crops``) run on each
+    augmented batch instead (``teacher`` is then not used).
 
     Writes to ``out_dir`` (when given): ``last.pt`` (and ``best.pt``, best validation mAP, when
     ``val`` is given), ``log.json`` (config + per-epoch history), ``log.csv`` and ``curve.png``.
@@ -126,6 +134,17 @@ def train(crops: CropSet, config: TrainConfig, out_dir: str | Path | None = None
     labels, num_classes = crops.labels()
     if num_classes < 2:
         raise ValueError(f"training needs at least 2 identities, got {num_classes}")
+    dcfg = config.distill
+    teacher_t = None
+    if dcfg.weight > 0 and dcfg.online:
+        if teacher_encoder is None:
+            raise ValueError("online distillation needs teacher_encoder")
+    elif dcfg.weight > 0:
+        if teacher is None or len(teacher) != len(crops) or np.ndim(teacher) != 2:
+            raise ValueError(f"distillation weight {dcfg.weight} needs teacher embeddings of "
+                             f"shape ({len(crops)}, D), got "
+                             f"{None if teacher is None else np.shape(teacher)}")
+        teacher_t = torch.from_numpy(np.ascontiguousarray(teacher, dtype=np.float32))
     out = Path(out_dir) if out_dir is not None else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
@@ -156,13 +175,21 @@ def train(crops: CropSet, config: TrainConfig, out_dir: str | Path | None = None
         model.train()
         criterion.train()
         for epoch in range(1, config.epochs + 1):
-            loss_sum, correct, seen = 0.0, 0, 0
+            loss_sum, distill_sum, correct, seen = 0.0, 0.0, 0, 0
             for idx in sampler:
                 for g in opt.param_groups:
                     g["lr"] = config.lr * lr_factor(step, total, warm, config.final_lr_ratio)
                 x = augment(to_tensor(crops.images[idx]), config.augment, gen)
                 y = torch.from_numpy(labels[idx])
-                loss, hits = criterion(model.features(x), y)
+                feats = model.features(x)
+                loss, hits = criterion(feats, y)
+                if dcfg.weight > 0:
+                    target = (torch.from_numpy(teacher_encoder.embed_crops(
+                        augmented_to_uint8(x))) if dcfg.online
+                        else teacher_t[torch.from_numpy(idx)])
+                    d = similarity_distill_loss(feats, target, dcfg.kind, dcfg.temperature)
+                    loss = loss + dcfg.weight * d
+                    distill_sum += d.item() * len(idx)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
@@ -176,6 +203,8 @@ def train(crops: CropSet, config: TrainConfig, out_dir: str | Path | None = None
             row = {"epoch": epoch, "step": step, "lr": opt.param_groups[0]["lr"],
                    "loss": loss_sum / seen, "train_acc": correct / seen,
                    "seconds": time.perf_counter() - t0}
+            if dcfg.weight > 0:
+                row["distill_loss"] = distill_sum / seen
             if val is not None and (epoch % config.eval_every == 0 or epoch == config.epochs):
                 row.update(validate(model, val))
                 if row["val_mAP"] > best and out is not None:

@@ -242,6 +242,7 @@ def check_no_heldout(source_names: tuple[str, ...], allow: bool) -> None:
 def train_config_from_args(args: argparse.Namespace):
     from appearance.augment import AugmentConfig
     from appearance.criterion import LossConfig
+    from appearance.distill import DistillConfig
     from appearance.model import NetConfig
     from appearance.train import TrainConfig
 
@@ -257,9 +258,18 @@ def train_config_from_args(args: argparse.Namespace):
                         ) if not args.no_augment else AugmentConfig(
         flip_p=0.0, pad=0, zoom=0.0, brightness=0.0, contrast=0.0, saturation=0.0,
         hue_degrees=0.0, erase_p=0.0)
+    teacher = getattr(args, "distill_teacher", None)
+    if teacher is None and getattr(args, "distill_weight", None):
+        raise ValueError("--distill-weight needs --distill-teacher")
+    distill = DistillConfig(
+        weight=(args.distill_weight if args.distill_weight is not None else 1.0)
+        if teacher else 0.0, kind=args.distill_kind, temperature=args.distill_temperature,
+        teacher=repo_relative(teacher) if teacher else "",
+        flip=not args.distill_no_flip and not args.distill_online, online=args.distill_online
+    ) if teacher else DistillConfig()
     return TrainConfig(net=net, loss=loss, augment=aug, epochs=args.epochs, p=args.p,
                        k=args.k, lr=args.lr, weight_decay=args.weight_decay, seed=args.seed,
-                       eval_every=args.eval_every)
+                       eval_every=args.eval_every, distill=distill)
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -272,17 +282,33 @@ def _cmd_train(args: argparse.Namespace) -> int:
     crops = CropSet.load(args.crops)
     check_no_heldout(crops.source_names, args.allow_heldout)
     config = train_config_from_args(args)
+    teacher = cache_file = teacher_encoder = None
+    if config.distill.weight > 0 and config.distill.online:
+        from appearance.registry import load_encoder
+
+        teacher_encoder = load_encoder(str(args.distill_teacher), threads=args.threads)
+    elif config.distill.weight > 0:
+        from appearance.distill import teacher_embeddings
+
+        teacher, cache_file, _ = teacher_embeddings(args.crops, args.distill_teacher,
+                                                    crops.images, config.distill.flip,
+                                                    threads=args.threads)
     val = None
     if args.val_sources and args.val_fraction:
         raise ValueError("--val-sources and --val-fraction: give one of them")
     if args.val_fraction is None:
         args.val_fraction = 0.0 if args.val_sources else 0.2
+    all_keys = crops.identity_keys()
     if args.val_sources:
         val = crops.select_sources(args.val_sources)
         crops = crops.select_sources([n for n in crops.source_names
                                       if n not in args.val_sources])
     elif args.val_fraction > 0:
         crops, val = split_by_identity(crops, args.val_fraction, args.split_seed)
+    if teacher is not None and val is not None:
+        # both splits keep file order and split by identity: the kept rows are those whose
+        # (source, pid) is not a validation identity
+        teacher = teacher[~np.isin(all_keys, val.identity_keys())]
     print(f"training on {len(crops)} crops of {crops.num_identities()} identities"
           + (f"; validating on {len(val)} crops of {val.num_identities()} other identities"
              if val is not None else ""))
@@ -294,7 +320,16 @@ def _cmd_train(args: argparse.Namespace) -> int:
             "train_identities": crops.num_identities(), "seed": args.seed,
             "epochs": args.epochs, "val_fraction": args.val_fraction,
             "torch": str(torch.__version__)}
-    result = train(crops, config, args.out, val, progress=not args.quiet, meta=meta)
+    if config.distill.weight > 0:
+        meta.update({"distill_teacher": config.distill.teacher,
+                     "distill_weight": config.distill.weight,
+                     "distill_kind": config.distill.kind,
+                     "distill_temperature": config.distill.temperature,
+                     "distill_flip": config.distill.flip,
+                     "distill_online": config.distill.online,
+                     "distill_cache": repo_relative(cache_file) if cache_file else None})
+    result = train(crops, config, args.out, val, progress=not args.quiet, meta=meta,
+                   teacher=teacher, teacher_encoder=teacher_encoder)
     last = result.history[-1]
     print(f"wrote {args.out}/last.pt" + (f", best.pt (epoch {result.best_epoch})"
                                          if result.best_epoch else "")
@@ -354,6 +389,20 @@ def _add_train(sub) -> None:
     p.add_argument("--split-seed", type=int, default=0)
     p.add_argument("--eval-every", type=int, default=5)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--distill-teacher", type=Path,
+                   help="teacher embedder (.onnx or .pt) for similarity distillation; its "
+                        "embeddings of the un-augmented crops are cached beside --crops")
+    p.add_argument("--distill-weight", type=float, default=None,
+                   help="w in loss = id_loss + w * distill_loss (default 1 with a teacher)")
+    p.add_argument("--distill-kind", choices=["kl", "mse"], default="kl",
+                   help="kl: KL of row-softmaxed similarities; mse: squared differences")
+    p.add_argument("--distill-temperature", type=float, default=0.1,
+                   help="softmax temperature of the kl distillation loss")
+    p.add_argument("--distill-no-flip", action="store_true",
+                   help="teacher target from the crop alone (default: mean with its mirror)")
+    p.add_argument("--distill-online", action="store_true",
+                   help="run the teacher on every augmented batch (the student's exact view; "
+                        "slow) instead of caching its embeddings of the clean crops")
     p.add_argument("--allow-heldout", action="store_true")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_train)

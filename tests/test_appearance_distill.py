@@ -1,0 +1,159 @@
+"""Similarity distillation: the loss, a tiny training run with a teacher, the teacher cache."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from appearance.checkpoint import load_checkpoint
+from appearance.criterion import LossConfig
+from appearance.distill import (
+    DistillConfig,
+    cache_path,
+    similarity_distill_loss,
+    teacher_embeddings,
+)
+from appearance.model import NetConfig
+from appearance.train import TrainConfig, train
+from tests.test_appearance_train import toy_set
+from tools.paths import data_dir
+
+NET = NetConfig(input_hw=(32, 16), widths=(4, 8, 8), dim=8)
+OSNET = data_dir() / "models" / "osnet_x0_25_msmt17.onnx"
+
+
+class FakeTeacher:
+    """A deterministic 'teacher': mean colour of the top and bottom halves (dim 6)."""
+
+    dim = 6
+
+    def __init__(self):
+        self.calls = 0
+
+    def embed_crops(self, crops):
+        self.calls += 1
+        h = crops.shape[1] // 2
+        e = np.concatenate([crops[:, :h].mean(axis=(1, 2)), crops[:, h:].mean(axis=(1, 2))],
+                           axis=1).astype(np.float32) + 1.0
+        return e / np.linalg.norm(e, axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("kind", ["kl", "mse"])
+def test_loss_zero_for_equal_similarities_positive_otherwise(kind):
+    g = torch.Generator().manual_seed(0)
+    t = torch.randn(8, 512, generator=g)
+    q, _ = torch.linalg.qr(torch.randn(512, 512, generator=g))
+    # a rotation of the teacher's embeddings has exactly the teacher's similarity matrix,
+    # and so does a rescaled copy (the loss normalises)
+    same = 3.0 * (t @ q)
+    assert similarity_distill_loss(same, t, kind).item() == pytest.approx(0.0, abs=1e-5)
+    # a 128-d student with the same similarities as a 512-d teacher (rank <= 8)
+    basis, _ = torch.linalg.qr(torch.randn(512, 128, generator=g))
+    t_low = torch.randn(8, 128, generator=g) @ basis.T  # lies in a 128-d subspace
+    assert similarity_distill_loss(t_low @ basis, t_low, kind).item() == pytest.approx(
+        0.0, abs=1e-5)
+    other = torch.randn(8, 128, generator=g)
+    assert similarity_distill_loss(other, t, kind).item() > 1e-3
+
+
+def test_loss_gradient_and_edge_cases():
+    s = torch.randn(6, 16, requires_grad=True)
+    t = torch.randn(6, 32)
+    loss = similarity_distill_loss(s, t)
+    loss.backward()
+    assert s.grad is not None and torch.isfinite(s.grad).all() and s.grad.abs().sum() > 0
+    assert similarity_distill_loss(torch.randn(1, 4), torch.randn(1, 9)).item() == 0.0
+    with pytest.raises(ValueError):
+        similarity_distill_loss(torch.randn(3, 4), torch.randn(4, 4))
+    with pytest.raises(ValueError):
+        DistillConfig(kind="l1")
+
+
+def test_tiny_training_with_distillation_writes_loadable_checkpoint(tmp_path):
+    crops = toy_set()
+    teacher = FakeTeacher().embed_crops(crops.images)
+    cfg = TrainConfig(net=NET, loss=LossConfig(name="arcface"), epochs=1, p=3, k=4,
+                      warmup_epochs=0, distill=DistillConfig(weight=5.0, teacher="fake"))
+    res = train(crops, cfg, tmp_path / "run", progress=False, log=lambda s: None,
+                meta={"distill_teacher": "fake", "distill_weight": 5.0}, teacher=teacher)
+    assert res.history[-1]["distill_loss"] > 0
+    model, meta = load_checkpoint(tmp_path / "run" / "last.pt")
+    assert meta["distill_weight"] == 5.0 and meta["distill_teacher"] == "fake"
+    out = model(torch.zeros(2, 3, 32, 16))
+    assert out.shape == (2, 8)
+    # distillation changes the weights; without a teacher the weight > 0 is refused
+    plain = train(crops, TrainConfig(net=NET, loss=LossConfig(name="arcface"), epochs=1, p=3,
+                                     k=4, warmup_epochs=0), None, progress=False,
+                  log=lambda s: None)
+    assert not torch.equal(plain.model.state_dict()["fc.weight"],
+                           res.model.state_dict()["fc.weight"])
+    with pytest.raises(ValueError, match="teacher embeddings"):
+        train(crops, cfg, None, progress=False, log=lambda s: None)
+    with pytest.raises(ValueError, match="teacher embeddings"):
+        train(crops, cfg, None, progress=False, log=lambda s: None, teacher=teacher[:-1])
+
+
+def test_teacher_cache_is_reused_and_keyed_by_content(tmp_path):
+    crops = toy_set()
+    crops_path = tmp_path / "crops.npz"
+    crops.save(crops_path)
+    teacher_file = tmp_path / "teacher.onnx"
+    teacher_file.write_bytes(b"not really a model")
+    fake = FakeTeacher()
+    a, path, reused = teacher_embeddings(crops_path, teacher_file, encoder=fake,
+                                         log=lambda s: None)
+    assert not reused and path.is_file() and path.parent == tmp_path and fake.calls == 2
+    assert a.shape == (len(crops), 6)
+    np.testing.assert_allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
+    b, path2, reused = teacher_embeddings(crops_path, teacher_file, encoder=fake,
+                                          log=lambda s: None)
+    assert reused and path2 == path and fake.calls == 2  # teacher not run again
+    np.testing.assert_array_equal(a, b)
+    # without the mirror image: another key, another file, one teacher pass
+    _, path3, reused = teacher_embeddings(crops_path, teacher_file, flip=False, encoder=fake,
+                                          log=lambda s: None)
+    assert not reused and path3 != path and fake.calls == 3
+    # other crop content -> other key
+    toy_set(seed=5).save(crops_path)
+    assert cache_path(crops_path, teacher_file, True)[0] != path
+
+
+def test_cli_train_with_distillation(tmp_path, monkeypatch):
+    """`cosmot reid train --distill-teacher` end to end with the real OSNet teacher on a few
+    crops (skips without the model)."""
+    if not OSNET.is_file():
+        pytest.skip(f"OSNet-x0.25 ONNX model not found at {OSNET}")
+    pytest.importorskip("onnxruntime")
+    from tools.cli import main
+
+    crops = toy_set(n_ids=4, per_id=4)
+    crops = type(crops)(np.ascontiguousarray(np.repeat(np.repeat(crops.images, 4, 1), 4, 2)),
+                        crops.pids, crops.cams, crops.sources, crops.frames,
+                        crops.source_names, crops.source_fps)  # 128x64
+    path = tmp_path / "crops.npz"
+    crops.save(path)
+    args = ["reid", "train", "--crops", str(path), "--out", str(tmp_path / "run"),
+            "--loss", "arcface", "--epochs", "1", "--p", "4", "--k", "4", "--val-fraction",
+            "0", "--threads", "1", "--quiet", "--distill-teacher", str(OSNET),
+            "--distill-weight", "5"]
+    try:
+        rc = main(args)
+    except SystemExit as e:
+        rc = e.code
+    assert rc in (0, None)
+    _, meta = load_checkpoint(tmp_path / "run" / "last.pt")
+    assert meta["distill_weight"] == 5.0 and meta["distill_teacher"].endswith(OSNET.name)
+    assert meta["distill_flip"] is True
+    assert len(list(tmp_path.glob("crops.teacher-*.npz"))) == 1
+
+
+def test_online_teacher_sees_the_augmented_batch(tmp_path):
+    crops = toy_set()
+    fake = FakeTeacher()
+    cfg = TrainConfig(net=NET, loss=LossConfig(name="arcface"), epochs=1, p=3, k=4,
+                      warmup_epochs=0, distill=DistillConfig(weight=5.0, online=True))
+    res = train(crops, cfg, None, progress=False, log=lambda s: None, teacher_encoder=fake)
+    assert fake.calls == 2 and res.history[-1]["distill_loss"] > 0  # 24 crops / 12 = 2 steps
+    with pytest.raises(ValueError, match="teacher_encoder"):
+        train(crops, cfg, None, progress=False, log=lambda s: None)
