@@ -116,3 +116,11 @@ def test_calibration_helpers_by_hand():
     np.testing.assert_allclose(np.sort(diff), [1, 1])
     best, table = suggest_threshold(same, diff)
     assert best < 1.0 and table[0, 1] == 1.0 and table[0, 2] == 0.0
+
+
+def test_cmc_auto_follows_the_encoder():
+    from tools.config_args import resolve_cmc
+
+    assert resolve_cmc("auto", object()) == "sparse"
+    assert resolve_cmc("auto", None) == "none"
+    assert resolve_cmc("ecc", None) == "ecc" and resolve_cmc("none", object()) == "none"

@@ -1,4 +1,4 @@
-"""Command-line options that build a ``TrackerConfig``: ``--preset`` and ``--set key=value``."""
+"""Command-line options that configure the tracker: ``--preset``, ``--set key=value`` and ``--cmc``."""
 
 from __future__ import annotations
 
@@ -50,3 +50,21 @@ def config_from_args(args: argparse.Namespace, **extra) -> TrackerConfig:
         except ValueError as e:
             raise ValueError(f"--set {item}: {e}") from None
     return cfg.replace(**changes) if changes else cfg
+
+
+CMC_CHOICES = ("auto", "none", "sparse", "ecc")
+
+
+def add_cmc_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--cmc", choices=CMC_CHOICES, default="auto",
+                   help="camera-motion compensation: 'auto' (default) = 'sparse' when an "
+                        "appearance encoder runs (frames are decoded anyway), 'none' when "
+                        "tracking on motion alone; 'sparse' (optical flow + RANSAC) or 'ecc' "
+                        "force it (decoding frames), 'none' turns it off")
+
+
+def resolve_cmc(choice: str, encoder) -> str:
+    """``--cmc auto`` -> ``"sparse"`` with an encoder, ``"none"`` without; others unchanged."""
+    if choice == "auto":
+        return "sparse" if encoder is not None else "none"
+    return choice

@@ -16,11 +16,10 @@ from tqdm import tqdm
 
 from tracker import Tracker, TrackerConfig
 from tracker.geometry import tlwh_to_xyxy, xyxy_to_tlwh
-
 from tracker.offline import TrackCollector, postprocess
 
 from .camera_motion_estimator import CameraMotionEstimator
-from .config_args import add_config_options, config_from_args
+from .config_args import add_cmc_option, add_config_options, config_from_args, resolve_cmc
 from .motchallenge import MOTWriter, Sequence, read_detections, write_rows
 
 
@@ -39,8 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="cpu", help="encoder device (cpu or cuda)")
     p.add_argument("--output-box", choices=["kalman", "detection"], default="kalman",
                    help="write the Kalman-filtered box (default) or the matched detection's box")
-    p.add_argument("--cmc", choices=["none", "sparse", "ecc"], default="none",
-                   help="camera-motion compensation for moving cameras (decodes frames)")
+    add_cmc_option(p)
     p.add_argument("--interpolate", type=int, default=0, metavar="N",
                    help="offline: fill gaps of up to N frames inside tracks (default 0: off)")
     p.add_argument("--smooth", action="store_true",
@@ -136,7 +134,8 @@ def run(args: argparse.Namespace) -> int:
         config = config_from_args(args, fps=s.info.fps)
         try:
             st = track_sequence(s, args.det, args.min_score, config, out_dir / f"{s.name}.txt",
-                                encoder, args.output_box, args.cmc, args.interpolate, args.smooth)
+                                encoder, args.output_box, resolve_cmc(args.cmc, encoder),
+                                args.interpolate, args.smooth)
         except Exception as e:  # keep going: the other sequences' results are still useful
             failures += 1
             print(f"{s.name}: failed: {type(e).__name__}: {e}", file=sys.stderr)

@@ -27,11 +27,11 @@ from tqdm import tqdm
 
 from tracker import Tracker
 
-from .mot_command import load_encoder_arg
 from .camera_motion_estimator import CameraMotionEstimator
-from .config_args import add_config_options, config_from_args
+from .config_args import add_cmc_option, add_config_options, config_from_args, resolve_cmc
 from .detectors import BUILT_IN, DEFAULT_DETECTOR, create_detector
 from .frames import IMAGE_EXTENSIONS, iter_image_folder, iter_video, list_images, video_properties
+from .mot_command import load_encoder_arg
 from .motchallenge import VIDEO_EXTENSIONS, Sequence
 from .video_tracking import StreamTimes, TrackOutputs, track_stream
 
@@ -67,8 +67,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="appearance encoder: 'default', a name/path for appearance.load_encoder, "
                         "or 'none' for motion only")
     p.add_argument("--device", default="cpu", help="encoder device (cpu or cuda)")
-    p.add_argument("--cmc", choices=["none", "sparse", "ecc"], default="none",
-                   help="camera-motion compensation for moving cameras (default: none)")
+    add_cmc_option(p)
     p.add_argument("--max-frames", type=int, default=None, metavar="N",
                    help="stop after N frames")
     p.add_argument("--fps", type=float, default=None,
@@ -176,11 +175,13 @@ def run(args: argparse.Namespace) -> int:
     total = source.length if source.length > 0 else None
     if args.max_frames is not None:
         total = min(total, args.max_frames) if total else args.max_frames
-    print(f"cosmot track: {source.description}, {det_name}, encoder {args.encoder}",
+    print(f"cosmot track: {source.description}, {det_name}, encoder {args.encoder}, "
+          f"camera-motion compensation {resolve_cmc(args.cmc, encoder)}",
           file=sys.stderr)
     times = StreamTimes()
     t0 = time.perf_counter()
-    cmc = CameraMotionEstimator(args.cmc) if args.cmc != "none" else None
+    cmc_method = resolve_cmc(args.cmc, encoder)
+    cmc = CameraMotionEstimator(cmc_method) if cmc_method != "none" else None
     steps = track_stream(source.frames(), detector, tracker, encoder, min_score=args.min_score,
                          max_frames=args.max_frames, times=times, camera_motion=cmc)
     try:
