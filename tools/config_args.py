@@ -1,4 +1,4 @@
-"""Command-line options that configure the tracker: ``--preset``, ``--set key=value`` and ``--cmc``."""
+"""Command-line options that configure the tracker: ``--preset``, ``--set KEY=VALUE``, ``--cmc``."""
 
 from __future__ import annotations
 

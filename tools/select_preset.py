@@ -4,8 +4,10 @@
                                   [--cache DIR] [--json FILE] [--from-json FILE]
 
 Seven groups of dev data (a sequence with one detection set each), every configuration of a
-grid (``association``: the one the default was chosen from; ``fused``: appearance + motion cost), scored with TrackEval. Selection rule: the highest mean
-HOTA over the tuning groups (three other rules are printed for comparison). Two rounds with the roles of the sequences swapped:
+grid (``association``: the one the default was chosen from; ``fused``: appearance + motion
+cost), scored with TrackEval. Selection rule: the highest mean HOTA over the tuning groups
+(three other rules are printed for comparison). Two rounds with the roles of the sequences
+swapped:
 
 * round 1: tune on PETS09-S2L1 + MOT16-11, confirm on TUD-Stadtmitte + KITTI-17;
 * round 2: tune on TUD-Stadtmitte + KITTI-17, confirm on PETS09-S2L1 + MOT16-11.

@@ -98,8 +98,8 @@ class Tracker:
         free_dets = high
 
         # appearance stage (confirmed tracks, gated cosine, cascade), then IoU stage (young and
-        # recently seen tracks, overlap with an optional appearance veto). The other order (IoU first)
-        # was measured: 6 HOTA points worse on the dev sequences.
+        # recently seen tracks, overlap with an optional appearance veto). The other order (IoU
+        # first) was measured: 6 HOTA points worse on the dev sequences.
         for stage in (self._appearance_stage, self._iou_stage):
             if not (n and free_dets.size):
                 break
