@@ -70,6 +70,7 @@ class CropEncoder:
 
     dim: int
     input_hw: tuple[int, int]
+    batch_size: int = 256
 
     def embed(self, frame_bgr: np.ndarray, boxes_xyxy: np.ndarray) -> np.ndarray:
         """(H, W, 3) uint8 BGR frame, (N, 4) float xyxy boxes -> (N, dim) float32 unit rows."""
@@ -79,6 +80,21 @@ class CropEncoder:
         return self.embed_crops(cut_crops(frame_bgr, boxes, self.input_hw))
 
     def embed_crops(self, crops_rgb: np.ndarray) -> np.ndarray:
+        """(N, h, w, 3) uint8 RGB crops (any size) -> (N, dim) float32 unit rows, computed in
+        batches of ``batch_size`` by ``_embed_batch``."""
+        crops_rgb = np.asarray(crops_rgb)
+        if len(crops_rgb) == 0:
+            return np.zeros((0, self.dim), np.float32)
+        crops_rgb = resize_crops(crops_rgb, self.input_hw)
+        out = np.empty((len(crops_rgb), self.dim), np.float32)
+        b = self.batch_size
+        for s in range(0, len(crops_rgb), b):
+            chunk = crops_rgb[s:s + b]
+            out[s:s + len(chunk)] = self._embed_batch(chunk)
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+
+    def _embed_batch(self, crops_rgb: np.ndarray) -> np.ndarray:
+        """(B, H, W, 3) uint8 RGB crops at ``input_hw`` -> (B, dim) features, any length."""
         raise NotImplementedError
 
 
@@ -116,19 +132,11 @@ class TorchEncoder(CropEncoder):
         self.input_hw = tuple(model.config.input_hw)
 
     @torch.inference_mode()
-    def embed_crops(self, crops_rgb: np.ndarray) -> np.ndarray:
-        crops_rgb = np.asarray(crops_rgb)
-        if len(crops_rgb) == 0:
-            return np.zeros((0, self.dim), np.float32)
-        crops_rgb = resize_crops(crops_rgb, self.input_hw)
-        out = np.empty((len(crops_rgb), self.dim), np.float32)
+    def _embed_batch(self, crops_rgb: np.ndarray) -> np.ndarray:
         cuda = self.device.type == "cuda"
-        for s in range(0, len(crops_rgb), self.batch_size):
-            x = torch.from_numpy(np.ascontiguousarray(crops_rgb[s:s + self.batch_size]))
-            x = x.to(self.device, non_blocking=cuda).permute(0, 3, 1, 2).float()
-            with torch.autocast("cuda", dtype=torch.float16, enabled=cuda):
-                y = self.model(x)
-            # re-normalise in float32 (fp16 rounding leaves rows slightly off unit length)
-            y = torch.nn.functional.normalize(y.float(), dim=1)
-            out[s:s + len(y)] = y.cpu().numpy()
-        return out
+        x = torch.from_numpy(np.ascontiguousarray(crops_rgb))
+        x = x.to(self.device, non_blocking=cuda).permute(0, 3, 1, 2).float()
+        with torch.autocast("cuda", dtype=torch.float16, enabled=cuda):
+            y = self.model(x)
+        # the base class re-normalises in float32 (fp16 leaves rows slightly off unit length)
+        return y.float().cpu().numpy()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .encoder import CropEncoder, resize_crops
+from .encoder import CropEncoder
 
 
 class HistogramEncoder(CropEncoder):
@@ -30,12 +30,8 @@ class HistogramEncoder(CropEncoder):
         self.input_hw = input_hw
         self.dim = stripes * (hue_bins * sat_bins + val_bins)
 
-    def embed_crops(self, crops_rgb: np.ndarray) -> np.ndarray:
-        crops_rgb = np.asarray(crops_rgb)
-        n = len(crops_rgb)
-        if n == 0:
-            return np.zeros((0, self.dim), np.float32)
-        crops = resize_crops(crops_rgb, self.input_hw)
+    def _embed_batch(self, crops: np.ndarray) -> np.ndarray:
+        n = len(crops)
         hsv = np.stack([cv2.cvtColor(c, cv2.COLOR_RGB2HSV) for c in crops])  # H in [0, 180)
         h, w = self.input_hw
         band = np.repeat(np.arange(self.stripes), h // self.stripes)[None, :, None]
@@ -49,5 +45,4 @@ class HistogramEncoder(CropEncoder):
         counts = np.bincount((base + hb * self.sat_bins + sb).ravel(), minlength=n * self.dim)
         counts += np.bincount((base + self.hue_bins * self.sat_bins + vb).ravel(),
                               minlength=n * self.dim)
-        feats = np.sqrt(counts.reshape(n, self.dim).astype(np.float32))
-        return feats / np.maximum(np.linalg.norm(feats, axis=1, keepdims=True), 1e-12)
+        return np.sqrt(counts.reshape(n, self.dim).astype(np.float32))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .encoder import CropEncoder, available_cores, resize_crops
+from .encoder import CropEncoder, available_cores
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -87,20 +87,9 @@ class OnnxEncoder(CropEncoder):
         """Run preprocessed (B, 3, H, W) float32 input (B = the fixed batch when there is one)."""
         return self.session.run(None, {self.input_name: x})[0]
 
-    def embed_crops(self, crops_rgb: np.ndarray) -> np.ndarray:
-        crops_rgb = np.asarray(crops_rgb)
-        if len(crops_rgb) == 0:
-            return np.zeros((0, self.dim), np.float32)
-        crops_rgb = resize_crops(crops_rgb, self.input_hw)
-        out = np.empty((len(crops_rgb), self.dim), np.float32)
-        b = self.batch_size
-        for s in range(0, len(crops_rgb), b):
-            chunk = crops_rgb[s:s + b]
-            x = self._preprocess(chunk)
-            if self.fixed_batch and len(chunk) < self.fixed_batch:  # pad the last batch
-                x = np.concatenate([x, np.zeros((self.fixed_batch - len(chunk), *x.shape[1:]),
-                                                np.float32)])
-            y = self.run_model(x)[:len(chunk)].reshape(len(chunk), -1)
-            out[s:s + len(chunk)] = y
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.maximum(norms, 1e-12)
+    def _embed_batch(self, crops_rgb: np.ndarray) -> np.ndarray:
+        x = self._preprocess(crops_rgb)
+        n = len(crops_rgb)
+        if self.fixed_batch and n < self.fixed_batch:  # pad the last batch
+            x = np.concatenate([x, np.zeros((self.fixed_batch - n, *x.shape[1:]), np.float32)])
+        return self.run_model(x)[:n].reshape(n, -1)
