@@ -1,7 +1,9 @@
 """Batched training augmentation with torch ops (no torchvision).
 
-Input and output: (B, 3, H, W) float32 RGB in [0, 255]. One random draw per sample from a
-``torch.Generator`` the caller owns, so results are reproducible:
+Input and output: (B, 3, H, W) float32 RGB in [0, 255], on the CPU or a GPU. One random draw
+per sample from a CPU ``torch.Generator`` the caller owns, so results are reproducible and a
+batch on the GPU gets the same draws as on the CPU (the small parameter tensors are drawn on
+the CPU and copied to the batch's device):
 
 - geometry (one ``grid_sample``): horizontal flip, random translation of up to ``pad`` pixels
   (the random-crop-after-padding of ReID practice; uncovered pixels get the mean grey) and a
@@ -80,6 +82,7 @@ def geometric(x: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator) -> torc
     theta[:, 1, 1] = scale
     theta[:, 0, 2] = tx
     theta[:, 1, 2] = ty
+    theta = theta.to(x.device)
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     return F.grid_sample(x - 127.5, grid, mode="bilinear", padding_mode="zeros",
                          align_corners=False) + 127.5
@@ -94,8 +97,8 @@ _YIQ2RGB = torch.linalg.inv(_RGB2YIQ)
 def colour(x: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator) -> torch.Tensor:
     """Per-sample brightness, contrast, saturation and hue jitter; result clamped to [0, 255]."""
     b = x.shape[0]
-    br = _uniform(b, 1 - cfg.brightness, 1 + cfg.brightness, gen).view(b, 1, 1, 1)
-    ct = _uniform(b, 1 - cfg.contrast, 1 + cfg.contrast, gen).view(b, 1, 1, 1)
+    br = _uniform(b, 1 - cfg.brightness, 1 + cfg.brightness, gen).view(b, 1, 1, 1).to(x.device)
+    ct = _uniform(b, 1 - cfg.contrast, 1 + cfg.contrast, gen).view(b, 1, 1, 1).to(x.device)
     sat = _uniform(b, 1 - cfg.saturation, 1 + cfg.saturation, gen)
     hue = _uniform(b, -1.0, 1.0, gen) * math.radians(cfg.hue_degrees)
     x = x * br
@@ -106,7 +109,7 @@ def colour(x: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator) -> torch.T
     m = torch.zeros(b, 3, 3)
     m[:, 0, 0] = 1.0
     m[:, 1, 1], m[:, 1, 2], m[:, 2, 1], m[:, 2, 2] = cos, -sin, sin, cos
-    full = _YIQ2RGB @ m @ _RGB2YIQ  # (B, 3, 3)
+    full = (_YIQ2RGB @ m @ _RGB2YIQ).to(x.device)  # (B, 3, 3)
     x = torch.einsum("bij,bjhw->bihw", full, x)
     return x.clamp(0.0, 255.0)
 
@@ -114,7 +117,7 @@ def colour(x: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator) -> torch.T
 def random_grey(x: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator) -> torch.Tensor:
     """With probability grey_p per sample, replace R, G and B by the luma Y."""
     b = x.shape[0]
-    on = (torch.rand(b, generator=gen) < cfg.grey_p).view(b, 1, 1, 1)
+    on = (torch.rand(b, generator=gen) < cfg.grey_p).view(b, 1, 1, 1).to(x.device)
     y = (0.299 * x[:, 0] + 0.587 * x[:, 1] + 0.114 * x[:, 2]).unsqueeze(1).expand_as(x)
     return torch.where(on, y, x)
 
@@ -135,7 +138,7 @@ def random_erase(x: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator) -> t
     inside = ((ys >= y0.view(b, 1, 1)) & (ys < (y0 + eh).view(b, 1, 1))
               & (xs >= x0.view(b, 1, 1)) & (xs < (x0 + ew).view(b, 1, 1)) & on.view(b, 1, 1))
     noise = torch.rand(x.shape, generator=gen) * 255.0
-    return torch.where(inside.unsqueeze(1), noise, x)
+    return torch.where(inside.unsqueeze(1).to(x.device), noise.to(x.device), x)
 
 
 def low_resolution(x: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator) -> torch.Tensor:

@@ -132,14 +132,27 @@ class CropSet:
         idx = [self.source_names.index(n) for n in names]
         return self.subset(np.isin(self.sources, idx))
 
-    def save(self, path: str | os.PathLike) -> None:
-        """Write a compressed ``.npz`` (parent folders are created)."""
+    def save(self, path: str | os.PathLike, png: bool = False) -> None:
+        """Write a compressed ``.npz`` (parent folders are created).
+
+        png: store each crop as a lossless PNG instead of raw pixels in a zip stream (about
+        0.55x the size for person crops: small enough for the 3,680 training crops to travel
+        to a GPU machine within 64 MiB); ``load`` reads both forms and gives identical pixels.
+        """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(path, images=self.images, pids=self.pids, cams=self.cams,
-                            sources=self.sources, frames=self.frames,
-                            source_names=np.array(self.source_names, dtype=str),
-                            source_fps=np.array(self.source_fps, dtype=np.float64))
+        meta = {"pids": self.pids, "cams": self.cams, "sources": self.sources,
+                "frames": self.frames, "source_names": np.array(self.source_names, dtype=str),
+                "source_fps": np.array(self.source_fps, dtype=np.float64)}
+        if png:
+            blobs = [cv2.imencode(".png", np.ascontiguousarray(c[:, :, ::-1]),
+                                  [cv2.IMWRITE_PNG_COMPRESSION, 9])[1].ravel()
+                     for c in self.images]
+            ends = np.cumsum([len(b) for b in blobs], dtype=np.int64)
+            np.savez(path, png_bytes=np.concatenate(blobs) if blobs else np.zeros(0, np.uint8),
+                     png_ends=ends, image_hw=np.array(self.size_hw, np.int64), **meta)
+        else:
+            np.savez_compressed(path, images=self.images, **meta)
 
     @staticmethod
     def load(path: str | os.PathLike) -> "CropSet":
@@ -148,11 +161,15 @@ class CropSet:
             raise FileNotFoundError(f"{path}: no such crop file (make one with "
                                     f"'cosmot reid build-crops')")
         with np.load(path, allow_pickle=False) as z:
-            missing = ({"images", "pids", "cams", "sources", "frames", "source_names",
+            images = z["images"] if "images" in z else (
+                _decode_png(z["png_bytes"], z["png_ends"], tuple(z["image_hw"]))
+                if "png_bytes" in z else None)
+            missing = ({"pids", "cams", "sources", "frames", "source_names",
                         "source_fps"} - set(z))
-            if missing:
-                raise ValueError(f"{path}: not a crop set, missing arrays {sorted(missing)}")
-            return CropSet(z["images"], z["pids"].astype(np.int64), z["cams"].astype(np.int64),
+            if missing or images is None:
+                raise ValueError(f"{path}: not a crop set, missing arrays "
+                                 f"{sorted(missing | ({'images'} if images is None else set()))}")
+            return CropSet(images, z["pids"].astype(np.int64), z["cams"].astype(np.int64),
                            z["sources"].astype(np.int64), z["frames"].astype(np.int64),
                            tuple(str(s) for s in z["source_names"]),
                            tuple(float(f) for f in z["source_fps"]))
@@ -161,6 +178,19 @@ class CropSet:
     def empty(size_hw: tuple[int, int] = CROP_HW) -> "CropSet":
         z = np.zeros(0, np.int64)
         return CropSet(np.zeros((0, *size_hw, 3), np.uint8), z, z, z, z, (), ())
+
+
+def _decode_png(data: np.ndarray, ends: np.ndarray, size_hw: tuple[int, int]) -> np.ndarray:
+    """Crops stored by ``CropSet.save(png=True)`` -> (N, H, W, 3) uint8 RGB."""
+    out = np.empty((len(ends), *size_hw, 3), np.uint8)
+    start = 0
+    for i, end in enumerate(ends):
+        img = cv2.imdecode(data[start:end], cv2.IMREAD_COLOR)
+        if img is None or img.shape[:2] != tuple(size_hw):
+            raise ValueError(f"crop {i}: PNG data does not decode to a {size_hw} image")
+        out[i] = img[:, :, ::-1]
+        start = int(end)
+    return out
 
 
 def concat(sets: list[CropSet]) -> CropSet:

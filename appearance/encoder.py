@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from .crops import cut_crops, resize_crop_rgb
+from .device import resolve_device
 from .model import EmbeddingNet
 
 
@@ -111,14 +112,7 @@ class TorchEncoder(CropEncoder):
                  threads: int | None = None):
         if batch_size < 1:
             raise ValueError(f"batch_size={batch_size}: must be >= 1")
-        try:
-            dev = torch.device(device)
-        except RuntimeError:
-            dev = None
-        if dev is None or dev.type not in ("cpu", "cuda"):
-            raise ValueError(f"device={device!r}: allowed 'cpu' or 'cuda[:index]'")
-        if dev.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError("device='cuda': torch finds no CUDA device; use device='cpu'")
+        dev = resolve_device(device)
         if dev.type == "cpu":
             limit = threads if threads is not None else available_cores()
             if threads is not None and threads < 1:

@@ -3,6 +3,12 @@
 Deterministic on the CPU for a given seed and thread count: the network is initialised, and
 dropout drawn, inside a forked torch RNG seeded with ``seed``; batches come from a seeded
 ``PKSampler``; augmentation draws from its own seeded ``torch.Generator``.
+
+On a CUDA device (``train(..., device="cuda")``) the network, the loss and the optimiser run on
+the GPU, by default under bfloat16 autocast (``TrainConfig.precision``); the crops are copied to
+the GPU once (uint8) and augmented there, with the same random draws as a CPU run (drawn on
+the CPU, see ``augment``). GPU results are not bit-reproducible (cuDNN kernels are chosen by
+speed).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from .augment import AugmentConfig, augment
 from .checkpoint import save_checkpoint
 from .criterion import Criterion, LossConfig
 from .crops import CropSet
+from .device import resolve_device
 from .distill import DistillConfig, augmented_to_uint8, similarity_distill_loss
 from .model import EmbeddingNet, NetConfig
 from .reid_eval import evaluate_embeddings, mean_scores
@@ -47,6 +54,7 @@ class TrainConfig:
     seed: int = 0
     eval_every: int = 5
     distill: DistillConfig = field(default_factory=DistillConfig)
+    precision: str = "fp32"
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
@@ -61,6 +69,8 @@ class TrainConfig:
             raise ValueError(f"lr={self.lr} must be > 0, weight_decay={self.weight_decay} >= 0")
         if self.warmup_epochs < 0 or self.eval_every < 1:
             raise ValueError("warmup_epochs must be >= 0 and eval_every >= 1")
+        if self.precision not in ("fp32", "bf16"):
+            raise ValueError(f"precision={self.precision!r}: allowed 'fp32' or 'bf16'")
         if not 0 < self.final_lr_ratio <= 1:
             raise ValueError(f"final_lr_ratio={self.final_lr_ratio}: allowed range (0, 1]")
 
@@ -85,10 +95,13 @@ def to_tensor(images: np.ndarray) -> torch.Tensor:
 
 @torch.no_grad()
 def embed_set(model: EmbeddingNet, images: np.ndarray, batch: int = 256) -> np.ndarray:
-    """(N, H, W, 3) uint8 RGB at the model's size -> (N, D) float32 unit rows (eval mode)."""
+    """(N, H, W, 3) uint8 RGB at the model's size -> (N, D) float32 unit rows (eval mode, on
+    the model's device, float32)."""
     was = model.training
     model.eval()
-    out = [model(to_tensor(images[s:s + batch])).numpy() for s in range(0, len(images), batch)]
+    dev = next(model.parameters()).device
+    out = [model(to_tensor(images[s:s + batch]).to(dev)).float().cpu().numpy()
+           for s in range(0, len(images), batch)]
     model.train(was)
     return np.concatenate(out) if out else np.zeros((0, model.config.dim), np.float32)
 
@@ -116,13 +129,16 @@ class TrainResult:
 def train(crops: CropSet, config: TrainConfig, out_dir: str | Path | None = None,
           val: CropSet | None = None, progress: bool = True,
           log: Callable[[str], None] = print, meta: dict | None = None,
-          teacher: np.ndarray | None = None, teacher_encoder=None) -> TrainResult:
+          teacher: np.ndarray | None = None, teacher_encoder=None,
+          device: str = "cpu") -> TrainResult:
     """Train on all crops of ``crops`` (its (source, pid) pairs are the classes).
 
     teacher: (N, Dt) teacher embeddings of the crops (row i for crop i), needed when
     ``config.distill.weight > 0``: the loss gains ``weight x similarity_distill_loss``.
     teacher_encoder: with ``config.distill.online``, an encoder (``embed_crops``) run on each
     augmented batch instead (``teacher`` is then not used).
+
+    device: "cpu" or "cuda[:k]" (``config.precision`` "bf16" needs CUDA).
 
     Writes to ``out_dir`` (when given): ``last.pt`` (and ``best.pt``, best validation mAP, when
     ``val`` is given), ``log.json`` (config + per-epoch history), ``log.csv`` and ``curve.png``.
@@ -131,6 +147,11 @@ def train(crops: CropSet, config: TrainConfig, out_dir: str | Path | None = None
         raise ValueError(f"crops are {crops.size_hw}, the network takes "
                          f"{config.net.input_hw}; rebuild crops with --size "
                          f"{config.net.input_hw[0]}x{config.net.input_hw[1]}")
+    dev = resolve_device(device)
+    bf16 = config.precision == "bf16"
+    if bf16 and dev.type != "cuda":
+        raise ValueError("precision='bf16' trains under CUDA autocast; use device='cuda' or "
+                         "precision='fp32'")
     labels, num_classes = crops.labels()
     if num_classes < 2:
         raise ValueError(f"training needs at least 2 identities, got {num_classes}")
@@ -150,8 +171,8 @@ def train(crops: CropSet, config: TrainConfig, out_dir: str | Path | None = None
         out.mkdir(parents=True, exist_ok=True)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
-        model = EmbeddingNet(config.net)
-        criterion = Criterion(config.loss, config.net.dim, num_classes)
+        model = EmbeddingNet(config.net).to(dev)
+        criterion = Criterion(config.loss, config.net.dim, num_classes).to(dev)
         sampler = PKSampler(labels, min(config.p, num_classes), config.k, config.seed)
         gen = torch.Generator().manual_seed(config.seed + 1)
         decay, no_decay = [], []
@@ -174,20 +195,31 @@ def train(crops: CropSet, config: TrainConfig, out_dir: str | Path | None = None
             bar = tqdm(total=total, desc="train", unit="batch", leave=False)
         model.train()
         criterion.train()
+        # the whole crop set on the device once (uint8, (N, 3, H, W)); on the CPU batches are
+        # converted one at a time as before
+        images_dev = (torch.from_numpy(crops.images).to(dev).permute(0, 3, 1, 2)
+                      if dev.type == "cuda" else None)
         for epoch in range(1, config.epochs + 1):
             loss_sum, distill_sum, correct, seen = 0.0, 0.0, 0, 0
+            t_epoch = time.perf_counter()
             for idx in sampler:
                 for g in opt.param_groups:
                     g["lr"] = config.lr * lr_factor(step, total, warm, config.final_lr_ratio)
-                x = augment(to_tensor(crops.images[idx]), config.augment, gen)
-                y = torch.from_numpy(labels[idx])
-                feats = model.features(x)
-                loss, hits = criterion(feats, y)
+                if images_dev is None:
+                    x = augment(to_tensor(crops.images[idx]), config.augment, gen)
+                else:
+                    x = augment(images_dev[torch.from_numpy(idx).to(dev)].float(),
+                                config.augment, gen)
+                y = torch.from_numpy(labels[idx]).to(dev)
+                with torch.autocast("cuda", dtype=torch.bfloat16, enabled=bf16):
+                    feats = model.features(x)
+                    loss, hits = criterion(feats, y)
                 if dcfg.weight > 0:
                     target = (torch.from_numpy(teacher_encoder.embed_crops(
-                        augmented_to_uint8(x))) if dcfg.online
-                        else teacher_t[torch.from_numpy(idx)])
-                    d = similarity_distill_loss(feats, target, dcfg.kind, dcfg.temperature)
+                        augmented_to_uint8(x.cpu()))) if dcfg.online
+                        else teacher_t[torch.from_numpy(idx)]).to(dev)
+                    d = similarity_distill_loss(feats.float(), target, dcfg.kind,
+                                                dcfg.temperature)
                     loss = loss + dcfg.weight * d
                     distill_sum += d.item() * len(idx)
                 opt.zero_grad(set_to_none=True)
@@ -202,7 +234,8 @@ def train(crops: CropSet, config: TrainConfig, out_dir: str | Path | None = None
                     bar.set_postfix(epoch=epoch, loss=f"{loss_sum / seen:.3f}")
             row = {"epoch": epoch, "step": step, "lr": opt.param_groups[0]["lr"],
                    "loss": loss_sum / seen, "train_acc": correct / seen,
-                   "seconds": time.perf_counter() - t0}
+                   "seconds": time.perf_counter() - t0,
+                   "crops_per_s": seen / max(time.perf_counter() - t_epoch, 1e-9)}
             if dcfg.weight > 0:
                 row["distill_loss"] = distill_sum / seen
             if val is not None and (epoch % config.eval_every == 0 or epoch == config.epochs):

@@ -108,6 +108,14 @@ def test_cropset_save_load_concat_split(tmp_path):
     assert len(kept) + len(held) == len(both)
     assert not set(kept.identity_keys()) & set(held.identity_keys())
     assert held.num_identities() == round(0.4 * 4) + round(0.4 * 5)
+    packed = tmp_path / "png.npz"
+    both.save(packed, png=True)  # lossless: same pixels and labels back
+    back = CropSet.load(packed)
+    assert np.array_equal(back.images, both.images) and back.source_names == both.source_names
+    assert np.array_equal(back.identity_keys(), both.identity_keys())
+    assert back.source_fps == both.source_fps
+    CropSet.empty((16, 8)).save(tmp_path / "empty.npz", png=True)
+    assert CropSet.load(tmp_path / "empty.npz").images.shape == (0, 16, 8, 3)
     with pytest.raises(FileNotFoundError, match="build-crops"):
         CropSet.load(tmp_path / "missing.npz")
     with pytest.raises(ValueError, match="crop sizes"):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from appearance.augment import AugmentConfig, augment
 from appearance.crops import CropSet
 from appearance.criterion import LossConfig
 from appearance.model import NetConfig
@@ -52,6 +53,42 @@ def test_training_is_deterministic_and_logs(tmp_path, loss):
     assert all(0.0 <= r["val_mAP"] <= 1.0 for r in log["history"])
     assert log["config"]["loss"]["name"] == loss
     assert (tmp_path / "a" / "best.pt").is_file() and (tmp_path / "a" / "curve.png").is_file()
+
+
+def test_precision_and_device_errors():
+    with pytest.raises(ValueError, match="precision"):
+        TrainConfig(precision="fp16")
+    with pytest.raises(ValueError, match="device='cuda'"):
+        train(toy_set(), TrainConfig(net=NET, epochs=1, precision="bf16"), None,
+              progress=False)
+    with pytest.raises(ValueError, match="allowed 'cpu'"):
+        train(toy_set(), TrainConfig(net=NET, epochs=1), None, progress=False, device="tpu")
+
+
+CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+
+
+@CUDA
+def test_augment_on_gpu_matches_cpu():
+    """Same generator state -> the same augmented batch on the GPU as on the CPU."""
+    x = torch.from_numpy(toy_set().images).permute(0, 3, 1, 2).float()
+    cfg = AugmentConfig(lowres_p=0.5, grey_p=0.3)
+    cpu = augment(x, cfg, torch.Generator().manual_seed(3))
+    gpu = augment(x.cuda(), cfg, torch.Generator().manual_seed(3))
+    assert gpu.device.type == "cuda"
+    assert torch.allclose(cpu, gpu.cpu(), atol=1e-2)
+
+
+@CUDA
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_training_on_gpu(tmp_path, precision):
+    cfg = TrainConfig(net=NET, epochs=2, p=3, k=4, warmup_epochs=1, eval_every=1,
+                      precision=precision)
+    res = train(toy_set(), cfg, tmp_path, val=toy_set(seed=1), progress=False,
+                log=lambda s: None, device="cuda")
+    assert next(res.model.parameters()).device.type == "cuda"
+    assert all(np.isfinite(r["loss"]) and r["crops_per_s"] > 0 for r in res.history)
+    assert (tmp_path / "last.pt").is_file()
 
 
 def test_training_input_errors():

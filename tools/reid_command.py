@@ -86,8 +86,9 @@ def _cmd_build_crops(args: argparse.Namespace) -> int:
         print(f"{folder}: {len(s)} crops, {s.num_identities()} identities")
         sets.append(s)
     crops = concat(sets)
-    crops.save(out)
-    print(f"wrote {out}: {len(crops)} crops {size[0]}x{size[1]}, "
+    crops.save(out, png=args.png)
+    print(f"wrote {out} ({Path(out).stat().st_size / 2**20:.1f} MiB): {len(crops)} crops "
+          f"{size[0]}x{size[1]}, "
           f"{crops.num_identities()} identities, sources {list(crops.source_names)}")
     return 0
 
@@ -110,6 +111,9 @@ def _add_build_crops(sub) -> None:
                                               "(default: ceil(fps/10))")
     p.add_argument("--min-visibility", type=float, default=0.5)
     p.add_argument("--min-height", type=float, default=32.0)
+    p.add_argument("--png", action="store_true",
+                   help="store crops as lossless PNGs (about half the size: the training set "
+                        "then fits the 64 MiB that travels to a GPU machine)")
     p.set_defaults(func=_cmd_build_crops)
 
 
@@ -267,9 +271,13 @@ def train_config_from_args(args: argparse.Namespace):
         teacher=repo_relative(teacher) if teacher else "",
         flip=not args.distill_no_flip and not args.distill_online, online=args.distill_online
     ) if teacher else DistillConfig()
+    device = getattr(args, "device", "cpu")
+    precision = getattr(args, "precision", "auto")
+    if precision == "auto":
+        precision = "bf16" if device.startswith("cuda") else "fp32"
     return TrainConfig(net=net, loss=loss, augment=aug, epochs=args.epochs, p=args.p,
                        k=args.k, lr=args.lr, weight_decay=args.weight_decay, seed=args.seed,
-                       eval_every=args.eval_every, distill=distill)
+                       eval_every=args.eval_every, distill=distill, precision=precision)
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -319,7 +327,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
             "val_sources": list(args.val_sources or []), "train_crops": len(crops),
             "train_identities": crops.num_identities(), "seed": args.seed,
             "epochs": args.epochs, "val_fraction": args.val_fraction,
-            "torch": str(torch.__version__)}
+            "torch": str(torch.__version__), "device": args.device,
+            "precision": config.precision}
+    if args.device.startswith("cuda") and torch.cuda.is_available():
+        meta["gpu"] = torch.cuda.get_device_name(args.device)
     if config.distill.weight > 0:
         meta.update({"distill_teacher": config.distill.teacher,
                      "distill_weight": config.distill.weight,
@@ -329,7 +340,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
                      "distill_online": config.distill.online,
                      "distill_cache": repo_relative(cache_file) if cache_file else None})
     result = train(crops, config, args.out, val, progress=not args.quiet, meta=meta,
-                   teacher=teacher, teacher_encoder=teacher_encoder)
+                   teacher=teacher, teacher_encoder=teacher_encoder, device=args.device)
     last = result.history[-1]
     print(f"wrote {args.out}/last.pt" + (f", best.pt (epoch {result.best_epoch})"
                                          if result.best_epoch else "")
@@ -403,6 +414,11 @@ def _add_train(sub) -> None:
     p.add_argument("--distill-online", action="store_true",
                    help="run the teacher on every augmented batch (the student's exact view; "
                         "slow) instead of caching its embeddings of the clean crops")
+    p.add_argument("--device", default="cpu",
+                   help="cpu or cuda[:k]: network, loss and optimiser on that device (batches "
+                        "are sampled and augmented on the CPU either way)")
+    p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
+                   help="bf16: CUDA bfloat16 autocast (auto: bf16 on cuda, fp32 on cpu)")
     p.add_argument("--allow-heldout", action="store_true")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_train)
@@ -544,6 +560,10 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     model = _load_torch_model(args.weights)
     hw = tuple(model.config.input_hw)
     macs = count_macs(model, hw)
+    if args.device != "cpu":
+        from appearance.device import resolve_device
+
+        print(f"GPU: {torch.cuda.get_device_name(resolve_device(args.device))}")
     print(f"encoder {args.weights}: {count_params(model) / 1e6:.3f} M parameters, "
           f"{macs / 1e6:.1f} M multiply-adds ({2 * macs / 1e9:.3f} GFLOP) per {hw[0]}x{hw[1]} "
           f"crop; {args.threads} threads; frames of {args.sequence} with its det.txt boxes")
@@ -560,6 +580,18 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
         rows.append(("cosmot torch", b, measure(torch_model, b, args.seconds),
                      pipeline_rate(enc.embed, frames, boxes, b, args.seconds)))
+        if args.device != "cpu":
+            genc = TorchEncoder(model, device=args.device, batch_size=b)
+            xg = x.to(genc.device)
+
+            def gpu_model(xg=xg, m=genc.model):
+                with torch.inference_mode(), torch.autocast("cuda", dtype=torch.float16):
+                    m(xg)
+                torch.cuda.synchronize()
+
+            rows.append((f"cosmot torch {args.device} fp16", b,
+                         measure(gpu_model, b, args.seconds),
+                         pipeline_rate(genc.embed, frames, boxes, b, args.seconds)))
         oenc = OnnxEncoder(onnx_path, threads=args.threads, batch_size=b)
         xo = np.random.default_rng(0).random((b, 3, *hw), dtype=np.float32) * 255
         rows.append(("cosmot onnx", b, measure(lambda xo=xo: oenc.run_model(xo), b,
@@ -589,7 +621,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _add_bench(sub) -> None:
-    p = sub.add_parser("bench", help="encoder throughput on the CPU (crops/s)",
+    p = sub.add_parser("bench", help="encoder throughput on the CPU and GPU (crops/s)",
                        description="Crops per second of the encoder's torch and ONNX paths at "
                                    "several batch sizes, next to an external ONNX embedder "
                                    "(OSNet-x0.25 by default) measured in the same run.")
@@ -600,6 +632,9 @@ def _add_bench(sub) -> None:
     p.add_argument("--sequence", default="MOT16-11", help="frames and det boxes to crop from")
     p.add_argument("--seconds", type=float, default=1.5, help="length of one timed round")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", default="cpu",
+                   help="also measure the torch path on this CUDA device (float16 autocast; "
+                        "model only and with cropping on the CPU)")
     p.set_defaults(func=_cmd_bench)
 
 
