@@ -103,6 +103,24 @@ def test_low_scores_are_ignored_and_byte_stage_uses_them():
     assert len(Tracker(cfg.replace(byte_association=True)).update(BOX, scores=[0.3])) == 0
 
 
+def test_nms_max_overlap_drops_duplicate_boxes():
+    """Two boxes on one person (IoU 0.54): without NMS each starts a track, with NMS only the
+    higher-scoring one does; the kept detection's index refers to the caller's arrays."""
+    dup = np.vstack([BOX, _moved(BOX, 12)])
+    iou = 28 * 100 / (2 * 40 * 100 - 28 * 100)
+    assert 0.5 < iou < 0.7
+    scores = [0.4, 0.9]
+    assert len(Tracker(TrackerConfig(n_init=1)).update(dup, scores=scores)) == 2
+    out = Tracker(TrackerConfig(n_init=1, nms_max_overlap=0.5)).update(dup, scores=scores)
+    assert out.det_index.tolist() == [1]
+    # boxes of different classes never suppress each other
+    both = Tracker(TrackerConfig(n_init=1, nms_max_overlap=0.5)).update(
+        dup, scores=scores, classes=[0, 1])
+    assert len(both) == 2
+    with pytest.raises(ValueError, match="nms_max_overlap"):
+        TrackerConfig(nms_max_overlap=1.5)
+
+
 def test_mahalanobis_gate_blocks_appearance_match_far_away():
     tr = Tracker(TrackerConfig(n_init=1, max_iou_distance=0.7))
     emb = np.eye(4)[:1]

@@ -23,7 +23,7 @@ from .assignment import linear_assignment, matching_cascade
 from .association import appearance_cost, iou_cost, veto_class_pairs
 from .camera_motion import warp_points, warp_states
 from .config import TrackerConfig
-from .geometry import iou_matrix, xyah_to_xyxy, xyxy_to_xyah
+from .geometry import iou_matrix, nms, xyah_to_xyxy, xyxy_to_xyah
 from .distances import normalize_rows
 from .inputs import check_frame_inputs
 from .kalman_filter import KalmanFilter
@@ -90,6 +90,9 @@ class Tracker:
         n = t.n
         det_xyah = xyxy_to_xyah(boxes)
         high = np.flatnonzero(scores >= cfg.min_score)
+        if cfg.nms_max_overlap < 1.0 and high.size > 1:
+            high = np.sort(high[nms(boxes[high], scores[high], cfg.nms_max_overlap,
+                                    classes=classes[high])])
         low = (np.flatnonzero((scores >= cfg.low_score) & (scores < cfg.min_score))
                if cfg.byte_association else _EMPTY)
 
