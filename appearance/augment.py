@@ -122,8 +122,13 @@ def random_grey(x: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator) -> to
     return torch.where(on, y, x)
 
 
-def random_erase(x: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator) -> torch.Tensor:
-    """With probability erase_p per sample, fill a random rectangle with uniform noise."""
+def random_erase(x: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator,
+                 noise_gen: torch.Generator | None = None) -> torch.Tensor:
+    """With probability erase_p per sample, fill a random rectangle with uniform noise.
+
+    noise_gen: a generator on ``x``'s device to draw the noise image there (a GPU batch then
+    needs no full-size CPU draw and copy; its noise differs from a CPU run's). None: the noise
+    comes from ``gen`` on the CPU."""
     b, c, h, w = x.shape
     area = _uniform(b, *cfg.erase_area, gen) * h * w
     log_r = _uniform(b, math.log(cfg.erase_aspect[0]), math.log(cfg.erase_aspect[1]), gen)
@@ -137,8 +142,11 @@ def random_erase(x: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator) -> t
     xs = torch.arange(w, dtype=torch.float32).view(1, 1, w)
     inside = ((ys >= y0.view(b, 1, 1)) & (ys < (y0 + eh).view(b, 1, 1))
               & (xs >= x0.view(b, 1, 1)) & (xs < (x0 + ew).view(b, 1, 1)) & on.view(b, 1, 1))
-    noise = torch.rand(x.shape, generator=gen) * 255.0
-    return torch.where(inside.unsqueeze(1).to(x.device), noise.to(x.device), x)
+    if noise_gen is None:
+        noise = torch.rand(x.shape, generator=gen).to(x.device)
+    else:
+        noise = torch.rand(x.shape, generator=noise_gen, device=x.device)
+    return torch.where(inside.unsqueeze(1).to(x.device), noise * 255.0, x)
 
 
 def low_resolution(x: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator) -> torch.Tensor:
@@ -157,9 +165,10 @@ def low_resolution(x: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator) ->
     return out
 
 
-def augment(x: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator) -> torch.Tensor:
+def augment(x: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator,
+            noise_gen: torch.Generator | None = None) -> torch.Tensor:
     """All augmentations in order: low resolution (if on), geometry, colour, greyscale (if
-    on), erasing. (B, 3, H, W) float in [0, 255]."""
+    on), erasing. (B, 3, H, W) float in [0, 255]. noise_gen: see ``random_erase``."""
     if x.ndim != 4 or x.shape[1] != 3:
         raise ValueError(f"x: expected (B, 3, H, W), got {tuple(x.shape)}")
     if cfg.lowres_p > 0:
@@ -169,5 +178,5 @@ def augment(x: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator) -> torch.
     if cfg.grey_p > 0:
         x = random_grey(x, cfg, gen)
     if cfg.erase_p > 0:
-        x = random_erase(x, cfg, gen)
+        x = random_erase(x, cfg, gen, noise_gen)
     return x

@@ -7,7 +7,7 @@ dropout drawn, inside a forked torch RNG seeded with ``seed``; batches come from
 On a CUDA device (``train(..., device="cuda")``) the network, the loss and the optimiser run on
 the GPU, by default under bfloat16 autocast (``TrainConfig.precision``); the crops are copied to
 the GPU once (uint8) and augmented there, with the same random draws as a CPU run (drawn on
-the CPU, see ``augment``). GPU results are not bit-reproducible (cuDNN kernels are chosen by
+the CPU, see ``augment``) except the erasing noise, drawn on the GPU. GPU results are not bit-reproducible (cuDNN kernels are chosen by
 speed).
 """
 
@@ -197,8 +197,11 @@ def train(crops: CropSet, config: TrainConfig, out_dir: str | Path | None = None
         criterion.train()
         # the whole crop set on the device once (uint8, (N, 3, H, W)); on the CPU batches are
         # converted one at a time as before
-        images_dev = (torch.from_numpy(crops.images).to(dev).permute(0, 3, 1, 2)
-                      if dev.type == "cuda" else None)
+        images_dev = noise_gen = None
+        if dev.type == "cuda":
+            images_dev = torch.from_numpy(crops.images).to(dev).permute(0, 3, 1, 2)
+            # erasing noise drawn on the GPU: no full-size CPU draw and copy per batch
+            noise_gen = torch.Generator(device=dev).manual_seed(config.seed + 2)
         for epoch in range(1, config.epochs + 1):
             loss_sum, distill_sum, correct, seen = 0.0, 0.0, 0, 0
             t_epoch = time.perf_counter()
@@ -209,7 +212,7 @@ def train(crops: CropSet, config: TrainConfig, out_dir: str | Path | None = None
                     x = augment(to_tensor(crops.images[idx]), config.augment, gen)
                 else:
                     x = augment(images_dev[torch.from_numpy(idx).to(dev)].float(),
-                                config.augment, gen)
+                                config.augment, gen, noise_gen)
                 y = torch.from_numpy(labels[idx]).to(dev)
                 with torch.autocast("cuda", dtype=torch.bfloat16, enabled=bf16):
                     feats = model.features(x)

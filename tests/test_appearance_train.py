@@ -77,6 +77,11 @@ def test_augment_on_gpu_matches_cpu():
     gpu = augment(x.cuda(), cfg, torch.Generator().manual_seed(3))
     assert gpu.device.type == "cuda"
     assert torch.allclose(cpu, gpu.cpu(), atol=1e-2)
+    # with the erasing noise drawn on the GPU: same geometry and colour, other noise pixels
+    noisy = augment(x.cuda(), cfg, torch.Generator().manual_seed(3),
+                    torch.Generator(device="cuda").manual_seed(0)).cpu()
+    same = (noisy - cpu).abs().amax(dim=1) < 1e-2
+    assert same.float().mean() > 0.5 and not same.all()
 
 
 @CUDA
