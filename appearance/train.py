@@ -7,8 +7,8 @@ dropout drawn, inside a forked torch RNG seeded with ``seed``; batches come from
 On a CUDA device (``train(..., device="cuda")``) the network, the loss and the optimiser run on
 the GPU, by default under bfloat16 autocast (``TrainConfig.precision``); the crops are copied to
 the GPU once (uint8) and augmented there, with the same random draws as a CPU run (drawn on
-the CPU, see ``augment``) except the erasing noise, drawn on the GPU. GPU results are not bit-reproducible (cuDNN kernels are chosen by
-speed).
+the CPU, see ``augment``) except the erasing noise, drawn on the GPU. GPU results are not
+bit-reproducible (cuDNN kernels are chosen by speed).
 """
 
 from __future__ import annotations

@@ -415,8 +415,9 @@ def _add_train(sub) -> None:
                    help="run the teacher on every augmented batch (the student's exact view; "
                         "slow) instead of caching its embeddings of the clean crops")
     p.add_argument("--device", default="cpu",
-                   help="cpu or cuda[:k]: network, loss and optimiser on that device (batches "
-                        "are sampled and augmented on the CPU either way)")
+                   help="cpu or cuda[:k]: network, loss, optimiser and augmentation on that "
+                        "device (batches are sampled, and augmentation parameters drawn, on "
+                        "the CPU either way)")
     p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
                    help="bf16: CUDA bfloat16 autocast (auto: bf16 on cuda, fp32 on cpu)")
     p.add_argument("--allow-heldout", action="store_true")
