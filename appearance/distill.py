@@ -4,17 +4,19 @@ Relational / similarity-preserving distillation: within a training batch, the st
 cosine-similarity matrix is pulled towards the teacher's. The embeddings may have different
 lengths (128 vs 512), so no projection head is needed.
 
-The teacher is never run during training (too slow on the CPU): its embeddings of the
+By default the teacher is not run during training (too slow on the CPU): its embeddings of the
 *un-augmented* training crops (optionally averaged with those of the horizontally flipped crop)
 are computed once and cached in a file beside the crops, keyed by the crops file's SHA-256 and
-the teacher file (path and SHA-256). The student sees the augmented crop, so the target is the
-teacher's view of the clean crop.
+the teacher file (path and SHA-256); the student sees the augmented crop, so the target is the
+teacher's view of the clean crop. ``DistillConfig.online`` instead runs the teacher on every
+augmented batch.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -139,8 +141,6 @@ def teacher_embeddings(crops_path: str | os.PathLike, teacher_path: str | os.Pat
         from .registry import load_encoder
 
         encoder = load_encoder(str(teacher_path), threads=threads)
-    import time
-
     t0 = time.perf_counter()
     emb = embed_with_teacher(encoder, images, flip)
     log(f"teacher embeddings: {len(emb)} crops{' (+ mirror images)' if flip else ''} in "

@@ -175,13 +175,12 @@ def run(args: argparse.Namespace) -> int:
     total = source.length if source.length > 0 else None
     if args.max_frames is not None:
         total = min(total, args.max_frames) if total else args.max_frames
+    cmc_method = resolve_cmc(args.cmc, encoder)
     print(f"cosmot track: {source.description}, {det_name}, encoder {args.encoder}, "
-          f"camera-motion compensation {resolve_cmc(args.cmc, encoder)}",
-          file=sys.stderr)
+          f"camera-motion compensation {cmc_method}", file=sys.stderr)
+    cmc = CameraMotionEstimator(cmc_method) if cmc_method != "none" else None
     times = StreamTimes()
     t0 = time.perf_counter()
-    cmc_method = resolve_cmc(args.cmc, encoder)
-    cmc = CameraMotionEstimator(cmc_method) if cmc_method != "none" else None
     steps = track_stream(source.frames(), detector, tracker, encoder, min_score=args.min_score,
                          max_frames=args.max_frames, times=times, camera_motion=cmc)
     try:

@@ -62,8 +62,9 @@ def iou_cost(cfg: TrackerConfig, tracks: TrackSet, rows: np.ndarray, dets: np.nd
              ) -> tuple[np.ndarray, float]:
     """The IoU stage's cost: ``1 - IoU`` of predicted and detected boxes, with the frame-to-frame
     appearance term (cosine distance to the track's previous feature) as a veto and optionally
-    blended in. Returns ``(cost (N, M) float64, limit)``."""
-    iou = 1.0 - iou_matrix(pred_xyxy[rows], boxes[dets])
+    blended in. ``pred_xyxy``: (N, 4) predicted boxes of the track rows ``rows``.
+    Returns ``(cost (N, M) float64, limit)``."""
+    iou = 1.0 - iou_matrix(pred_xyxy, boxes[dets])
     veto = iou > cfg.max_iou_distance
     cost, limit = iou, cfg.max_iou_distance
     w = cfg.iou_appearance_weight
