@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# Maintainer scripts (tools/scripts/, not installed) are tested too: importable by module name.
+SCRIPTS = ROOT / "tools" / "scripts"
+if str(SCRIPTS) not in sys.path:
+    sys.path.insert(0, str(SCRIPTS))
 
-from tools.paths import data_dir  # noqa: E402
+from cosmot.paths import data_dir  # noqa: E402
 
 SAMPLES = ROOT / "sample_videos"
 

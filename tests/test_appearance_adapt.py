@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from appearance.adapt import AdaptConfig, PairBatcher, UnlabelledSet, adapt, concat_unlabelled
-from appearance.crops import CropSet
-from appearance.model import EmbeddingNet, NetConfig
-from appearance.tracklets import cooccurrence, iou_xyxy, link_tracklets
+from cosmot.appearance.adapt import AdaptConfig, PairBatcher, UnlabelledSet, adapt, concat_unlabelled
+from cosmot.appearance.crops import CropSet
+from cosmot.appearance.model import EmbeddingNet, NetConfig
+from cosmot.appearance.tracklets import cooccurrence, iou_xyxy, link_tracklets
 
 
 def test_iou_hand_worked():

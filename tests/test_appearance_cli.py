@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tools.cli import main
+from cosmot.cli.main import main
 
 
 def write_sequence(root: Path, name: str, n_frames: int = 12, people: int = 4) -> Path:
@@ -122,8 +122,8 @@ def test_train_leave_one_source_out_and_new_network_options(workdir, capsys):
     assert log["config"]["net"]["ibn_stages"] == 2 and log["config"]["augment"]["grey_p"] == 0.2
     last = log["history"][-1]
     assert "SYN-B_mAP" in last and "SYN-A_mAP" not in last  # only the left-out source scored
-    from appearance.checkpoint import load_checkpoint
-    from appearance.generalise import GeM
+    from cosmot.appearance.checkpoint import load_checkpoint
+    from cosmot.appearance.generalise import GeM
 
     model, _ = load_checkpoint(run / "last.pt")  # the checkpoint rebuilds the options
     assert isinstance(model.gem, GeM) and model.config.mixstyle_p == 0.5
@@ -141,8 +141,8 @@ def test_train_leave_one_source_out_and_new_network_options(workdir, capsys):
 
 
 def test_repo_relative_paths():
-    from tools.paths import REPO_ROOT
-    from tools.reid_command import repo_relative
+    from cosmot.paths import REPO_ROOT
+    from cosmot.cli.reid import repo_relative
 
     assert repo_relative(REPO_ROOT / ".cache" / "reid" / "train.npz") == ".cache/reid/train.npz"
     # written by a run in another checkout: still relative to its repository
@@ -151,12 +151,12 @@ def test_repo_relative_paths():
 
 
 def test_ship_writes_record_with_relative_paths(workdir, capsys, monkeypatch, tmp_path):
-    import appearance.registry
-    from appearance.checkpoint import save_checkpoint, sha256_file
-    from appearance.model import EmbeddingNet, NetConfig
-    from tools.paths import REPO_ROOT
+    import cosmot.appearance.registry as registry_module
+    from cosmot.appearance.checkpoint import save_checkpoint, sha256_file
+    from cosmot.appearance.model import EmbeddingNet, NetConfig
+    from cosmot.paths import REPO_ROOT
 
-    monkeypatch.setattr(appearance.registry, "WEIGHTS_DIR", tmp_path / "weights")
+    monkeypatch.setattr(registry_module, "WEIGHTS_DIR", tmp_path / "weights")
     ckpt = tmp_path / "m.pt"
     save_checkpoint(ckpt, EmbeddingNet(NetConfig(input_hw=(32, 16), widths=(4, 8, 8), dim=8)),
                     {"command": "cosmot reid train ...", "seed": 0, "epochs": 1,

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import torch
 
-from appearance.augment import AugmentConfig, augment, colour, geometric
-from appearance.crops import CropSet, clip_boxes, concat, cut_crops, split_by_identity
-from appearance.folders import load_col780, load_market_folder
-from appearance.gt_crops import GtCropConfig, collect_crops, select_gt_rows
-from appearance.sampler import PKSampler
+from cosmot.appearance.augment import AugmentConfig, augment, colour, geometric
+from cosmot.appearance.crops import CropSet, clip_boxes, concat, cut_crops, split_by_identity
+from cosmot.appearance.folders import load_col780, load_market_folder
+from cosmot.appearance.gt_crops import GtCropConfig, collect_crops, select_gt_rows
+from cosmot.appearance.sampler import PKSampler
 
 DATA = Path(os.environ.get("COSMOT_DATA", Path(__file__).resolve().parents[1].parent
                            / "shared" / "data"))
@@ -198,7 +198,7 @@ def test_col780_loader_on_real_data():
 
 
 def test_low_resolution_augmentation():
-    from appearance.augment import low_resolution
+    from cosmot.appearance.augment import low_resolution
 
     gen = torch.Generator().manual_seed(0)
     x = torch.rand(4, 3, 32, 16) * 255

@@ -6,18 +6,18 @@ import numpy as np
 import pytest
 import torch
 
-from appearance.checkpoint import load_checkpoint
-from appearance.criterion import LossConfig
-from appearance.distill import (
+from cosmot.appearance.checkpoint import load_checkpoint
+from cosmot.appearance.criterion import LossConfig
+from cosmot.appearance.distill import (
     DistillConfig,
     cache_path,
     similarity_distill_loss,
     teacher_embeddings,
 )
-from appearance.model import NetConfig
-from appearance.train import TrainConfig, train
+from cosmot.appearance.model import NetConfig
+from cosmot.appearance.train import TrainConfig, train
 from tests.test_appearance_train import toy_set
-from tools.paths import data_dir
+from cosmot.paths import data_dir
 
 NET = NetConfig(input_hw=(32, 16), widths=(4, 8, 8), dim=8)
 OSNET = data_dir() / "models" / "osnet_x0_25_msmt17.onnx"
@@ -125,7 +125,7 @@ def test_cli_train_with_distillation(tmp_path, monkeypatch):
     if not OSNET.is_file():
         pytest.skip(f"OSNet-x0.25 ONNX model not found at {OSNET}")
     pytest.importorskip("onnxruntime")
-    from tools.cli import main
+    from cosmot.cli.main import main
 
     crops = toy_set(n_ids=4, per_id=4)
     crops = type(crops)(np.ascontiguousarray(np.repeat(np.repeat(crops.images, 4, 1), 4, 2)),

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 import torch
 
-from appearance import HistogramEncoder, OnnxEncoder, TorchEncoder, load_encoder
-from appearance.checkpoint import load_checkpoint, save_checkpoint, sha256_file
-from appearance.export import export_onnx, verify_onnx
-from appearance.model import EmbeddingNet, NetConfig, count_macs, count_params
-from appearance.registry import DEFAULT_RECORD, WEIGHTS_DIR
+from cosmot.appearance import HistogramEncoder, OnnxEncoder, TorchEncoder, load_encoder
+from cosmot.appearance.checkpoint import load_checkpoint, save_checkpoint, sha256_file
+from cosmot.appearance.export import export_onnx, verify_onnx
+from cosmot.appearance.model import EmbeddingNet, NetConfig, count_macs, count_params
+from cosmot.appearance.registry import DEFAULT_RECORD, WEIGHTS_DIR
 
 DATA = Path(os.environ.get("COSMOT_DATA", Path(__file__).resolve().parents[1].parent
                            / "shared" / "data"))

@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 import torch
 
-from appearance.augment import AugmentConfig, augment, random_grey
-from appearance.checkpoint import load_checkpoint, save_checkpoint
-from appearance.crops import CropSet
-from appearance.export import export_onnx, verify_onnx
-from appearance.generalise import IBN, GeM, MixStyle
-from appearance.model import EmbeddingNet, NetConfig, count_params
-from appearance.reid_eval import evaluate_embeddings
+from cosmot.appearance.augment import AugmentConfig, augment, random_grey
+from cosmot.appearance.checkpoint import load_checkpoint, save_checkpoint
+from cosmot.appearance.crops import CropSet
+from cosmot.appearance.export import export_onnx, verify_onnx
+from cosmot.appearance.generalise import IBN, GeM, MixStyle
+from cosmot.appearance.model import EmbeddingNet, NetConfig, count_params
+from cosmot.appearance.reid_eval import evaluate_embeddings
 
 SMALL = dict(input_hw=(32, 16), widths=(4, 8, 8), dim=8)
 

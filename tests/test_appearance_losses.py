@@ -9,9 +9,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from appearance.criterion import LOSSES, Criterion, LossConfig
-from appearance.heads import ArcFaceHead, CosFaceHead, CosineSoftmaxHead, LinearSoftmaxHead
-from appearance.losses import (CenterLoss, batch_hard_triplet_loss, contrastive_loss,
+from cosmot.appearance.criterion import LOSSES, Criterion, LossConfig
+from cosmot.appearance.heads import ArcFaceHead, CosFaceHead, CosineSoftmaxHead, LinearSoftmaxHead
+from cosmot.appearance.losses import (CenterLoss, batch_hard_triplet_loss, contrastive_loss,
                                info_nce_loss, pairwise_distance)
 
 DTYPES = [torch.float32, torch.float64]

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from appearance.augment import AugmentConfig, augment
-from appearance.crops import CropSet
-from appearance.criterion import LossConfig
-from appearance.model import NetConfig
-from appearance.train import TrainConfig, lr_factor, train
+from cosmot.appearance.augment import AugmentConfig, augment
+from cosmot.appearance.crops import CropSet
+from cosmot.appearance.criterion import LossConfig
+from cosmot.appearance.model import NetConfig
+from cosmot.appearance.train import TrainConfig, lr_factor, train
 
 NET = NetConfig(input_hw=(32, 16), widths=(4, 8, 8), dim=8)
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.optimize import linear_sum_assignment
 
-from tracker.assignment import linear_assignment, matching_cascade
+from cosmot.tracker.assignment import linear_assignment, matching_cascade
 
 
 def _scipy_with_limit(cost, limit):

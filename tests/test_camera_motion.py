@@ -4,11 +4,11 @@ import cv2
 import numpy as np
 import pytest
 
-from tools.camera_motion_estimator import CameraMotionEstimator
-from tracker import Tracker, TrackerConfig
-from tracker.camera_motion import warp_states
-from tracker.geometry import xyah_to_xyxy, xyxy_to_xyah
-from tracker.kalman_filter import KalmanFilter
+from cosmot.pipeline.camera_motion import CameraMotionEstimator
+from cosmot.tracker import Tracker, TrackerConfig
+from cosmot.tracker.camera_motion import warp_states
+from cosmot.tracker.geometry import xyah_to_xyxy, xyxy_to_xyah
+from cosmot.tracker.kalman_filter import KalmanFilter
 
 
 def _texture(h=480, w=640, seed=0):

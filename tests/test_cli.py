@@ -2,8 +2,8 @@
 
 import pytest
 
-from tools.cli import main
-from tools.evaluation import evaluate
+from cosmot.cli.main import main
+from cosmot.evaluation.mot_metrics import evaluate
 
 
 def test_mot_then_eval(tmp_path, mot_dir, capsys):
@@ -41,12 +41,12 @@ def test_help_lists_subcommands(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     out = capsys.readouterr().out
-    for cmd in ("mot", "eval", "bench"):
+    for cmd in ("track", "mot", "eval", "tune", "reid"):
         assert cmd in out
 
 
 def test_mot_with_cmc_and_offline_postprocessing(tmp_path, mot_dir):
-    from tools.motchallenge import read_detections
+    from cosmot.sources.motchallenge import read_detections
 
     seq = str(mot_dir / "TUD-Stadtmitte")
     common = [seq, "--det", "det-frcnn", "--min-score", "0.5", "--encoder", "none"]
@@ -85,7 +85,7 @@ def test_tune_ranks_and_ablate_lists_features(tmp_path, mot_dir, capsys):
 
 def main_raise(argv):
     """Run a subcommand without main()'s error handling, to see the exception."""
-    from tools.cli import build_parser
+    from cosmot.cli.main import build_parser
 
     args = build_parser().parse_args(argv)
     return args.func(args)
@@ -103,7 +103,7 @@ def test_calibrate_writes_plot_and_suggests_threshold(tmp_path, mot_dir, capsys)
 def test_calibration_helpers_by_hand():
     import numpy as np
 
-    from tools.calibrate_command import pair_distances, suggest_threshold
+    from cosmot.cli.calibrate import pair_distances, suggest_threshold
 
     # frame 1: people 1, 2 side by side; frame 2: the same two. Embeddings: e1, e2 orthogonal.
     frames = np.array([1, 1, 2, 2])
@@ -119,7 +119,7 @@ def test_calibration_helpers_by_hand():
 
 
 def test_cmc_auto_follows_the_encoder():
-    from tools.config_args import resolve_cmc
+    from cosmot.cli.options import resolve_cmc
 
     assert resolve_cmc("auto", object()) == "sparse"
     assert resolve_cmc("auto", None) == "none"

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from tools.detection_metrics import PRCurve, match_frame
+from cosmot.evaluation.detection_metrics import PRCurve, match_frame
 
 
 def test_match_frame_greedy_by_score():

@@ -4,14 +4,14 @@ callable wrapper and the factory."""
 import numpy as np
 import pytest
 
-from tools.detectors import (DEFAULT_DETECTOR, CallableDetector, FrameDetections,
+from cosmot.detectors import (DEFAULT_DETECTOR, CallableDetector, FrameDetections,
                              check_detections, create_detector)
-from tools.detectors.background import BackgroundConfig, BackgroundSubtractionDetector
-from tools.detectors.det_file import DetectionFileDetector
-from tools.detectors.hog import (CALIBRATED, WINDOW, BoxCalibration, HOGConfig,
+from cosmot.detectors.background import BackgroundConfig, BackgroundSubtractionDetector
+from cosmot.detectors.det_file import DetectionFileDetector
+from cosmot.detectors.hog import (CALIBRATED, WINDOW, BoxCalibration, HOGConfig,
                                  HOGPeopleDetector, ScoreCalibration)
-from tools.synthetic_video import SceneConfig, SyntheticScene, Walker
-from tracker.geometry import iou_matrix
+from cosmot.sources.synthetic_video import SceneConfig, SyntheticScene, Walker
+from cosmot.tracker.geometry import iou_matrix
 
 
 def test_box_calibration_hand_worked():

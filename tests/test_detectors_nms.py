@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from tools.detectors.nms import nms
-from tracker.geometry import iou_matrix
+from cosmot.detectors.nms import nms
+from cosmot.tracker.geometry import iou_matrix
 
 
 def test_hand_worked_example():

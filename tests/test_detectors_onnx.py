@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tools.detectors import create_detector
-from tools.detectors.onnx_yolo import (Letterbox, ONNXYOLODetector, YOLOConfig, decode_yolo,
+from cosmot.detectors import create_detector
+from cosmot.detectors.onnx_yolo import (Letterbox, ONNXYOLODetector, YOLOConfig, decode_yolo,
                                        letterbox, postprocess)
 
 

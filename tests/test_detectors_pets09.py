@@ -3,9 +3,9 @@ boxes fit the annotated pedestrians, raw windows do not."""
 
 import pytest
 
-from tools.detection_metrics import PRCurve, gt_by_frame
-from tools.detectors.hog import HOGPeopleDetector, opencv_default_people
-from tools.motchallenge import Sequence, read_ground_truth
+from cosmot.evaluation.detection_metrics import PRCurve, gt_by_frame
+from cosmot.detectors.hog import HOGPeopleDetector, opencv_default_people
+from cosmot.sources.motchallenge import Sequence, read_ground_truth
 
 
 @pytest.mark.slow

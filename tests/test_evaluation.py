@@ -5,8 +5,8 @@ import shutil
 import numpy as np
 import pytest
 
-from tools.evaluation import evaluate
-from tools.motchallenge import MOTWriter, read_ground_truth
+from cosmot.evaluation.mot_metrics import evaluate
+from cosmot.sources.motchallenge import MOTWriter, read_ground_truth
 
 
 def _make_seq(root, name, gt_rows, length, mot15=True):

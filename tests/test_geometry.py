@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from tracker.geometry import (iou_matrix, tlwh_to_xyxy, xyah_to_xyxy, xyxy_to_tlwh,
+from cosmot.tracker.geometry import (iou_matrix, tlwh_to_xyxy, xyah_to_xyxy, xyxy_to_tlwh,
                               xyxy_to_xyah)
 
 

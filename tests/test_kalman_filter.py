@@ -6,7 +6,7 @@ from filterpy.kalman import KalmanFilter as FilterpyKF
 from scipy.spatial.distance import mahalanobis
 from scipy.stats import chi2
 
-from tracker.kalman_filter import CHI2INV95, KalmanFilter
+from cosmot.tracker.kalman_filter import CHI2INV95, KalmanFilter
 
 
 def _filterpy_reference(kf: KalmanFilter, z0: np.ndarray) -> FilterpyKF:

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tools.make_shaky_sequence import main, shift_rows, window_offsets
-from tools.motchallenge import Sequence
+from make_shaky_sequence import main, shift_rows, window_offsets
+from cosmot.sources.motchallenge import Sequence
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tools.motchallenge import (MOTFormatError, MOTWriter, Sequence, read_detections,
+from cosmot.sources.motchallenge import (MOTFormatError, MOTWriter, Sequence, read_detections,
                                 read_ground_truth, read_seqinfo)
 
 

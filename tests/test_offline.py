@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tracker.offline import TrackRows, interpolate_gaps, smooth_tracks
+from cosmot.tracker.offline import TrackRows, interpolate_gaps, smooth_tracks
 
 
 def test_interpolation_by_hand():

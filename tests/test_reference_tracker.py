@@ -4,10 +4,10 @@ same algorithm, so the same (track id, detection) pairs frame by frame."""
 import numpy as np
 import pytest
 
-from tools.reference_tracker import ReferenceTracker, assign_with_limit
-from tools.synthetic_scene import walking_scene
-from tracker import PRESETS, Tracker
-from tracker.assignment import linear_assignment
+from support.reference_tracker import ReferenceTracker, assign_with_limit
+from cosmot.sources.synthetic_scene import walking_scene
+from cosmot.tracker import PRESETS, Tracker
+from cosmot.tracker.assignment import linear_assignment
 
 
 def _compare(config, frames, use_embeddings=True):
@@ -30,9 +30,9 @@ def test_same_output_on_a_busy_synthetic_scene(preset, use_embeddings):
 
 
 def test_same_output_on_real_detections(mot_dir):
-    from tools.bench_command import identity_embeddings
-    from tools.motchallenge import read_detections, read_ground_truth
-    from tracker.geometry import tlwh_to_xyxy
+    from bench_tracker import identity_embeddings
+    from cosmot.sources.motchallenge import read_detections, read_ground_truth
+    from cosmot.tracker.geometry import tlwh_to_xyxy
 
     det = read_detections(mot_dir / "MOT16-11" / "det" / "det.txt", min_score=0.0)
     det = det.filter(det.frames <= 250)

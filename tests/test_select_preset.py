@@ -1,6 +1,6 @@
 """The default-preset selection script's rules, on made-up scores."""
 
-from tools.select_preset import FIRST, RULES, SECOND, report, summary
+from select_preset import FIRST, RULES, SECOND, report, summary
 
 
 def _scores(hota, idf1, mota=50.0, idsw=10):

@@ -4,10 +4,10 @@ import cv2
 import numpy as np
 import pytest
 
-from tools import track_command
-from tools.cli import main
-from tools.evaluation import evaluate
-from tools.json_tracks import read_json_tracks
+from cosmot.cli import track as track_command
+from cosmot.cli.main import main
+from cosmot.evaluation.mot_metrics import evaluate
+from cosmot.writers.json_tracks import read_json_tracks
 
 
 def count_frames(path) -> tuple[int, tuple[int, int]]:

@@ -7,10 +7,10 @@ import cv2
 import numpy as np
 import pytest
 
-from tools.json_tracks import read_json_tracks
-from tools.synthetic_video import SceneConfig, SyntheticScene
-from tools.video_tracking import StreamTimes, TrackOutputs, track_stream
-from tracker import Tracker, TrackerConfig
+from cosmot.writers.json_tracks import read_json_tracks
+from cosmot.sources.synthetic_video import SceneConfig, SyntheticScene
+from cosmot.pipeline.stream import StreamTimes, TrackOutputs, track_stream
+from cosmot.tracker import Tracker, TrackerConfig
 
 
 class GroundTruthDetector:

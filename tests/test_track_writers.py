@@ -6,9 +6,9 @@ import cv2
 import numpy as np
 import pytest
 
-from tools.drawing import Trails, draw_tracks, id_color
-from tools.json_tracks import JSONTracksWriter, read_json_tracks
-from tools.video_writer import VideoFileWriter
+from cosmot.writers.drawing import Trails, draw_tracks, id_color
+from cosmot.writers.json_tracks import JSONTracksWriter, read_json_tracks
+from cosmot.writers.video import VideoFileWriter
 
 
 def test_id_colours_are_stable_and_distinct():

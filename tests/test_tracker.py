@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from tools.synthetic_scene import walking_scene
-from tracker import Tracker, TrackerConfig
-from tracker.track_set import CONFIRMED, TENTATIVE
+from cosmot.sources.synthetic_scene import walking_scene
+from cosmot.tracker import Tracker, TrackerConfig
+from cosmot.tracker.track_set import CONFIRMED, TENTATIVE
 
 BOX = np.array([[100.0, 100.0, 140.0, 200.0]])
 
@@ -251,7 +251,7 @@ def test_iou_stage_uses_frame_to_frame_appearance(veto, expect_same_track):
 
 
 def test_deepsort_preset_is_the_paper_configuration():
-    from tracker import PRESETS
+    from cosmot.tracker import PRESETS
 
     cfg = PRESETS["deepsort"]
     assert (cfg.max_cosine_distance, cfg.nn_budget, cfg.n_init, cfg.max_age) == (0.2, 100, 3, 30)
@@ -261,7 +261,7 @@ def test_deepsort_preset_is_the_paper_configuration():
 
 def test_blockwise_appearance_costs_equal_dense(monkeypatch):
     """Crowded scenes compute appearance costs in blocks of tracks; results must not change."""
-    import tracker.association as tracker_module
+    import cosmot.tracker.association as tracker_module
 
     scene = walking_scene(120, 25, seed=4, miss_rate=0.1, false_positives=2)
 

@@ -1,5 +1,5 @@
-"""``python -m tools`` runs the ``cosmot`` command line."""
+"""``python -m cosmot`` runs the ``cosmot`` command line."""
 
-from .cli import main
+from cosmot.cli.main import main
 
 raise SystemExit(main())

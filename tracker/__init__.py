@@ -2,7 +2,7 @@
 
 Typical use, one call per frame::
 
-    from tracker import Tracker, TrackerConfig
+    from cosmot.tracker import Tracker, TrackerConfig
     tracker = Tracker(TrackerConfig())
     for boxes_xyxy, scores, embeddings in frames:
         for obj in tracker.update(boxes_xyxy, scores, embeddings):

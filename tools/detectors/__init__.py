@@ -20,7 +20,7 @@ import typing
 from pathlib import Path
 from typing import Callable, Mapping
 
-from .base import PERSON, CallableDetector, Detector, FrameDetections, check_detections
+from cosmot.detectors.base import PERSON, CallableDetector, Detector, FrameDetections, check_detections
 
 #: What ``auto`` means: the better built-in on PETS09-S2L1 (docs/tracking_videos.md: HOTA 41.7
 #: for hog vs 30.5 for bgsub, motion-only tracking).
@@ -91,22 +91,22 @@ def create_detector(spec: str | os.PathLike | Callable, options: Mapping[str, st
     text = os.fspath(spec)
     name = DEFAULT_DETECTOR if text == "auto" else text
     if name == "hog":
-        from .hog import CALIBRATED, HOGPeopleDetector
+        from cosmot.detectors.hog import CALIBRATED, HOGPeopleDetector
 
         return HOGPeopleDetector(apply_options(CALIBRATED, options))
     if name == "bgsub":
-        from .background import BackgroundConfig, BackgroundSubtractionDetector
+        from cosmot.detectors.background import BackgroundConfig, BackgroundSubtractionDetector
 
         return BackgroundSubtractionDetector(apply_options(BackgroundConfig(), options))
     path = Path(text)
     if path.suffix.lower() == ".onnx":
-        from .onnx_yolo import ONNXYOLODetector, YOLOConfig
+        from cosmot.detectors.onnx_yolo import ONNXYOLODetector, YOLOConfig
 
         if not path.is_file():
             raise FileNotFoundError(f"--detector {text}: no such ONNX model file")
         return ONNXYOLODetector(path, apply_options(YOLOConfig(), options))
     if path.suffix.lower() == ".txt":
-        from .det_file import DetectionFileDetector
+        from cosmot.detectors.det_file import DetectionFileDetector
 
         if options:
             raise ValueError("detector options do not apply to a detection file")

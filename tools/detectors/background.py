@@ -9,7 +9,7 @@ of its columns. The score is the fraction of the box covered by foreground.
 
 Only for a fixed camera: the model needs ``warmup`` frames to learn the background and a moving
 camera turns everything into foreground. Parameters were chosen by
-``python -m tools.fit_background`` on TUD-Stadtmitte and KITTI-17, never on PETS09-S2L1.
+``python tools/scripts/fit_background.py`` on TUD-Stadtmitte and KITTI-17, never on PETS09-S2L1.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from .base import PERSON, FrameDetections
-from .nms import nms
+from cosmot.detectors.base import PERSON, FrameDetections
+from cosmot.detectors.nms import nms
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class BackgroundConfig:
     box_scale_x, box_scale_y: box width and height factors about the box centre.
     """
 
-    # defaults chosen by `python -m tools.fit_background` (TUD-Stadtmitte, KITTI-17)
+    # defaults chosen by `python tools/scripts/fit_background.py` (TUD-Stadtmitte, KITTI-17)
     method: Literal["mog2", "knn"] = "mog2"
     history: int = 200
     threshold: float = 8.0

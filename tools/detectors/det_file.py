@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from tracker.geometry import tlwh_to_xyxy
+from cosmot.tracker.geometry import tlwh_to_xyxy
 
-from ..motchallenge import read_detections
-from .base import FrameDetections
+from cosmot.sources.motchallenge import read_detections
+from cosmot.detectors.base import FrameDetections
 
 
 class DetectionFileDetector:

@@ -10,7 +10,7 @@ pedestrian boxes poorly, and it only finds people at least ~100 px tall. This ba
 4. turns the SVM margin into a probability with a logistic :class:`ScoreCalibration`;
 5. removes duplicates with non-maximum suppression on the calibrated boxes.
 
-The constants of :data:`CALIBRATED` were fitted by ``python -m tools.fit_hog_calibration`` on
+The constants of :data:`CALIBRATED` were fitted by ``python tools/scripts/fit_hog_calibration.py`` on
 TUD-Stadtmitte, KITTI-17 and MOT16-11 ground truth (never on PETS09-S2L1, which is kept for
 testing); that script reproduces them.
 """
@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .base import PERSON, FrameDetections
-from .nms import nms
+from cosmot.detectors.base import PERSON, FrameDetections
+from cosmot.detectors.nms import nms
 
 #: OpenCV's default people detector window (width, height) in pixels.
 WINDOW = (64, 128)
@@ -132,7 +132,7 @@ class HOGConfig:
 
 
 # ---------------------------------------------------------------------------------------------
-# Fitted by `python -m tools.fit_hog_calibration` (see that module's docstring for the data and
+# Fitted by `python tools/scripts/fit_hog_calibration.py` (see that module's docstring for the data and
 # the procedure). Do not edit by hand: run the script and paste what it prints.
 FITTED_BOX = BoxCalibration(center_x=0.5108, center_y=0.4760, width=0.5097, height=0.7918)
 FITTED_SCORE = ScoreCalibration(slope=3.3067, intercept=-4.1534)

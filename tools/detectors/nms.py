@@ -3,6 +3,6 @@ the tracker's ``nms_max_overlap`` also uses); re-exported here for the detectors
 
 from __future__ import annotations
 
-from tracker.geometry import nms
+from cosmot.tracker.geometry import nms
 
 __all__ = ["nms"]

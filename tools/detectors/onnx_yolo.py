@@ -26,8 +26,8 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from .base import FrameDetections
-from .nms import nms
+from cosmot.detectors.base import FrameDetections
+from cosmot.detectors.nms import nms
 
 LAYOUTS = ("auto", "yolov5", "yolov8")
 

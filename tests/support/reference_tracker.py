@@ -14,10 +14,10 @@ import numpy as np
 from filterpy.kalman import KalmanFilter as FilterpyKF
 from scipy.optimize import linear_sum_assignment
 
-from tracker.config import TrackerConfig
-from tracker.distances import normalize_rows
-from tracker.geometry import iou_matrix, xyah_to_xyxy, xyxy_to_xyah
-from tracker.kalman_filter import KalmanFilter
+from cosmot.tracker.config import TrackerConfig
+from cosmot.tracker.distances import normalize_rows
+from cosmot.tracker.geometry import iou_matrix, xyah_to_xyxy, xyxy_to_xyah
+from cosmot.tracker.kalman_filter import KalmanFilter
 
 
 def assign_with_limit(cost: np.ndarray, limit: float) -> list[tuple[int, int]]:

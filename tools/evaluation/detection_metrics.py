@@ -19,9 +19,9 @@ from typing import Iterable
 
 import numpy as np
 
-from tracker.geometry import iou_matrix, tlwh_to_xyxy
+from cosmot.tracker.geometry import iou_matrix, tlwh_to_xyxy
 
-from .motchallenge import GroundTruth
+from cosmot.sources.motchallenge import GroundTruth
 
 
 def gt_by_frame(gt: GroundTruth) -> dict[int, tuple[np.ndarray, np.ndarray]]:

@@ -1,6 +1,6 @@
 """Choose the background-subtraction detector's parameters on sequences other than PETS09-S2L1.
 
-Run ``python -m tools.fit_background`` (a few minutes on 2 cores); it prints the
+Run ``python tools/scripts/fit_background.py`` (a few minutes on 2 cores); it prints the
 ``BackgroundConfig`` that ``tools/detectors/background.py`` uses as its default. The data:
 TUD-Stadtmitte and KITTI-17, the static-camera sequences with ground truth besides PETS09-S2L1
 (MOT15 rules: every gt row counts), every frame.
@@ -24,12 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
-from tracker.geometry import iou_matrix
+from cosmot.tracker.geometry import iou_matrix
 
-from .detection_metrics import PRCurve, gt_by_frame
-from .detectors.background import BackgroundConfig, BackgroundSubtractionDetector
-from .motchallenge import Sequence, read_ground_truth
-from .paths import mot_sequence
+from cosmot.evaluation.detection_metrics import PRCurve, gt_by_frame
+from cosmot.detectors.background import BackgroundConfig, BackgroundSubtractionDetector
+from cosmot.sources.motchallenge import Sequence, read_ground_truth
+from cosmot.paths import mot_sequence
 
 TRAINING = ("TUD-Stadtmitte", "KITTI-17")
 
@@ -114,7 +114,7 @@ def fit_box_scale(dets: dict, seqs, gts) -> tuple[float, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m tools.fit_background", description=__doc__,
+    p = argparse.ArgumentParser(prog="python tools/scripts/fit_background.py", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sequences", nargs="+", default=list(TRAINING))
     p.add_argument("--passes", type=int, default=2)

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from tracker.assignment import linear_assignment
-from tracker.geometry import iou_matrix, tlwh_to_xyxy
+from cosmot.tracker.assignment import linear_assignment
+from cosmot.tracker.geometry import iou_matrix, tlwh_to_xyxy
 
-from .experiment import prepare
-from .motchallenge import read_ground_truth
+from cosmot.pipeline.experiment import prepare
+from cosmot.sources.motchallenge import read_ground_truth
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -102,9 +102,9 @@ def run(args: argparse.Namespace) -> int:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from tracker import PRESETS
+    from cosmot.tracker import PRESETS
 
-    from .mot_command import encoder_identity, load_encoder_arg
+    from cosmot.cli.mot import encoder_identity, load_encoder_arg
 
     encoder = load_encoder_arg(args.encoder, args.device)
     if encoder is None:

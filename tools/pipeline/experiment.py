@@ -16,13 +16,13 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from tracker import Tracker, TrackerConfig
-from tracker.geometry import tlwh_to_xyxy, xyxy_to_tlwh
-from tracker.offline import TrackCollector, postprocess
+from cosmot.tracker import Tracker, TrackerConfig
+from cosmot.tracker.geometry import tlwh_to_xyxy, xyxy_to_tlwh
+from cosmot.tracker.offline import TrackCollector, postprocess
 
-from .camera_motion_estimator import CameraMotionEstimator
-from .evaluation import EvalResult, evaluate
-from .motchallenge import Detections, MOTWriter, Sequence, read_detections, write_rows
+from cosmot.pipeline.camera_motion import CameraMotionEstimator
+from cosmot.evaluation.mot_metrics import EvalResult, evaluate
+from cosmot.sources.motchallenge import Detections, MOTWriter, Sequence, read_detections, write_rows
 
 
 @dataclass

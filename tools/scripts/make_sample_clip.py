@@ -1,7 +1,7 @@
 """Cut a short sample out of a MOTChallenge sequence: frames FIRST..LAST as a video file, with
 gt/gt.txt and every <det>/det.txt cut to match (frame numbers renumbered from 1).
 
-``python -m tools.make_sample_clip SEQ_DIR OUT_DIR --first 1 --last 120`` writes a sequence
+``python tools/scripts/make_sample_clip.py SEQ_DIR OUT_DIR --first 1 --last 120`` writes a sequence
 folder that ``cosmot track`` and ``cosmot eval`` read like the original.
 """
 
@@ -11,8 +11,8 @@ import argparse
 import configparser
 from pathlib import Path
 
-from .motchallenge import Sequence
-from .video_writer import VideoFileWriter
+from cosmot.sources.motchallenge import Sequence
+from cosmot.writers.video import VideoFileWriter
 
 
 def cut_rows(src: Path, dst: Path, first: int, last: int) -> int:
@@ -61,7 +61,7 @@ def make_clip(seq_dir: str, out_dir: str, first: int, last: int, name: str | Non
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m tools.make_sample_clip", description=__doc__,
+    p = argparse.ArgumentParser(prog="python tools/scripts/make_sample_clip.py", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("sequence", metavar="SEQ_DIR")
     p.add_argument("out", metavar="OUT_DIR")

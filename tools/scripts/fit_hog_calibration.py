@@ -1,6 +1,6 @@
 """Fit the HOG people detector's calibration on sequences other than PETS09-S2L1.
 
-Run ``python -m tools.fit_hog_calibration`` (about 10 minutes on 2 cores); it prints the
+Run ``python tools/scripts/fit_hog_calibration.py`` (about 10 minutes on 2 cores); it prints the
 constants that ``tools/detectors/hog.py`` holds. The data: MOTChallenge ground truth of
 TUD-Stadtmitte (MOT15), KITTI-17 (MOT15) and MOT16-11 (pedestrians only; other classes are
 ignored regions), each sampled at about ``--frames`` evenly spaced frames.
@@ -37,14 +37,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from tracker.geometry import iou_matrix
+from cosmot.tracker.geometry import iou_matrix
 
-from .detection_metrics import PRCurve, gt_by_frame
-from .detectors.hog import BoxCalibration, HOGConfig, HOGPeopleDetector, ScoreCalibration
-from .detectors.nms import nms
-from .frames import list_images
-from .motchallenge import Sequence, read_ground_truth
-from .paths import mot_sequence
+from cosmot.evaluation.detection_metrics import PRCurve, gt_by_frame
+from cosmot.detectors.hog import BoxCalibration, HOGConfig, HOGPeopleDetector, ScoreCalibration
+from cosmot.detectors.nms import nms
+from cosmot.sources.frames import list_images
+from cosmot.sources.motchallenge import Sequence, read_ground_truth
+from cosmot.paths import mot_sequence
 
 TRAINING = ("TUD-Stadtmitte", "KITTI-17", "MOT16-11")
 NOMINAL = BoxCalibration(center_x=0.5, center_y=0.5, width=0.5, height=0.75)
@@ -141,7 +141,7 @@ def detections_after_nms(raw: dict[int, tuple[np.ndarray, np.ndarray]], cal: Box
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m tools.fit_hog_calibration",
+    p = argparse.ArgumentParser(prog="python tools/scripts/fit_hog_calibration.py",
                                 description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sequences", nargs="+", default=list(TRAINING),

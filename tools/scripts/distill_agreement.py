@@ -2,7 +2,7 @@
 correlation between each student's and OSNet-x0.25's pairwise cosine similarities on 400 random
 training crops and 400 crops of each MOT held-out sequence. Needs the runs of that section under
 runs/distill/ and the crop files in .cache/reid/ (the teacher cache beside train.npz is reused or
-made). Run from the repository root: PYTHONPATH=. python tools/distill_agreement.py
+made). Run from the repository root: python tools/scripts/distill_agreement.py
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from appearance import load_encoder
-from appearance.crops import CropSet
-from appearance.distill import embed_with_teacher, teacher_embeddings
-from tools.paths import data_dir
+from cosmot.appearance import load_encoder
+from cosmot.appearance.crops import CropSet
+from cosmot.appearance.distill import embed_with_teacher, teacher_embeddings
+from cosmot.paths import data_dir
 
 RUNS = ("baseline_s0", "w1_s0", "w5_s0", "w20_s0", "online_w5_s0", "online_w20_s0")
 

@@ -6,7 +6,7 @@ import argparse
 import dataclasses
 import typing
 
-from tracker import PRESETS, TrackerConfig, preset
+from cosmot.tracker import PRESETS, TrackerConfig, preset
 
 
 def add_config_options(p: argparse.ArgumentParser, default_preset: str = "default") -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .evaluation import evaluate
+from cosmot.evaluation.mot_metrics import evaluate
 
 
 def register(sub: argparse._SubParsersAction) -> None:

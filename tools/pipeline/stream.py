@@ -15,15 +15,15 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from tracker import Tracker, TrackedObjects
-from tracker.geometry import xyxy_to_tlwh
+from cosmot.tracker import Tracker, TrackedObjects
+from cosmot.tracker.geometry import xyxy_to_tlwh
 
-from .camera_motion_estimator import CameraMotionEstimator
-from .detectors import Detector, FrameDetections, check_detections
-from .drawing import Trails, draw_tracks
-from .json_tracks import JSONTracksWriter
-from .motchallenge import MOTWriter
-from .video_writer import VideoFileWriter
+from cosmot.pipeline.camera_motion import CameraMotionEstimator
+from cosmot.detectors import Detector, FrameDetections, check_detections
+from cosmot.writers.drawing import Trails, draw_tracks
+from cosmot.writers.json_tracks import JSONTracksWriter
+from cosmot.sources.motchallenge import MOTWriter
+from cosmot.writers.video import VideoFileWriter
 
 
 @dataclass(frozen=True)

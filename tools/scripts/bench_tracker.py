@@ -1,8 +1,8 @@
-"""``cosmot bench tracker``: tracker-only update speed (features precomputed), printed as tables.
+"""Tracker-only update speed (features precomputed), printed as tables.
 
 1. MOT16-11's official detections (DPM score >= 0, 900 frames, 5,744 boxes) with 128-d
    embeddings, Deep SORT configuration (nn_budget 100): frames/s of ``Tracker.update`` alone,
-   and of a plain per-track implementation of the same algorithm (``tools.reference_tracker``:
+   and of a plain per-track implementation of the same algorithm (``tests/support/reference_tracker.py``:
    filterpy, scipy, loops; same output) as the in-process baseline.
    Embeddings are either random unit vectors (every appearance cost is far above the gate, so
    the IoU stage does the work) or identity-consistent ones (each detection takes the random
@@ -10,8 +10,10 @@
    exercised as with a real encoder).
 2. A synthetic scene with 10 ... 500 people walking (seeded): mean time per frame.
 
-BLAS runs on one thread (``tools`` sets ``OPENBLAS_NUM_THREADS=1`` unless the environment sets
-it), as it should beside an encoder.
+BLAS runs on one thread (this script sets ``OPENBLAS_NUM_THREADS=1`` before numpy loads unless
+the environment sets it), as it should beside an encoder. Run from the checkout::
+
+    python tools/scripts/bench_tracker.py [--dim 128] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -20,12 +22,17 @@ import argparse
 import os
 import sys
 import time
+from pathlib import Path
+
+for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+# the per-track reference implementation is a test oracle: tests/support/
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("bench", help="benchmarks (tracker update speed)",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("what", choices=["tracker"], help="what to benchmark")
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python tools/scripts/bench_tracker.py", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sequence", default=None,
                    help="MOT sequence folder for table 1 (default: $COSMOT_DATA/mot/MOT16-11)")
     p.add_argument("--dim", type=int, default=128, help="embedding dimension (default 128)")
@@ -33,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sizes", default="10,50,100,200,500",
                    help="detections per frame for table 2 (comma-separated)")
     p.add_argument("--frames", type=int, default=200, help="frames per synthetic run")
-    p.set_defaults(func=run)
+    return p
 
 
 def identity_embeddings(frames, tlwh, gt, dim, rng, noise=0.3):
@@ -41,7 +48,7 @@ def identity_embeddings(frames, tlwh, gt, dim, rng, noise=0.3):
     noise of norm ~``noise``, renormalised; detections matching no gt get a random vector."""
     import numpy as np
 
-    from tracker.geometry import iou_matrix, tlwh_to_xyxy
+    from cosmot.tracker.geometry import iou_matrix, tlwh_to_xyxy
 
     ids = np.unique(gt.ids)
     base = rng.normal(size=(ids.max() + 1, dim)).astype(np.float32)
@@ -75,13 +82,13 @@ def _time_sequence(tracker, frames, repeats):
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from tracker import PRESETS, Tracker
-    from tracker.geometry import tlwh_to_xyxy
+    from cosmot.tracker import PRESETS, Tracker
+    from cosmot.tracker.geometry import tlwh_to_xyxy
 
-    from .motchallenge import Sequence, read_detections, read_ground_truth
-    from .paths import mot_sequence
-    from .reference_tracker import ReferenceTracker
-    from .synthetic_scene import walking_scene
+    from cosmot.sources.motchallenge import Sequence, read_detections, read_ground_truth
+    from cosmot.paths import mot_sequence
+    from support.reference_tracker import ReferenceTracker
+    from cosmot.sources.synthetic_scene import walking_scene
 
     seq = Sequence(args.sequence or mot_sequence("MOT16-11"))
     det = read_detections(seq.detections_path(), min_score=0.0)
@@ -136,3 +143,11 @@ def run(args: argparse.Namespace) -> int:
         sec = _time_sequence(tr, frames, args.repeats)
         print(f"{size:>17}{1000 * sec / args.frames:>10.3f}{args.frames / sec:>10.0f}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(build_parser().parse_args(argv))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

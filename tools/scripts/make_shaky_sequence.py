@@ -1,6 +1,6 @@
 """Make a MOTChallenge sequence seen through a shaking, panning camera, from a static one.
 
-    python -m tools.make_shaky_sequence SRC_SEQ DST_SEQ [--width 1600] [--height 900]
+    python tools/scripts/make_shaky_sequence.py SRC_SEQ DST_SEQ [--width 1600] [--height 900]
         [--amplitude 150] [--period 90] [--jitter 3] [--seed 0]
 
 A ``width`` x ``height`` window moves over every frame of SRC_SEQ (sinusoidal pan of
@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from .motchallenge import Sequence
+from cosmot.sources.motchallenge import Sequence
 
 
 def window_offsets(n: int, width: int, height: int, frame_w: int, frame_h: int,

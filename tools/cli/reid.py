@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .paths import REPO_ROOT, data_dir
-from .reid_data import bench_frames, crops_from_mot, shrink_crops, unlabelled_from_sequence
+from cosmot.paths import REPO_ROOT, data_dir
+from cosmot.sources.reid_crops import bench_frames, crops_from_mot, shrink_crops, unlabelled_from_sequence
 
 CACHE = REPO_ROOT / ".cache" / "reid"
 # Tracking validation sequences: never used for supervised training.
@@ -48,8 +48,8 @@ def _size(text: str) -> tuple[int, int]:
 
 # ----------------------------------------------------------------------------- build-crops
 def _cmd_build_crops(args: argparse.Namespace) -> int:
-    from appearance.crops import concat
-    from appearance.folders import load_col780, load_market_folder
+    from cosmot.appearance.crops import concat
+    from cosmot.appearance.folders import load_col780, load_market_folder
 
     mot = list(args.mot or [])
     col780 = args.col780
@@ -144,9 +144,9 @@ def run_eval(encoders: list[str], crops_path: Path, min_gap_seconds: float,
     --split-seed S`` held out for validation. shrink < 1: crops degraded to that resolution first."""
     from dataclasses import replace
 
-    from appearance import load_encoder
-    from appearance.crops import CropSet, split_by_identity
-    from appearance.reid_eval import evaluate_encoder
+    from cosmot.appearance import load_encoder
+    from cosmot.appearance.crops import CropSet, split_by_identity
+    from cosmot.appearance.reid_eval import evaluate_encoder
 
     crops = CropSet.load(crops_path)
     if sources:
@@ -164,7 +164,7 @@ def run_eval(encoders: list[str], crops_path: Path, min_gap_seconds: float,
 
 def format_eval_table(results: dict[str, list]) -> str:
     """Markdown table: one row per encoder and evaluation group, then the mean over groups."""
-    from appearance.reid_eval import mean_scores
+    from cosmot.appearance.reid_eval import mean_scores
 
     lines = ["| encoder | set | ids | queries | rank-1 | rank-5 | rank-10 | mAP |",
              "|---|---|---:|---:|---:|---:|---:|---:|"]
@@ -244,11 +244,11 @@ def check_no_heldout(source_names: tuple[str, ...], allow: bool) -> None:
 
 
 def train_config_from_args(args: argparse.Namespace):
-    from appearance.augment import AugmentConfig
-    from appearance.criterion import LossConfig
-    from appearance.distill import DistillConfig
-    from appearance.model import NetConfig
-    from appearance.train import TrainConfig
+    from cosmot.appearance.augment import AugmentConfig
+    from cosmot.appearance.criterion import LossConfig
+    from cosmot.appearance.distill import DistillConfig
+    from cosmot.appearance.model import NetConfig
+    from cosmot.appearance.train import TrainConfig
 
     net = NetConfig(widths=args.widths, blocks=args.blocks, dim=args.dim, pool=args.pool,
                     dropout=args.dropout, ibn_stages=args.ibn_stages,
@@ -283,8 +283,8 @@ def train_config_from_args(args: argparse.Namespace):
 def _cmd_train(args: argparse.Namespace) -> int:
     import torch
 
-    from appearance.crops import CropSet, split_by_identity
-    from appearance.train import train
+    from cosmot.appearance.crops import CropSet, split_by_identity
+    from cosmot.appearance.train import train
 
     torch.set_num_threads(args.threads)
     crops = CropSet.load(args.crops)
@@ -292,11 +292,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
     config = train_config_from_args(args)
     teacher = cache_file = teacher_encoder = None
     if config.distill.weight > 0 and config.distill.online:
-        from appearance.registry import load_encoder
+        from cosmot.appearance.registry import load_encoder
 
         teacher_encoder = load_encoder(str(args.distill_teacher), threads=args.threads)
     elif config.distill.weight > 0:
-        from appearance.distill import teacher_embeddings
+        from cosmot.appearance.distill import teacher_embeddings
 
         teacher, cache_file, _ = teacher_embeddings(args.crops, args.distill_teacher,
                                                     crops.images, config.distill.flip,
@@ -350,7 +350,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _add_train(sub) -> None:
-    from appearance.criterion import LOSSES
+    from cosmot.appearance.criterion import LOSSES
 
     p = sub.add_parser("train", help="train the embedding network on a crop set",
                        description="Train on a crop .npz (P x K batches). Writes last.pt, "
@@ -427,8 +427,8 @@ def _add_train(sub) -> None:
 
 # ----------------------------------------------------------------------------- export
 def _load_torch_model(name: str):
-    from appearance.checkpoint import load_checkpoint, read_weights_record
-    from appearance.registry import DEFAULT_RECORD, WEIGHTS_DIR
+    from cosmot.appearance.checkpoint import load_checkpoint, read_weights_record
+    from cosmot.appearance.registry import DEFAULT_RECORD, WEIGHTS_DIR
 
     if name == "default":
         rec = read_weights_record(DEFAULT_RECORD)
@@ -440,8 +440,8 @@ def _load_torch_model(name: str):
 
 def _verification_crops(model, n: int):
     """Real crops when the development data is there, else seeded random images."""
-    from appearance.crops import CropSet
-    from appearance.encoder import resize_crops
+    from cosmot.appearance.crops import CropSet
+    from cosmot.appearance.encoder import resize_crops
 
     path = CACHE / "heldout.npz"
     if path.is_file():
@@ -454,7 +454,7 @@ def _verification_crops(model, n: int):
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from appearance.export import export_onnx, verify_onnx
+    from cosmot.appearance.export import export_onnx, verify_onnx
 
     model = _load_torch_model(args.weights)
     path = export_onnx(model, args.out, args.opset)
@@ -487,9 +487,9 @@ def _add_export(sub) -> None:
 def _cmd_adapt(args: argparse.Namespace) -> int:
     import torch
 
-    from appearance.adapt import AdaptConfig, adapt, concat_unlabelled
-    from appearance.checkpoint import save_checkpoint
-    from appearance.crops import CropSet
+    from cosmot.appearance.adapt import AdaptConfig, adapt, concat_unlabelled
+    from cosmot.appearance.checkpoint import save_checkpoint
+    from cosmot.appearance.crops import CropSet
 
     torch.set_num_threads(args.threads)
     model = _load_torch_model(args.weights)
@@ -550,11 +550,11 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
     import torch
 
-    from appearance.bench import measure, pipeline_rate
-    from appearance.encoder import TorchEncoder
-    from appearance.export import export_onnx
-    from appearance.model import count_macs, count_params
-    from appearance.onnx_encoder import OnnxEncoder
+    from cosmot.appearance.bench import measure, pipeline_rate
+    from cosmot.appearance.encoder import TorchEncoder
+    from cosmot.appearance.export import export_onnx
+    from cosmot.appearance.model import count_macs, count_params
+    from cosmot.appearance.onnx_encoder import OnnxEncoder
 
     torch.set_num_threads(args.threads)
     frames, boxes = bench_frames(args.sequence, 20)
@@ -562,7 +562,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     hw = tuple(model.config.input_hw)
     macs = count_macs(model, hw)
     if args.device != "cpu":
-        from appearance.device import resolve_device
+        from cosmot.appearance.device import resolve_device
 
         print(f"GPU: {torch.cuda.get_device_name(resolve_device(args.device))}")
     print(f"encoder {args.weights}: {count_params(model) / 1e6:.3f} M parameters, "
@@ -643,9 +643,9 @@ def _add_bench(sub) -> None:
 def _cmd_ship(args: argparse.Namespace) -> int:
     import shutil
 
-    from appearance.checkpoint import load_checkpoint, sha256_file
-    from appearance.model import count_macs, count_params
-    from appearance.registry import WEIGHTS_DIR
+    from cosmot.appearance.checkpoint import load_checkpoint, sha256_file
+    from cosmot.appearance.model import count_macs, count_params
+    from cosmot.appearance.registry import WEIGHTS_DIR
 
     model, meta = load_checkpoint(args.checkpoint)
     WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .motchallenge import Sequence, read_ground_truth
+from cosmot.sources.motchallenge import Sequence, read_ground_truth
 
 #: Columns reported, as (label, metric family, field). HOTA is averaged over alpha.
 COLUMNS = (

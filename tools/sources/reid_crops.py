@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .motchallenge import Sequence, read_detections, read_ground_truth
-from .paths import data_dir
+from cosmot.sources.motchallenge import Sequence, read_detections, read_ground_truth
+from cosmot.paths import data_dir
 
 
 def sequence_dir(name: str) -> Path:
@@ -23,7 +23,7 @@ def sequence_dir(name: str) -> Path:
 def crops_from_mot(seq_name: str, size_hw: tuple[int, int], stride: int | None,
                    min_visibility: float, min_height: float):
     """Crops of one MOTChallenge sequence's ground truth (see ``appearance.gt_crops``)."""
-    from appearance.gt_crops import GtCropConfig, collect_crops, iter_progress, select_gt_rows
+    from cosmot.appearance.gt_crops import GtCropConfig, collect_crops, iter_progress, select_gt_rows
 
     seq = Sequence(sequence_dir(seq_name))
     gt = read_ground_truth(seq.gt_path)
@@ -53,9 +53,9 @@ def shrink_crops(images: np.ndarray, factor: float) -> np.ndarray:
 def unlabelled_from_sequence(seq_name: str, det_name: str, min_score: float | None,
                              min_height: float, size_hw: tuple[int, int]):
     """Detection crops of one sequence, linked into tracklets (no ground truth is read)."""
-    from appearance.adapt import unlabelled_from_detections
-    from appearance.crops import cut_crops
-    from appearance.gt_crops import iter_progress
+    from cosmot.appearance.adapt import unlabelled_from_detections
+    from cosmot.appearance.crops import cut_crops
+    from cosmot.appearance.gt_crops import iter_progress
 
     seq = Sequence(sequence_dir(seq_name))
     det = read_detections(seq.detections_path(det_name), min_score, min_height)

@@ -1,6 +1,6 @@
 """Reproduce the selection of the default tracker configuration (docs/accuracy.md).
 
-    python -m tools.select_preset [--grid association|fused] [--data DIR] [--encoder default]
+    python tools/scripts/select_preset.py [--grid association|fused] [--data DIR] [--encoder default]
                                   [--cache DIR] [--json FILE] [--from-json FILE]
 
 Seven groups of dev data (a sequence with one detection set each), every configuration of a
@@ -28,11 +28,11 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from tracker import PRESETS
+from cosmot.tracker import PRESETS
 
-from .experiment import prepare, score_config
-from .mot_command import encoder_identity, load_encoder_arg
-from .paths import data_dir
+from cosmot.pipeline.experiment import prepare, score_config
+from cosmot.cli.mot import encoder_identity, load_encoder_arg
+from cosmot.paths import data_dir
 
 #: group -> (sequence, detection set, minimum score)
 GROUPS = {

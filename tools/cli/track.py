@@ -25,15 +25,15 @@ from typing import Iterator
 import numpy as np
 from tqdm import tqdm
 
-from tracker import Tracker
+from cosmot.tracker import Tracker
 
-from .camera_motion_estimator import CameraMotionEstimator
-from .config_args import add_cmc_option, add_config_options, config_from_args, resolve_cmc
-from .detectors import BUILT_IN, DEFAULT_DETECTOR, create_detector
-from .frames import IMAGE_EXTENSIONS, iter_image_folder, iter_video, list_images, video_properties
-from .mot_command import load_encoder_arg
-from .motchallenge import VIDEO_EXTENSIONS, Sequence
-from .video_tracking import StreamTimes, TrackOutputs, track_stream
+from cosmot.pipeline.camera_motion import CameraMotionEstimator
+from cosmot.cli.options import add_cmc_option, add_config_options, config_from_args, resolve_cmc
+from cosmot.detectors import BUILT_IN, DEFAULT_DETECTOR, create_detector
+from cosmot.sources.frames import IMAGE_EXTENSIONS, iter_image_folder, iter_video, list_images, video_properties
+from cosmot.cli.mot import load_encoder_arg
+from cosmot.sources.motchallenge import VIDEO_EXTENSIONS, Sequence
+from cosmot.pipeline.stream import StreamTimes, TrackOutputs, track_stream
 
 
 def register(sub: argparse._SubParsersAction) -> None:

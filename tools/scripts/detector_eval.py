@@ -1,6 +1,6 @@
 """Detector recall and precision against a sequence's ground truth (IoU 0.5, greedy by score).
 
-``python -m tools.detector_eval SEQ_DIR --detector hog [--every 1]`` prints one line per
+``python tools/scripts/detector_eval.py SEQ_DIR --detector hog [--every 1]`` prints one line per
 detector: TP, FP, FN, recall, precision, ``1 - (FN + FP) / GT`` and average precision.
 ``--detector`` takes the names of :func:`tools.detectors.create_detector`, ``hog-raw``
 (OpenCV's HOG as commonly used: original size, OpenCV's grouping, raw windows), ``hog-windows``
@@ -18,10 +18,10 @@ import time
 
 import numpy as np
 
-from .detection_metrics import PRCurve, gt_by_frame
-from .detectors import create_detector
-from .detectors.hog import CALIBRATED, BoxCalibration, HOGPeopleDetector, opencv_default_people
-from .motchallenge import Sequence, read_ground_truth
+from cosmot.evaluation.detection_metrics import PRCurve, gt_by_frame
+from cosmot.detectors import create_detector
+from cosmot.detectors.hog import CALIBRATED, BoxCalibration, HOGPeopleDetector, opencv_default_people
+from cosmot.sources.motchallenge import Sequence, read_ground_truth
 
 
 def evaluate_detector(seq: Sequence, spec: str, every: int = 1,
@@ -50,7 +50,7 @@ def evaluate_detector(seq: Sequence, spec: str, every: int = 1,
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m tools.detector_eval", description=__doc__,
+    p = argparse.ArgumentParser(prog="python tools/scripts/detector_eval.py", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("sequence", metavar="SEQ_DIR")
     p.add_argument("--detector", nargs="+", required=True)

@@ -229,7 +229,7 @@ class Sequence:
 
     def frames(self, start: int = 1) -> Iterator[tuple[int, np.ndarray]]:
         """Yield ``(frame_number, image_bgr)`` from frame ``start`` (1-based) to the end."""
-        from .frames import iter_image_folder, iter_video
+        from cosmot.sources.frames import iter_image_folder, iter_video
 
         if self.image_dir is not None:
             yield from iter_image_folder(self.image_dir, start)

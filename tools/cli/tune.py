@@ -13,11 +13,11 @@ import itertools
 import sys
 from dataclasses import dataclass, field
 
-from tracker import PRESETS, TrackerConfig
+from cosmot.tracker import PRESETS, TrackerConfig
 
-from .config_args import _parse_value, add_config_options, config_from_args
-from .evaluation import EvalResult
-from .experiment import prepare, score_config
+from cosmot.cli.options import _parse_value, add_config_options, config_from_args
+from cosmot.evaluation.mot_metrics import EvalResult
+from cosmot.pipeline.experiment import prepare, score_config
 
 METRICS = ("HOTA", "MOTA", "IDF1", "IDSW", "AssA", "DetA")
 
@@ -58,7 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _prepare_all(args, cmc: str):
-    from .mot_command import encoder_identity, load_encoder_arg
+    from cosmot.cli.mot import encoder_identity, load_encoder_arg
 
     encoder = load_encoder_arg(args.encoder, args.device)
     read_score = args.low_score if args.low_score is not None else args.min_score

@@ -14,13 +14,13 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from tracker import Tracker, TrackerConfig
-from tracker.geometry import tlwh_to_xyxy, xyxy_to_tlwh
-from tracker.offline import TrackCollector, postprocess
+from cosmot.tracker import Tracker, TrackerConfig
+from cosmot.tracker.geometry import tlwh_to_xyxy, xyxy_to_tlwh
+from cosmot.tracker.offline import TrackCollector, postprocess
 
-from .camera_motion_estimator import CameraMotionEstimator
-from .config_args import add_cmc_option, add_config_options, config_from_args, resolve_cmc
-from .motchallenge import MOTWriter, Sequence, read_detections, write_rows
+from cosmot.pipeline.camera_motion import CameraMotionEstimator
+from cosmot.cli.options import add_cmc_option, add_config_options, config_from_args, resolve_cmc
+from cosmot.sources.motchallenge import MOTWriter, Sequence, read_detections, write_rows
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -100,7 +100,7 @@ def load_encoder_arg(name: str, device: str):
     """The encoder named on the command line, or None for 'none' (motion only)."""
     if name == "none":
         return None
-    from appearance import load_encoder
+    from cosmot.appearance import load_encoder
 
     return load_encoder(name, device=device)
 
@@ -112,8 +112,8 @@ def encoder_identity(name: str) -> str:
     if name in ("none", "histogram"):
         return name
     if name == "default":
-        from appearance.checkpoint import read_weights_record
-        from appearance.registry import DEFAULT_RECORD
+        from cosmot.appearance.checkpoint import read_weights_record
+        from cosmot.appearance.registry import DEFAULT_RECORD
 
         return "default:" + read_weights_record(DEFAULT_RECORD)["sha256"]
     path = Path(name)
