@@ -6,7 +6,6 @@ A checkpoint is a dict of plain data and tensors, readable with ``torch.load(wei
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import pickle
@@ -14,18 +13,10 @@ from pathlib import Path
 
 import torch
 
+from .integrity import check_sha256, read_weights_record, sha256_file  # noqa: F401 (re-exported)
 from .model import EmbeddingNet, NetConfig
 
 FORMAT = "cosmot-embedding/1"
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def save_checkpoint(path: str | os.PathLike, model: EmbeddingNet, meta: dict | None = None
@@ -53,11 +44,7 @@ def load_checkpoint(path: str | os.PathLike, expected_sha256: str | None = None
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such checkpoint")
     if expected_sha256 is not None:
-        got = sha256_file(path)
-        if got != expected_sha256:
-            raise ValueError(f"{path}: SHA-256 {got} does not match the recorded "
-                             f"{expected_sha256}; the file is damaged or was replaced "
-                             f"(reinstall the package or retrain)")
+        check_sha256(path, expected_sha256)
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError) as e:
@@ -71,13 +58,3 @@ def load_checkpoint(path: str | os.PathLike, expected_sha256: str | None = None
     model.load_state_dict(ckpt["state_dict"])
     model.eval()
     return model, dict(ckpt.get("meta", {}))
-
-
-def read_weights_record(json_path: str | os.PathLike) -> dict:
-    """The JSON record shipped beside a weights file (must hold ``file`` and ``sha256``)."""
-    json_path = Path(json_path)
-    record = json.loads(json_path.read_text())
-    for key in ("file", "sha256"):
-        if key not in record:
-            raise ValueError(f"{json_path}: missing key {key!r}")
-    return record

@@ -64,7 +64,7 @@ def verify_onnx(model: EmbeddingNet, path: str | os.PathLike, crops_rgb: np.ndar
                 ) -> ExportCheck:
     """Embed (N, H, W, 3) uint8 RGB crops (at the model's size) with torch and with ONNX
     Runtime and compare row by row."""
-    from .encoder import TorchEncoder
+    from .torch_encoder import TorchEncoder
     from .onnx_encoder import OnnxEncoder
 
     a = TorchEncoder(model).embed_crops(crops_rgb)

@@ -47,6 +47,8 @@ class OnnxEncoder(CropEncoder):
             raise ValueError(f"threads={threads}: must be >= 1")
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or available_cores()
+        # spinning threads wait busily for work: several times slower on a 2-core machine
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         opts.inter_op_num_threads = 1
         self.session = ort.InferenceSession(str(self.path), opts,
                                             providers=["CPUExecutionProvider"])

@@ -1,50 +1,129 @@
-"""``load_encoder(name)``: the shipped default encoder, a checkpoint, an ONNX file, or the
-colour-histogram baseline."""
+"""``load_encoder(name)``: the shipped encoder, weights installed by name, a checkpoint, an ONNX
+file, or the colour-histogram baseline.
+
+Named weights are a JSON record ``NAME.json`` (file, SHA-256, training command, held-out scores)
+beside the model files, looked up in the package's ``weights/`` folder (read-only: what ships)
+and then in the user's weights folder (``$COSMOT_WEIGHTS``, else the platform's user data
+folder, e.g. ``~/.local/share/cosmot/weights``), where ``cosmot reid ship`` installs new ones.
+A record may name an ONNX export beside the torch checkpoint (``"onnx": {"file", "sha256"}``):
+on the CPU that export runs through ONNX Runtime, so the default encoder needs no torch.
+"""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
-from .checkpoint import load_checkpoint, read_weights_record
-from .encoder import Encoder, TorchEncoder
+from .encoder import Encoder
 from .histogram import HistogramEncoder
+from .integrity import check_sha256, read_weights_record
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 DEFAULT_RECORD = WEIGHTS_DIR / "default.json"
+RUNTIMES = ("auto", "onnx", "torch")
+
+
+def user_weights_dir() -> Path:
+    """Where user-installed weights live: ``$COSMOT_WEIGHTS``, else the platform's user data
+    folder (``platformdirs.user_data_path("cosmot") / "weights"``)."""
+    env = os.environ.get("COSMOT_WEIGHTS")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return platformdirs.user_data_path("cosmot") / "weights"
+
+
+def find_record(name: str) -> Path | None:
+    """The ``NAME.json`` record of named weights (shipped first, then the user's), or None."""
+    for folder in (WEIGHTS_DIR, user_weights_dir()):
+        path = folder / f"{name}.json"
+        if path.is_file():
+            return path
+    return None
+
+
+def known_names() -> list[str]:
+    """Names ``load_encoder`` accepts besides paths."""
+    names = {"histogram"}
+    for folder in (WEIGHTS_DIR, user_weights_dir()):
+        if folder.is_dir():
+            names.update(p.stem for p in folder.glob("*.json"))
+    return sorted(names)
 
 
 def default_weights_path() -> Path:
-    """The shipped weights file named by ``weights/default.json``."""
+    """The shipped torch checkpoint named by ``weights/default.json``."""
     if not DEFAULT_RECORD.is_file():
         raise FileNotFoundError(f"{DEFAULT_RECORD}: the default weights record is missing "
                                 f"(a broken install?); pass a .pt or .onnx path instead")
     return WEIGHTS_DIR / read_weights_record(DEFAULT_RECORD)["file"]
 
 
+def torch_available() -> bool:
+    return importlib.util.find_spec("torch") is not None
+
+
+def require_torch(what: str) -> None:
+    """ModuleNotFoundError saying which extra brings torch, when it is missing."""
+    if not torch_available():
+        raise ModuleNotFoundError(f"{what} needs PyTorch, which is not installed: "
+                                  f"pip install 'cosmot[train]' (or pip install torch)",
+                                  name="torch")
+
+
+def _load_torch(path: Path, sha256: str | None, device: str, batch_size: int,
+                threads: int | None) -> Encoder:
+    require_torch(f"encoder {path.name} on device {device!r}")
+    from .checkpoint import load_checkpoint
+    from .torch_encoder import TorchEncoder
+
+    model, _ = load_checkpoint(path, sha256)
+    return TorchEncoder(model, device, batch_size, threads)
+
+
 def load_encoder(name: str | os.PathLike = "default", device: str = "cpu",
-                 batch_size: int = 64, threads: int | None = None) -> Encoder:
+                 batch_size: int = 64, threads: int | None = None,
+                 runtime: str = "auto") -> Encoder:
     """An encoder by name.
 
-    name: "default" (the shipped weights, SHA-256 checked), "histogram" (colour baseline), a
-        path to a ``.pt`` checkpoint written by ``cosmot reid train``, or a path to a ``.onnx``
-        embedder (run by ONNX Runtime on the CPU whatever ``device`` says).
-    device: "cpu" or "cuda" (float16 autocast) for torch models.
+    name: "default" (the shipped weights, SHA-256 checked), another installed name (see
+        ``known_names()``), "histogram" (colour baseline), a path to a ``.pt`` checkpoint
+        written by ``cosmot reid train``, or a path to a ``.onnx`` embedder (run by ONNX
+        Runtime on the CPU whatever ``device`` says).
+    device: "cpu" or "cuda" (torch, float16 autocast).
+    runtime: for named weights: "auto" (ONNX Runtime on the CPU when the record has an ONNX
+        export, else torch), "onnx" or "torch".
     """
-    key = str(name)
+    if runtime not in RUNTIMES:
+        raise ValueError(f"runtime={runtime!r}: allowed {', '.join(RUNTIMES)}")
+    key = os.fspath(name)
     if key == "histogram":
         return HistogramEncoder()
-    if key == "default":
-        record = read_weights_record(DEFAULT_RECORD)
-        model, _ = load_checkpoint(WEIGHTS_DIR / record["file"], record["sha256"])
-        return TorchEncoder(model, device, batch_size, threads)
     path = Path(key)
     if path.suffix == ".onnx":
         from .onnx_encoder import OnnxEncoder
 
         return OnnxEncoder(path, threads=threads, batch_size=batch_size)
     if path.suffix in (".pt", ".pth"):
-        model, _ = load_checkpoint(path)
-        return TorchEncoder(model, device, batch_size, threads)
-    raise ValueError(f"encoder name {key!r}: allowed 'default', 'histogram', a .pt checkpoint "
-                     f"path or a .onnx file path")
+        return _load_torch(path, None, device, batch_size, threads)
+    record_path = find_record(key) if path.suffix == "" and os.sep not in key else None
+    if record_path is None:
+        raise ValueError(f"encoder {key!r}: not a known name ({', '.join(known_names())}), a "
+                         f".pt checkpoint path or a .onnx file path")
+    record = read_weights_record(record_path)
+    folder = record_path.parent
+    onnx = record.get("onnx")
+    use_onnx = onnx is not None and (runtime == "onnx" or (runtime == "auto" and
+                                                            str(device).startswith("cpu")))
+    if runtime == "onnx" and onnx is None:
+        raise ValueError(f"encoder {key!r}: {record_path} names no ONNX export; use "
+                         f"runtime='torch'")
+    if use_onnx:
+        from .onnx_encoder import OnnxEncoder
+
+        onnx_path = folder / onnx["file"]
+        check_sha256(onnx_path, onnx["sha256"])
+        return OnnxEncoder(onnx_path, threads=threads, batch_size=batch_size)
+    return _load_torch(folder / record["file"], record["sha256"], device, batch_size, threads)

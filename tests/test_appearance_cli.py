@@ -151,12 +151,12 @@ def test_repo_relative_paths():
 
 
 def test_ship_writes_record_with_relative_paths(workdir, capsys, monkeypatch, tmp_path):
-    import cosmot.appearance.registry as registry_module
+    from cosmot.appearance import load_encoder
     from cosmot.appearance.checkpoint import save_checkpoint, sha256_file
     from cosmot.appearance.model import EmbeddingNet, NetConfig
     from cosmot.paths import REPO_ROOT
 
-    monkeypatch.setattr(registry_module, "WEIGHTS_DIR", tmp_path / "weights")
+    monkeypatch.setenv("COSMOT_WEIGHTS", str(tmp_path / "weights"))  # the user weights folder
     ckpt = tmp_path / "m.pt"
     save_checkpoint(ckpt, EmbeddingNet(NetConfig(input_hw=(32, 16), widths=(4, 8, 8), dim=8)),
                     {"command": "cosmot reid train ...", "seed": 0, "epochs": 1,
@@ -170,3 +170,10 @@ def test_ship_writes_record_with_relative_paths(workdir, capsys, monkeypatch, tm
     assert record["sha256"] == sha256_file(tmp_path / "weights" / "t.pt")
     assert record["data"]["crops"] == ".cache/reid/train.npz"
     assert record["heldout"]["protocol"]["crops"] == ".cache/reid/heldout.npz"
+    # the ONNX export beside it is recorded and runs by name, agreeing with torch
+    assert record["onnx"]["sha256"] == sha256_file(tmp_path / "weights" / "t.onnx")
+    crops = np.random.default_rng(1).integers(0, 256, (5, 32, 16, 3), dtype=np.uint8)
+    e_onnx = load_encoder("t").embed_crops(crops)
+    e_torch = load_encoder("t", runtime="torch").embed_crops(crops)
+    assert type(load_encoder("t")).__name__ == "OnnxEncoder"
+    assert np.min(np.sum(e_onnx * e_torch, axis=1)) > 0.999

@@ -164,8 +164,10 @@ def test_histogram_encoder():
 
 def test_load_encoder_names(tmp_path):
     assert isinstance(load_encoder("histogram"), HistogramEncoder)
-    with pytest.raises(ValueError, match="allowed 'default'"):
+    with pytest.raises(ValueError, match=r"not a known name \(default, histogram"):
         load_encoder("resnet50")
+    with pytest.raises(ValueError, match="runtime='bogus'"):
+        load_encoder("default", runtime="bogus")
     with pytest.raises(FileNotFoundError):
         load_encoder(tmp_path / "none.pt")
 
@@ -183,6 +185,12 @@ def test_shipped_default_weights():
     check_embeddings(e, len(BOXES), 128)
     # deterministic on the CPU
     assert np.array_equal(e, load_encoder("default").embed(frame(h=300, w=400), BOXES * 3))
+    # on the CPU the default runs its checked ONNX export; torch's embeddings agree with it
+    assert type(enc).__name__ == "OnnxEncoder"
+    onnx = WEIGHTS_DIR / record["onnx"]["file"]
+    assert sha256_file(onnx) == record["onnx"]["sha256"]
+    e_torch = load_encoder("default", runtime="torch").embed(frame(h=300, w=400), BOXES * 3)
+    assert np.min(np.sum(e * e_torch, axis=1)) > 0.999
 
 
 @pytest.mark.skipif(not OSNET.is_file(), reason=f"{OSNET} absent (shared data not here)")

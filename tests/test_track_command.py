@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from cosmot.cli import track as track_command
+from cosmot.sources.motchallenge import Sequence
 from cosmot.cli.main import main
 from cosmot.evaluation.mot_metrics import evaluate
 from cosmot.writers.json_tracks import read_json_tracks
@@ -57,7 +57,7 @@ def test_track_synthetic_clip_with_a_builtin_detector(synthetic_seq, tmp_path):
 
 
 def test_interrupted_command_keeps_outputs(pets_clip, tmp_path, monkeypatch, capsys):
-    real = track_command.Sequence.frames
+    real = Sequence.frames
 
     def frames_then_ctrl_c(self, start=1):
         for k, image in real(self, start):
@@ -65,7 +65,7 @@ def test_interrupted_command_keeps_outputs(pets_clip, tmp_path, monkeypatch, cap
                 raise KeyboardInterrupt
             yield k, image
 
-    monkeypatch.setattr(track_command.Sequence, "frames", frames_then_ctrl_c)
+    monkeypatch.setattr(Sequence, "frames", frames_then_ctrl_c)
     rc = main(["track", str(pets_clip), "--detections", str(pets_clip / "det" / "det.txt"),
                "--encoder", "none", "--out-video", str(tmp_path / "v.mp4"),
                "--out-mot", str(tmp_path / "r.txt"), "--out-json", str(tmp_path / "t.jsonl"),
@@ -119,3 +119,16 @@ def test_track_with_camera_motion_compensation(pets_clip, tmp_path):
     assert rc == 0
     rows = np.loadtxt(tmp_path / "r.txt", delimiter=",", ndmin=2)
     assert len(rows) > 0 and rows[:, 0].max() <= 15
+
+
+def test_track_video_library_call_equals_the_command(pets_clip, tmp_path):
+    """``cosmot.track_video`` (the library's one call) writes what ``cosmot track`` writes."""
+    import cosmot
+
+    det = str(pets_clip / "det" / "det.txt")
+    assert main(["track", str(pets_clip), "--detections", det, "--max-frames", "30",
+                 "--out-mot", str(tmp_path / "cli.txt"), "--no-progress"]) == 0
+    times = cosmot.track_video(pets_clip, cosmot.create_detector(det), max_frames=30,
+                               out_mot=tmp_path / "lib.txt")
+    assert times.frames == 30 and times.max_id > 0
+    assert (tmp_path / "lib.txt").read_bytes() == (tmp_path / "cli.txt").read_bytes()

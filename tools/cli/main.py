@@ -13,6 +13,20 @@ import os
 import sys
 
 
+#: optional module -> the extra that installs it
+EXTRAS = {"torch": "train", "onnx": "train", "trackeval": "eval", "matplotlib": "eval",
+          "ray": "ray", "pytest": "test", "hypothesis": "test"}
+
+
+def missing_extra_message(e: ModuleNotFoundError) -> str | None:
+    """What to install when an optional dependency is missing, or None for other modules."""
+    top = (e.name or "").split(".")[0]
+    extra = EXTRAS.get(top)
+    if extra is None:
+        return None
+    return f"this needs the '{top}' package, which is not installed: pip install 'cosmot[{extra}]'"
+
+
 def limit_blas_threads() -> None:
     """One BLAS thread unless the user set one: the tracker's matrices are tiny and BLAS threads
     only fight the detector and encoder for the cores (seen: a 10x slowdown on 2 cores).
@@ -57,6 +71,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
+    except ModuleNotFoundError as e:
+        hint = missing_extra_message(e)
+        if hint is None:
+            raise
+        print(f"cosmot {args.command}: error: {hint}", file=sys.stderr)
+        return 1
     except (FileNotFoundError, ValueError, OSError) as e:
         print(f"cosmot {args.command}: error: {e}", file=sys.stderr)
         return 1

@@ -111,12 +111,14 @@ def encoder_identity(name: str) -> str:
 
     if name in ("none", "histogram"):
         return name
-    if name == "default":
-        from cosmot.appearance.checkpoint import read_weights_record
-        from cosmot.appearance.registry import DEFAULT_RECORD
-
-        return "default:" + read_weights_record(DEFAULT_RECORD)["sha256"]
     path = Path(name)
+    if path.suffix == "":
+        from cosmot.appearance.integrity import read_weights_record
+        from cosmot.appearance.registry import find_record
+
+        record = find_record(name)
+        if record is not None:
+            return f"{name}:" + read_weights_record(record)["sha256"]
     return f"{path.resolve()}:" + hashlib.sha256(path.read_bytes()).hexdigest()
 
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from cosmot.paths import REPO_ROOT, data_dir
+from cosmot.paths import REPO_ROOT, cache_dir, data_dir
 from cosmot.sources.reid_crops import bench_frames, crops_from_mot, shrink_crops, unlabelled_from_sequence
 
-CACHE = REPO_ROOT / ".cache" / "reid"
+CACHE = cache_dir("reid")  # crop sets: $COSMOT_CACHE/reid or ~/.cache/cosmot/reid
 # Tracking validation sequences: never used for supervised training.
 HELDOUT_SEQUENCES = ("PETS09-S2L1", "TUD-Stadtmitte")
 TRAIN_SEQUENCES = ("MOT16-11", "KITTI-17")
@@ -25,11 +25,16 @@ OSNET = "models/osnet_x0_25_msmt17.onnx"
 
 
 def repo_relative(path: str | Path) -> str:
-    """``path`` relative to the repository root when it lies inside it (also when it lies in
-    another checkout's ``.cache/``, written by an earlier run), else unchanged."""
+    """``path`` relative to the repository root when it lies inside it, as
+    ``$COSMOT_CACHE/...`` when it lies in the cache folder (also another checkout's
+    ``.cache/``, written by an earlier run), else unchanged: records stay portable."""
     p = Path(path)
     try:
         return str(p.resolve().relative_to(REPO_ROOT.resolve()))
+    except ValueError:
+        pass
+    try:
+        return str(Path("$COSMOT_CACHE") / p.resolve().relative_to(cache_dir().resolve()))
     except ValueError:
         pass
     parts = p.parts
@@ -350,7 +355,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _add_train(sub) -> None:
-    from cosmot.appearance.criterion import LOSSES
+    try:
+        from cosmot.appearance.criterion import LOSSES
+    except ModuleNotFoundError:  # no torch: running the command names the extra to install
+        LOSSES = None
 
     p = sub.add_parser("train", help="train the embedding network on a crop set",
                        description="Train on a crop .npz (P x K batches). Writes last.pt, "
@@ -427,7 +435,8 @@ def _add_train(sub) -> None:
 
 # ----------------------------------------------------------------------------- export
 def _load_torch_model(name: str):
-    from cosmot.appearance.checkpoint import load_checkpoint, read_weights_record
+    from cosmot.appearance.checkpoint import load_checkpoint
+    from cosmot.appearance.integrity import read_weights_record
     from cosmot.appearance.registry import DEFAULT_RECORD, WEIGHTS_DIR
 
     if name == "default":
@@ -551,7 +560,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     import torch
 
     from cosmot.appearance.bench import measure, pipeline_rate
-    from cosmot.appearance.encoder import TorchEncoder
+    from cosmot.appearance.torch_encoder import TorchEncoder
     from cosmot.appearance.export import export_onnx
     from cosmot.appearance.model import count_macs, count_params
     from cosmot.appearance.onnx_encoder import OnnxEncoder
@@ -645,17 +654,36 @@ def _cmd_ship(args: argparse.Namespace) -> int:
 
     from cosmot.appearance.checkpoint import load_checkpoint, sha256_file
     from cosmot.appearance.model import count_macs, count_params
-    from cosmot.appearance.registry import WEIGHTS_DIR
+    from cosmot.appearance.registry import user_weights_dir
 
     model, meta = load_checkpoint(args.checkpoint)
-    WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
-    target = WEIGHTS_DIR / args.name
+    folder = Path(args.weights_dir) if args.weights_dir else user_weights_dir()
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"--weights-dir {folder}: exists and is not a folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / args.name
     shutil.copyfile(args.checkpoint, target)
     hw = tuple(model.config.input_hw)
+    onnx = None
+    if not args.no_onnx:
+        from cosmot.appearance.export import export_onnx, verify_onnx
+
+        onnx_path = export_onnx(model, target.with_suffix(".onnx"))
+        rng = np.random.default_rng(0)
+        crops = rng.integers(0, 256, size=(64, *hw, 3), dtype=np.uint8)
+        check = verify_onnx(model, onnx_path, crops)
+        if check.min_cosine < 0.999:
+            raise ValueError(f"{onnx_path}: ONNX Runtime disagrees with torch (min cosine "
+                             f"{check.min_cosine:.6f} < 0.999); ship with --no-onnx")
+        onnx = {"file": onnx_path.name, "sha256": sha256_file(onnx_path),
+                "bytes": onnx_path.stat().st_size,
+                "check": f"ONNX Runtime vs torch on {check.n} random images: min cosine "
+                         f"{check.min_cosine:.6f}, max |diff| {check.max_abs_diff:.2e}"}
     record = {
         "file": target.name,
         "sha256": sha256_file(target),
         "bytes": target.stat().st_size,
+        "onnx": onnx,
         "net": model.config.to_dict(),
         "parameters": count_params(model),
         "multiply_adds": count_macs(model, hw),
@@ -672,7 +700,9 @@ def _cmd_ship(args: argparse.Namespace) -> int:
         if args.heldout_json else None,
         "notes": args.notes,
     }
-    (WEIGHTS_DIR / (target.stem + ".json")).write_text(json.dumps(record, indent=2) + "\n")
+    if record["onnx"] is None:
+        del record["onnx"]
+    (folder / (target.stem + ".json")).write_text(json.dumps(record, indent=2) + "\n")
     print(f"wrote {target} ({record['bytes']} bytes, sha256 {record['sha256'][:12]}...) and "
           f"{target.stem}.json")
     return 0
@@ -687,13 +717,20 @@ def _relative_protocol(scores: dict) -> dict:
 
 
 def _add_ship(sub) -> None:
-    p = sub.add_parser("ship", help="copy a checkpoint into appearance/weights with its record",
-                       description="Install a trained checkpoint as shipped weights: copies it "
-                                   "to appearance/weights/NAME and writes NAME's .json record "
-                                   "(SHA-256, training command, data, seed, epochs, held-out "
-                                   "scores from an 'eval --json' file).")
+    p = sub.add_parser("ship", help="install a checkpoint as named weights, with its record",
+                       description="Install a trained checkpoint as named weights: copies it "
+                                   "to the weights folder as NAME, exports it to ONNX beside it "
+                                   "(checked against torch) and writes NAME's .json record "
+                                   "(SHA-256s, training command, data, seed, epochs, held-out "
+                                   "scores from an 'eval --json' file). Then "
+                                   "load_encoder(NAME stem) / --encoder STEM finds it.")
     p.add_argument("checkpoint", type=Path)
     p.add_argument("--name", default="default.pt")
+    p.add_argument("--weights-dir", default=None, metavar="DIR",
+                   help="where to install (default: $COSMOT_WEIGHTS or the user data folder, "
+                        "e.g. ~/.local/share/cosmot/weights; maintainers releasing new shipped "
+                        "weights pass appearance/weights in the checkout)")
+    p.add_argument("--no-onnx", action="store_true", help="skip the ONNX export")
     p.add_argument("--heldout-json", type=Path, help="scores written by 'reid eval --json'")
     p.add_argument("--crops-command", default="cosmot reid build-crops --preset train")
     p.add_argument("--notes", default="")

@@ -18,11 +18,8 @@ import math
 import os
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
-import numpy as np
 from tqdm import tqdm
 
 from cosmot.tracker import Tracker
@@ -30,9 +27,8 @@ from cosmot.tracker import Tracker
 from cosmot.pipeline.camera_motion import CameraMotionEstimator
 from cosmot.cli.options import add_cmc_option, add_config_options, config_from_args, resolve_cmc
 from cosmot.detectors import BUILT_IN, DEFAULT_DETECTOR, create_detector
-from cosmot.sources.frames import IMAGE_EXTENSIONS, iter_image_folder, iter_video, list_images, video_properties
 from cosmot.cli.mot import load_encoder_arg
-from cosmot.sources.motchallenge import VIDEO_EXTENSIONS, Sequence
+from cosmot.sources.inputs import open_input
 from cosmot.pipeline.stream import StreamTimes, TrackOutputs, track_stream
 
 
@@ -75,65 +71,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_config_options(p)
     p.set_defaults(func=run)
-
-
-#: File extensions taken as videos (OpenCV's FFmpeg would also "play" a text file as frames
-#: of rendered text, so other files are refused). Stream URLs (``rtsp://...``) pass as they are.
-VIDEO_FILE_EXTENSIONS = tuple(sorted(set(VIDEO_EXTENSIONS) | {
-    ".wmv", ".flv", ".ts", ".mts", ".m2ts", ".3gp", ".ogv", ".asf", ".mjpeg", ".mjpg", ".h264",
-    ".h265", ".hevc", ".y4m", ".gif"}))
-
-
-@dataclass(frozen=True)
-class FrameSource:
-    """Resolved INPUT: a description, the frame iterator factory, fps and length (-1 unknown)."""
-
-    description: str
-    kind: str  # "video", "images", "sequence", "camera"
-    path: str | int
-    fps: float
-    length: int
-
-    def frames(self) -> Iterator[tuple[int, np.ndarray]]:
-        if self.kind == "sequence":
-            return Sequence(self.path).frames()
-        if self.kind == "images":
-            return iter_image_folder(self.path)
-        return iter_video(self.path)
-
-
-def open_input(text: str, fps: float | None = None) -> FrameSource:
-    """Interpret INPUT; ``FileNotFoundError``/``ValueError`` say what was expected."""
-    path = Path(text)
-    if "://" in text:
-        vfps, n, w, h = video_properties(text)
-        return FrameSource(f"stream {text} ({w}x{h})", "video", text, fps or vfps or 25.0, n)
-    if not path.exists() and text.isdigit():
-        _, _, w, h = video_properties(int(text))
-        return FrameSource(f"camera {text} ({w}x{h})", "camera", int(text), fps or 30.0, -1)
-    if not path.exists():
-        raise FileNotFoundError(f"INPUT {text}: no such file or folder (expected a video file, "
-                                f"an image folder, a sequence folder with seqinfo.ini, a camera "
-                                f"index or a stream URL)")
-    if path.is_dir():
-        if (path / "seqinfo.ini").is_file():
-            seq = Sequence(path)
-            if seq.image_dir is None and seq.video is None:
-                raise FileNotFoundError(f"INPUT {text}: sequence folder without {seq.info.im_dir}/ "
-                                        f"or a video file")
-            return FrameSource(f"sequence {seq.name}", "sequence", str(path),
-                               fps or seq.info.fps, seq.info.length or -1)
-        n = len(list_images(path))  # raises when the folder has no images
-        return FrameSource(f"image folder {path} ({n} images)", "images", str(path),
-                           fps or 25.0, n)
-    if path.suffix.lower() in IMAGE_EXTENSIONS:
-        raise ValueError(f"INPUT {text}: a single image; give the folder of images instead")
-    if path.suffix.lower() not in VIDEO_FILE_EXTENSIONS:
-        raise ValueError(f"INPUT {text}: not a video file (extensions "
-                         f"{', '.join(VIDEO_FILE_EXTENSIONS)}), image folder or sequence folder")
-    vfps, n, w, h = video_properties(path)  # raises OSError when OpenCV cannot open it
-    return FrameSource(f"video {path.name} ({w}x{h}, {vfps:g} fps)", "video", str(path),
-                       fps or vfps or 25.0, n)
 
 
 def _options(items: list[str]) -> dict[str, str]:
