@@ -26,6 +26,28 @@ class TrackSet:
     ``n_features`` how many features it has taken) and ``last_feature`` (D).
     """
 
+    # Declared for readers and type checkers: (capacity, ...) arrays, rows 0..n-1 live. Each is
+    # a view of one of the base arrays below (rebound when capacity grows).
+    uid: np.ndarray                # (C,) int64
+    track_id: np.ndarray           # (C,) int64, 0 while tentative
+    state: np.ndarray              # (C,) int64, TENTATIVE or CONFIRMED
+    hits: np.ndarray               # (C,) int64
+    age: np.ndarray                # (C,) int64
+    time_since_update: np.ndarray  # (C,) int64
+    det_index: np.ndarray          # (C,) int64, row of the last matched detection in its frame
+    class_id: np.ndarray           # (C,) int64
+    gallery_pos: np.ndarray        # (C,) int64
+    n_features: np.ndarray         # (C,) int64
+    mean: np.ndarray               # (C, 8) float64, Kalman state (x, y, a, h and velocities)
+    obs_mean: np.ndarray           # (C, 8) float64
+    obs_xyah: np.ndarray           # (C, 4) float64
+    det_xyxy: np.ndarray           # (C, 4) float64
+    score: np.ndarray              # (C,) float64
+    cov: np.ndarray                # (C, 8, 8) float64
+    obs_cov: np.ndarray            # (C, 8, 8) float64
+    gallery: np.ndarray            # (C, budget, D) float32
+    last_feature: np.ndarray       # (C, D) float32
+
     # Per-track fields live in a few base arrays (so that adding and removing rows touches few
     # arrays); each named field is a view of columns of one of them.
     _INT_FIELDS = ("uid", "track_id", "state", "hits", "age", "time_since_update", "det_index",
@@ -100,7 +122,3 @@ class TrackSet:
                 a = getattr(self, f)
                 a[holes] = a[movers]
         self.n = keep_n
-
-    def view(self, field: str) -> np.ndarray:
-        """The live rows of one field (a view, not a copy)."""
-        return getattr(self, field)[: self.n]
