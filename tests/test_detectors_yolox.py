@@ -161,7 +161,7 @@ def clip_frame(pets_clip):
 
 
 def test_shipped_model_finds_the_people_of_a_real_frame(yolox, clip_frame, pets_clip):
-    """Frame 60 of the bundled clip (768x576, input 640x480): at the default threshold most gt
+    """Frame 60 of the bundled clip (768x576, input 416x320): at the default threshold most gt
     people are found at IoU 0.5 and few boxes are wrong."""
     gt = read_ground_truth(pets_clip / "gt" / "gt.txt")
     target = tlwh_to_xyxy(gt.tlwh[gt.frames == 60])
@@ -203,8 +203,8 @@ def test_default_detector_is_the_shipped_yolox(pets_clip, capsys, tmp_path):
     # a YOLOX file passed by path is recognised as YOLOX (not read as YOLOv5 rows)
     assert isinstance(create_detector(str(SHIPPED_RECORD.parent / "yolox_nano_coco.onnx")),
                       YOLOXDetector)
-    assert create_detector("auto", {"size": "416", "classes": "0,2"}).config == YOLOXConfig(
-        size=416, classes=(0, 2))
+    assert create_detector("auto", {"size": "640", "classes": "0,2"}).config == YOLOXConfig(
+        size=640, classes=(0, 2))
     from tools.cli import main
 
     rc = main(["track", str(pets_clip), "--max-frames", "3", "--encoder", "none",

@@ -7,8 +7,8 @@ brings (nano, tiny, s, m, l, x; any class count) runs through the same :class:`Y
 Pre-processing (as YOLOX's own ``ValTransform``): BGR, 0-255, no mean/std; the frame is resized
 keeping its aspect ratio and placed at the top-left corner of the input, the rest filled with
 114. The input is rectangular: its long side is ``YOLOXConfig.size`` and the short side the
-frame's, rounded up to a multiple of 32 (a 1920x1080 frame at 640 runs at 640x384, not
-640x640). The graph's input dimensions are rewritten for each input shape and one onnxruntime
+frame's, rounded up to a multiple of 32 (a 1920x1080 frame at 416 runs at 416x256, not
+416x416). The graph's input dimensions are rewritten for each input shape and one onnxruntime
 session is kept per shape.
 
 Output (one image): (1, N, 5 + C) rows for every cell of the stride 8, 16 and 32 grids in
@@ -85,8 +85,9 @@ class YOLOXConfig:
     """Parameters of :class:`YOLOXDetector`.
 
     size: long side of the network input in pixels (a multiple of 32); the short side follows
-        the frame's aspect ratio. 640 is the default; 416 takes about 40% of its time and
-        loses about 2.6 HOTA on the tuning sequences (docs/detectors.md).
+        the frame's aspect ratio. 416 is the default (for speed); 640 with ``min_score`` 0.6
+        scores about 2.6 HOTA more on the tuning sequences at about twice the detector time
+        (docs/detectors.md).
     classes: class ids to keep (COCO: 0 = person, 2 = car, ...); empty keeps all.
     min_score: keep detections with objectness x class score >= this, in [0, 1].
     nms_iou: IoU above which a lower-scored box of the same class is suppressed.
@@ -94,11 +95,11 @@ class YOLOXConfig:
     threads: onnxruntime intra-op threads (0: the cores this process may use).
     """
 
-    # size and min_score chosen by `python -m tools.select_detector` on MOT16-11 + PETS09-S2L1,
-    # confirmed on KITTI-17 + TUD-Stadtmitte (docs/detectors.md)
-    size: int = 640
+    # size 416 for the speed goals; min_score chosen for it by `python -m tools.select_detector`
+    # on MOT16-11 + PETS09-S2L1, confirmed on KITTI-17 + TUD-Stadtmitte (docs/detectors.md)
+    size: int = 416
     classes: tuple[int, ...] = (0,)
-    min_score: float = 0.6
+    min_score: float = 0.3
     nms_iou: float = 0.45
     max_detections: int = 300
     threads: int = 0
