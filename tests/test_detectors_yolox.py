@@ -215,3 +215,16 @@ def test_default_detector_is_the_shipped_yolox(pets_clip, capsys, tmp_path):
     assert "detector auto (yolox)" in err
     lines = [json.loads(x) for x in (tmp_path / "t.jsonl").read_text().splitlines()]
     assert len(lines) == 3
+    tracks = [t for ln in lines for t in ln["tracks"]]
+    assert tracks and {(t["class"], t["label"]) for t in tracks} <= {(0, "person"), (2, "car")}
+
+
+def test_class_names_on_the_video_tabs():
+    from tools.drawing import draw_tracks
+
+    blank = np.zeros((60, 200, 3), np.uint8)
+    plain = draw_tracks(blank.copy(), np.array([3]), np.array([[10.0, 30, 40, 55]]))
+    named = draw_tracks(blank.copy(), np.array([3]), np.array([[10.0, 30, 40, 55]]),
+                        labels=["car"])
+    # the tab of "id 3 car" is wider than that of "id 3"
+    assert (named.any(axis=2).sum(axis=0) > 0).sum() > (plain.any(axis=2).sum(axis=0) > 0).sum()
