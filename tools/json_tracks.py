@@ -7,8 +7,8 @@ Line format::
 
 ``frame`` is 1-based; ``xyxy`` are pixels (left, top, right, bottom) rounded to 0.01;
 ``class`` is -1 when the detector gives none; ``"label": "person"`` (the class name) follows
-it when the detector names its classes (YOLOX: COCO names). A file cut short by an interruption is valid up to
-its last complete line.
+it when the detector names its classes (YOLOX: COCO names). A file cut short by an
+interruption is valid up to its last complete line.
 """
 
 from __future__ import annotations

@@ -79,8 +79,8 @@ def create_detector(spec: str | os.PathLike | Callable, options: Mapping[str, st
 
     Args:
         spec: ``"auto"`` (= ``"yolox"``), ``"yolox"``, ``"hog"``, ``"bgsub"``, a path to an
-            ``.onnx`` model (YOLOX, else YOLOv5/v8), a path to a MOTChallenge ``det.txt``, or a callable ``frame_bgr -> (boxes_xyxy, scores,
-            classes)``.
+            ``.onnx`` model (YOLOX, else YOLOv5/v8), a path to a MOTChallenge ``det.txt``, or
+            a callable ``frame_bgr -> (boxes_xyxy, scores, classes)``.
         options: config field overrides for the backend, e.g. ``{"min_person_height": "40"}``
             (``YOLOXConfig``, ``HOGConfig``, ``BackgroundConfig`` or ``YOLOConfig``).
         min_score: for a det.txt, drop rows below this score. (The other backends take
