@@ -323,6 +323,7 @@ class YOLOXDetector:
             raise ValueError(f"{self.path}: expected one NCHW image input, got "
                              f"{[(i.name, i.shape) for i in inputs]}")
         self._input_name = inputs[0].name
+        self._half = inputs[0].type == "tensor(float16)"
         h, w = inputs[0].shape[2], inputs[0].shape[3]
         self._static_hw = (h, w) if isinstance(h, int) and isinstance(w, int) else None
         self._sessions: dict[tuple[int, int], object] = {}
@@ -356,8 +357,10 @@ class YOLOXDetector:
         """``(raw output (N, 5 + C), input_hw, ratio)`` of one frame."""
         hw = input_shape(frame_bgr.shape[:2], self.config.size)
         tensor, ratio = letterbox_top_left(frame_bgr, hw)
+        if self._half:
+            tensor = tensor.astype(np.float16)
         out = self.session(hw).run(None, {self._input_name: tensor})[0]
-        return out, hw, ratio
+        return np.asarray(out, np.float32), hw, ratio
 
     def __call__(self, frame_bgr: np.ndarray) -> FrameDetections:
         out, hw, ratio = self.raw(frame_bgr)
