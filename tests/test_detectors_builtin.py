@@ -133,7 +133,7 @@ def test_factory_names_and_errors(tmp_path):
     assert type(create_detector("auto")) is type(create_detector(DEFAULT_DETECTOR))
     assert isinstance(create_detector("bgsub", {"method": "knn"}), BackgroundSubtractionDetector)
     assert create_detector("hog", {"min_person_height": "80"}).config.min_person_height == 80
-    with pytest.raises(ValueError, match="unknown detector 'yolo'.*hog, bgsub, auto"):
+    with pytest.raises(ValueError, match="unknown detector 'yolo'.*auto, yolox, hog, bgsub"):
         create_detector("yolo")
     with pytest.raises(ValueError, match="'minscore' is not a field of HOGConfig"):
         create_detector("hog", {"minscore": "0.5"})

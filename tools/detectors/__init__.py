@@ -3,10 +3,12 @@
 =========  ==================================================================  ===============
 name       backend                                                             module
 =========  ==================================================================  ===============
+yolox      the shipped YOLOX-Nano (COCO, ONNX), SHA-256 checked                  ``yolox``
 hog        OpenCV HOG people detector with calibrated boxes and scores          ``hog``
 bgsub      background subtraction (MOG2) for static cameras                     ``background``
-auto       the default: ``DEFAULT_DETECTOR`` (the better of the two measured)   —
-FILE.onnx  a YOLOv5/v8-style ONNX model (the user's weights)                    ``onnx_yolo``
+auto       the default: ``DEFAULT_DETECTOR`` (= yolox)                         —
+FILE.onnx  a YOLOX ONNX model (raw head output, recognised by its row count)    ``yolox``
+           or a YOLOv5/v8-style one (the user's weights)                        ``onnx_yolo``
 FILE.txt   a MOTChallenge det.txt played back frame by frame                   ``det_file``
 callable   any function ``frame_bgr -> (boxes_xyxy, scores, classes)``          ``base``
 =========  ==================================================================  ===============
@@ -22,11 +24,11 @@ from typing import Callable, Mapping
 
 from cosmot.detectors.base import PERSON, CallableDetector, Detector, FrameDetections, check_detections
 
-#: What ``auto`` means: the better built-in on PETS09-S2L1 (docs/tracking_videos.md: HOTA 41.7
-#: for hog vs 30.5 for bgsub, motion-only tracking).
-DEFAULT_DETECTOR = "hog"
+#: What ``auto`` means: the shipped YOLOX-Nano (docs/detectors.md: AP50 and tracking scores
+#: against HOG, background subtraction and the det.txt files).
+DEFAULT_DETECTOR = "yolox"
 
-BUILT_IN = ("hog", "bgsub", "auto")
+BUILT_IN = ("auto", "yolox", "hog", "bgsub")
 
 __all__ = ["Detector", "FrameDetections", "CallableDetector", "check_detections", "PERSON",
            "create_detector", "DEFAULT_DETECTOR", "BUILT_IN"]
@@ -76,11 +78,11 @@ def create_detector(spec: str | os.PathLike | Callable, options: Mapping[str, st
     """Make a detector from a name, a file path or a callable.
 
     Args:
-        spec: ``"hog"``, ``"bgsub"``, ``"auto"``, a path to an ``.onnx`` model, a path to a
-            MOTChallenge ``det.txt``, or a callable ``frame_bgr -> (boxes_xyxy, scores,
-            classes)``.
+        spec: ``"auto"`` (= ``"yolox"``), ``"yolox"``, ``"hog"``, ``"bgsub"``, a path to an
+            ``.onnx`` model (YOLOX, else YOLOv5/v8), a path to a MOTChallenge ``det.txt``, or
+            a callable ``frame_bgr -> (boxes_xyxy, scores, classes)``.
         options: config field overrides for the backend, e.g. ``{"min_person_height": "40"}``
-            (``HOGConfig``, ``BackgroundConfig`` or ``YOLOConfig``).
+            (``YOLOXConfig``, ``HOGConfig``, ``BackgroundConfig`` or ``YOLOConfig``).
         min_score: for a det.txt, drop rows below this score. (The other backends take
             ``min_score`` through ``options``.)
     """
@@ -90,6 +92,10 @@ def create_detector(spec: str | os.PathLike | Callable, options: Mapping[str, st
         return CallableDetector(spec)
     text = os.fspath(spec)
     name = DEFAULT_DETECTOR if text == "auto" else text
+    if name == "yolox":
+        from .yolox import YOLOXConfig, YOLOXDetector
+
+        return YOLOXDetector(None, apply_options(YOLOXConfig(), options))
     if name == "hog":
         from cosmot.detectors.hog import CALIBRATED, HOGPeopleDetector
 
@@ -102,8 +108,16 @@ def create_detector(spec: str | os.PathLike | Callable, options: Mapping[str, st
     if path.suffix.lower() == ".onnx":
         from cosmot.detectors.onnx_yolo import ONNXYOLODetector, YOLOConfig
 
+        from .yolox import YOLOXConfig, YOLOXDetector, looks_like_yolox
+
         if not path.is_file():
             raise FileNotFoundError(f"--detector {text}: no such ONNX model file")
+        try:
+            yolox = looks_like_yolox(path)
+        except Exception:  # not loadable: ONNXYOLODetector says why, naming the file
+            yolox = False
+        if yolox:
+            return YOLOXDetector(path, apply_options(YOLOXConfig(), options))
         return ONNXYOLODetector(path, apply_options(YOLOConfig(), options))
     if path.suffix.lower() == ".txt":
         from cosmot.detectors.det_file import DetectionFileDetector

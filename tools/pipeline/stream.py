@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -120,14 +120,23 @@ class TrackOutputs:
         fps: frame rate of the annotated video.
         trails: length in frames of the motion trails drawn (0: none).
         output_box: ``"kalman"`` writes the filtered boxes, ``"detection"`` the matched ones.
+        class_names: names of the class ids (e.g. COCO's); the JSON lines then carry each
+            track's ``"label"``.
+        draw_class_names: also write the class name beside the id on the video (for runs that
+            track several classes).
     """
 
     def __init__(self, video: str | os.PathLike | None = None, mot: str | os.PathLike | None = None,
                  json: str | os.PathLike | None = None, fps: float = 25.0, trails: int = 0,
-                 output_box: str = "kalman"):
+                 output_box: str = "kalman", class_names: Sequence[str] | None = None,
+                 draw_class_names: bool = False):
         if output_box not in ("kalman", "detection"):
             raise ValueError(f"output_box = {output_box!r}: must be 'kalman' or 'detection'")
+        if draw_class_names and not class_names:
+            raise ValueError("draw_class_names needs class_names")
         self.output_box = output_box
+        self.class_names = tuple(class_names) if class_names else None
+        self.draw_class_names = draw_class_names
         self.trails = Trails(trails) if trails else None
         self._video = self._mot = self._json = None
         try:
@@ -144,12 +153,19 @@ class TrackOutputs:
         if self._mot is not None:
             self._mot.write(step.frame, t.track_id, xyxy_to_tlwh(box), t.score)
         if self._json is not None:
-            self._json.write(step.frame, t.track_id, box, t.score, t.class_id)
+            self._json.write(step.frame, t.track_id, box, t.score, t.class_id,
+                             labels=self._labels(t.class_id) if self.class_names else None)
         if self._video is not None:
             if self.trails is not None:
                 self.trails.update(t.track_id, box)
-            frame = draw_tracks(step.image.copy(), t.track_id, box, self.trails)
+            frame = draw_tracks(step.image.copy(), t.track_id, box, self.trails,
+                                labels=self._labels(t.class_id) if self.draw_class_names
+                                else None)
             self._video.write(frame)
+
+    def _labels(self, class_ids: np.ndarray) -> list[str]:
+        names = self.class_names
+        return [names[c] if 0 <= c < len(names) else str(c) for c in class_ids.tolist()]
 
     def close(self) -> None:
         for w in (self._video, self._mot, self._json):

@@ -56,16 +56,18 @@ class Trails:
 
 
 def draw_tracks(image: np.ndarray, track_ids: np.ndarray, xyxy: np.ndarray,
-                trails: Trails | None = None, thickness: int = 2) -> np.ndarray:
+                trails: Trails | None = None, thickness: int = 2,
+                labels: list[str] | None = None) -> np.ndarray:
     """Draw boxes (K, 4) ``xyxy`` with their ids (K,) on ``image`` (BGR uint8, in place).
 
-    Each box is outlined in its id's colour with an ``id N`` label on a filled tab above it;
-    with ``trails`` the track's recent bottom-centre path is drawn as a polyline.
-    Returns ``image``.
+    Each box is outlined in its id's colour with an ``id N`` label (``id N car`` with
+    ``labels``, one class name per box) on a filled tab above it; with ``trails`` the track's
+    recent bottom-centre path is drawn as a polyline. Returns ``image``.
     """
     h, w = image.shape[:2]
     font, scale = cv2.FONT_HERSHEY_SIMPLEX, max(0.4, min(1.0, h / 1200))
-    for tid, box in zip(np.asarray(track_ids).tolist(), np.asarray(xyxy, np.float64)):
+    for k, (tid, box) in enumerate(zip(np.asarray(track_ids).tolist(),
+                                       np.asarray(xyxy, np.float64))):
         color = id_color(tid)
         x0, y0, x1, y1 = (int(round(v)) for v in box)
         if trails is not None:
@@ -74,7 +76,7 @@ def draw_tracks(image: np.ndarray, track_ids: np.ndarray, xyxy: np.ndarray,
                 cv2.polylines(image, [np.asarray(pts, np.int32)], False, color, thickness,
                               cv2.LINE_AA)
         cv2.rectangle(image, (x0, y0), (x1, y1), color, thickness, cv2.LINE_AA)
-        label = f"id {tid}"
+        label = f"id {tid}" if labels is None else f"id {tid} {labels[k]}"
         (tw, th), base = cv2.getTextSize(label, font, scale, 1)
         ty = y0 - 2 if y0 - th - base - 2 >= 0 else y0 + th + base + 2
         tx = min(max(x0, 0), max(w - tw - 2, 0))
