@@ -94,26 +94,32 @@ class GroundTruth:
                            self.mot15_format)
 
 
-def _load_rows(path: Path, min_columns: int) -> np.ndarray:
-    """Read a comma-separated numeric MOT file into a float64 (N, C) array.
+def _load_rows(path: Path, min_columns: int, with_lines: bool = False):
+    """Read a comma-separated numeric MOT file into a float64 (N, C) array (and, with
+    ``with_lines``, the (N,) 1-based line number of each row).
 
     Raises MOTFormatError naming the file and the first bad row.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
-    text = path.read_text()
-    lines = [ln for ln in text.splitlines() if ln.strip()]
+    try:
+        text = path.read_text()
+    except UnicodeDecodeError as e:
+        raise MOTFormatError(f"{path}: not a text file ({e.reason} at byte {e.start})") from None
+    all_lines = text.splitlines()
+    numbers = np.array([i for i, ln in enumerate(all_lines, start=1) if ln.strip()], np.int64)
+    lines = [all_lines[i - 1] for i in numbers]
     if not lines:
-        return np.zeros((0, min_columns))
+        rows = np.zeros((0, min_columns))
+        return (rows, numbers) if with_lines else rows
     try:
         rows = np.loadtxt(lines, delimiter=",", ndmin=2, dtype=np.float64)
     except ValueError:
         rows = None
     if rows is None or rows.shape[1] < min_columns:
-        for i, ln in enumerate(text.splitlines(), start=1):
-            if not ln.strip():
-                continue
+        width = None
+        for i, ln in zip(numbers, lines):
             fields = ln.split(",")
             try:
                 [float(f) for f in fields]
@@ -124,32 +130,40 @@ def _load_rows(path: Path, min_columns: int) -> np.ndarray:
                 raise MOTFormatError(
                     f"{path}, row {i}: {len(fields)} columns, expected at least {min_columns} "
                     f"(frame,id,left,top,width,height,score,...)")
+            if width is not None and len(fields) != width:
+                raise MOTFormatError(f"{path}, row {i}: {len(fields)} columns where the rows "
+                                     f"before have {width}")
+            width = len(fields)
         raise MOTFormatError(f"{path}: rows have differing numbers of columns")
-    return rows
+    return (rows, numbers) if with_lines else rows
 
 
 def read_detections(path: str | os.PathLike, min_score: float | None = None,
-                    min_height: float = 0.0) -> Detections:
+                    min_height: float = 0.0, length: int | None = None,
+                    length_source: str = "the sequence") -> Detections:
     """Read a MOTChallenge ``det.txt`` (``frame,-1,left,top,width,height,score,...``).
 
-    Rows with ``score < min_score`` (when given) or ``height < min_height`` are dropped.
-    A 7th score column is required; columns after it are ignored, except that a MOT17-style
-    8th column >= 0 is read as the class id.
+    The layout is decided by the column count: 7 (no class), 8 (8th column = class id) or 10
+    (MOTChallenge: columns 8-10 are world coordinates or -1, never a class). Bad rows are an
+    error naming the file and the row; boxes without area and duplicate rows are dropped with
+    one :class:`~cosmot.sources.validation.DroppedRowsWarning` (every rule:
+    :mod:`cosmot.sources.validation`). ``length``: the sequence's frame count, when known; rows
+    past it are an error. Rows with ``score < min_score`` (when given) or
+    ``height < min_height`` are then dropped (a choice, not a fault: no warning).
     """
-    rows = _load_rows(Path(path), 7)
-    if rows.shape[0] and (rows[:, 4] < 0).any() | (rows[:, 5] < 0).any():
-        bad = int(np.flatnonzero((rows[:, 4] < 0) | (rows[:, 5] < 0))[0])
-        raise MOTFormatError(f"{path}, data row {bad + 1}: negative width or height")
+    from cosmot.sources.validation import check_detection_rows
+
+    rows, lines = _load_rows(Path(path), 7, with_lines=True)
+    rows, report = check_detection_rows(path, rows, length, length_source, lines)
+    report.warn()
     keep = rows[:, 5] >= min_height
     if min_score is not None:
         keep &= rows[:, 6] >= min_score
     rows = rows[keep]
     order = np.argsort(rows[:, 0], kind="stable")
     rows = rows[order]
-    classes = (rows[:, 7].astype(np.int64) if rows.shape[1] > 7
-               else np.full(len(rows), -1, np.int64))
     return Detections(rows[:, 0].astype(np.int64), rows[:, 2:6].copy(), rows[:, 6].copy(),
-                      classes)
+                      rows[:, 7].astype(np.int64))
 
 
 def read_ground_truth(path: str | os.PathLike) -> GroundTruth:
@@ -181,7 +195,15 @@ def read_seqinfo(seq_dir: str | os.PathLike) -> SequenceInfo:
             f"{ini}: missing. A MOTChallenge sequence folder needs seqinfo.ini with "
             f"[Sequence] name, frameRate, seqLength, imWidth, imHeight")
     cp = configparser.ConfigParser()
-    cp.read(ini)
+    try:
+        cp.read(ini)
+    except configparser.Error as e:
+        first = str(e).splitlines()[0]
+        raise MOTFormatError(f"{ini}: not an INI file with a [Sequence] section ({first}); "
+                             f"expected '[Sequence]' on the first line, then name=, "
+                             f"frameRate=, seqLength=, imWidth=, imHeight=") from None
+    except UnicodeDecodeError:
+        raise MOTFormatError(f"{ini}: not a text file") from None
     if "Sequence" not in cp:
         raise MOTFormatError(f"{ini}: no [Sequence] section")
     s = cp["Sequence"]
@@ -196,7 +218,8 @@ def read_seqinfo(seq_dir: str | os.PathLike) -> SequenceInfo:
             im_ext=s.get("imExt", ".jpg"),
         )
     except ValueError as e:
-        raise MOTFormatError(f"{ini}: {e}") from None
+        raise MOTFormatError(f"{ini}: {e} (frameRate is a number; seqLength, imWidth and "
+                             f"imHeight are whole numbers)") from None
 
 
 def find_video(seq_dir: str | os.PathLike) -> Path | None:
