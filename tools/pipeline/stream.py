@@ -63,7 +63,8 @@ def numbered(frames: Iterable) -> Iterator[tuple[int, np.ndarray]]:
 def track_stream(frames: Iterable, detector: Detector, tracker: Tracker, encoder=None,
                  min_score: float | None = None, max_frames: int | None = None,
                  times: StreamTimes | None = None,
-                 camera_motion: CameraMotionEstimator | None = None) -> Iterator[TrackStep]:
+                 camera_motion: CameraMotionEstimator | None = None,
+                 resume_after: int = 0) -> Iterator[TrackStep]:
     """Track a stream of frames lazily, one :class:`TrackStep` per frame.
 
     Args:
@@ -77,20 +78,41 @@ def track_stream(frames: Iterable, detector: Detector, tracker: Tracker, encoder
         times: optional counters to fill (seconds per stage, frames, largest id).
         camera_motion: optional estimator of the frame-to-frame camera motion, applied to the
             tracks before association (moving cameras).
+        resume_after: continue a run whose ``tracker`` was restored at this frame: frames up
+            to it are skipped (the last one only primes ``camera_motion``).
+
+    Frame numbers come from the stream (an image folder's file names): when some are
+    missing, the tracker is advanced through them without detections and nothing is
+    yielded for them. A detector with ``by_frame_number`` (a det.txt) is asked for the
+    frame's number, not called with the image.
     """
     if max_frames is not None and max_frames < 1:
         raise ValueError(f"max_frames = {max_frames!r}: must be >= 1 (or None for all)")
     times = times if times is not None else StreamTimes()
     source = getattr(detector, "name", type(detector).__name__)
+    by_number = getattr(detector, "by_frame_number", False)
+    prev = resume_after or None
     for count, (k, image) in enumerate(numbered(frames), start=1):
+        if k < resume_after:
+            continue
         image = np.asarray(image)
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ValueError(f"frame {k}: shape {image.shape} dtype {image.dtype}; expected an "
                              f"HxWx3 uint8 BGR image")
         t0 = time.perf_counter()
-        dets = check_detections(detector(image), source=f"detector {source!r}")
+        raw = detector.detections(k) if by_number else detector(image)
+        dets = check_detections(raw, source=f"detector {source!r}")
         if min_score is not None:
             dets = dets.select(dets.scores >= min_score)
+        if k == resume_after:  # the checkpoint's frame: only the camera motion needs it
+            if camera_motion is not None:
+                camera_motion(image, dets.boxes_xyxy)
+            prev = k
+            continue
+        if prev is not None and k > prev + 1:  # frames without an image: motion only
+            for _ in range(k - prev - 1):
+                tracker.update(np.zeros((0, 4)))
+        prev = k
         t1 = time.perf_counter()
         # no boxes, no embedding call (the tracker accepts None on frames without detections)
         emb = (encoder.embed(image, dets.boxes_xyxy) if encoder is not None and len(dets)
