@@ -14,6 +14,7 @@ crossing it (at about 60 kB per 768x576 frame that is some 70,000 frames).
 
 from __future__ import annotations
 
+import errno
 import os
 import struct
 from pathlib import Path
@@ -75,6 +76,15 @@ class MJPEGAVIWriter:
         self._f.write(struct.pack("<I", value))
 
     def write(self, frame_bgr: np.ndarray) -> None:
+        try:
+            self._write(frame_bgr)
+        except OSError as e:  # disk full, file system gone: say which file
+            if e.filename is not None:
+                raise
+            raise OSError(e.errno, f"cannot write frame {self.frames + 1} ({e.strerror})",
+                          str(self.path)) from None
+
+    def _write(self, frame_bgr: np.ndarray) -> None:
         if self._f is None:
             raise ValueError(f"{self.path}: writer is closed")
         if frame_bgr.shape[:2] != (self.height, self.width):
@@ -82,13 +92,14 @@ class MJPEGAVIWriter:
                              f"{frame_bgr.shape[0]}, the video is {self.width}x{self.height}")
         ok, buf = cv2.imencode(".jpg", frame_bgr, [cv2.IMWRITE_JPEG_QUALITY, self.quality])
         if not ok:
-            raise OSError(f"{self.path}: JPEG encoding of frame {self.frames + 1} failed")
+            raise ValueError(f"{self.path}: JPEG encoding of frame {self.frames + 1} failed")
         data = buf.tobytes()
         pad = len(data) & 1
         end = self._f.seek(0, os.SEEK_END)
         if end + 8 + len(data) + pad + 16 * (self.frames + 1) > _MAX_BYTES:
-            raise OSError(f"{self.path}: an AVI file cannot grow past 4 GiB (frame "
-                          f"{self.frames + 1}); write shorter runs or use --max-frames")
+            raise OSError(errno.EFBIG, f"an AVI file cannot grow past 4 GiB (frame "
+                          f"{self.frames + 1}); write shorter runs or use --max-frames",
+                          str(self.path))
         self._f.write(b"00dc" + struct.pack("<I", len(data)) + data + b"\0" * pad)
         self._index.append((end - self._movi_start, len(data)))
         self.frames += 1
