@@ -142,11 +142,12 @@ class TrackOutputs:
         fps: frame rate of the annotated video.
         trails: length in frames of the motion trails drawn (0: none).
         output_box: ``"kalman"`` writes the filtered boxes, ``"detection"`` the matched ones.
+        append: append to the MOT and JSON files (a resumed run) instead of replacing them.
     """
 
     def __init__(self, video: str | os.PathLike | None = None, mot: str | os.PathLike | None = None,
                  json: str | os.PathLike | None = None, fps: float = 25.0, trails: int = 0,
-                 output_box: str = "kalman"):
+                 output_box: str = "kalman", append: bool = False):
         if output_box not in ("kalman", "detection"):
             raise ValueError(f"output_box = {output_box!r}: must be 'kalman' or 'detection'")
         self.output_box = output_box
@@ -154,8 +155,8 @@ class TrackOutputs:
         self._video = self._mot = self._json = None
         try:
             self._video = VideoFileWriter(video, fps) if video else None
-            self._mot = MOTWriter(mot) if mot else None
-            self._json = JSONTracksWriter(json) if json else None
+            self._mot = MOTWriter(mot, append) if mot else None
+            self._json = JSONTracksWriter(json, append) if json else None
         except Exception:
             self.close()
             raise
@@ -173,10 +174,22 @@ class TrackOutputs:
             frame = draw_tracks(step.image.copy(), t.track_id, box, self.trails)
             self._video.write(frame)
 
+    def sizes(self) -> dict[str, int]:
+        """Bytes written so far to the MOT and JSON files (keys ``"mot"``, ``"json"``)."""
+        return {k: w.tell() for k, w in (("mot", self._mot), ("json", self._json))
+                if w is not None}
+
     def close(self) -> None:
-        for w in (self._video, self._mot, self._json):
+        """Close every output, even when one of them fails (the first error is raised)."""
+        error = None
+        for w in (self._mot, self._json, self._video):
             if w is not None:
-                w.close()
+                try:
+                    w.close()
+                except Exception as e:  # noqa: BLE001 - close the others first
+                    error = error or e
+        if error is not None:
+            raise error
 
     def __enter__(self) -> "TrackOutputs":
         return self

@@ -35,7 +35,7 @@ class FrameGapWarning(UserWarning):
 _NUMBER = re.compile(r"(\d+)$")
 
 
-def number_images(folder: str | os.PathLike) -> list[tuple[int, Path]]:
+def number_images(folder: str | os.PathLike, warn: bool = True) -> list[tuple[int, Path]]:
     """``(frame_number, path)`` of a folder's images, by the numbers in their names.
 
     MOTChallenge names (``000001.jpg``), and any names ending in a number (``frame_12.png``),
@@ -64,7 +64,7 @@ def number_images(folder: str | os.PathLike) -> list[tuple[int, Path]]:
     offset = 1 if numbers[0] == 0 else 0
     numbers = numbers + offset
     gaps = np.flatnonzero(np.diff(np.r_[0, numbers]) > 1)
-    if gaps.size:
+    if gaps.size and warn:
         starts = np.r_[0, numbers][gaps] + 1
         stops = numbers[gaps] - 1
         missing = int((stops - starts + 1).sum())

@@ -243,6 +243,31 @@ class Sequence:
     def name(self) -> str:
         return self.info.name
 
+    def length(self) -> int:
+        """Frames in the sequence: seqinfo.ini's ``seqLength``; when it is missing or 0, the
+        last image number or the video's frame count. ``ValueError`` when none is known."""
+        if self.info.length > 0:
+            return self.info.length
+        if self.image_dir is not None:
+            from cosmot.sources.frames import number_images
+
+            return number_images(self.image_dir, warn=False)[-1][0]
+        if self.video is not None:
+            from cosmot.sources.frames import video_properties
+
+            n = video_properties(self.video)[1]
+            if n > 0:
+                return n
+        raise MOTFormatError(f"{self.path / 'seqinfo.ini'}: no seqLength, and no image folder "
+                             f"or video to count frames in; add seqLength=<frames> under "
+                             f"[Sequence]")
+
+    def length_source(self) -> str:
+        """Where :meth:`length` comes from, for messages."""
+        if self.info.length > 0:
+            return f"{self.path / 'seqinfo.ini'} seqLength"
+        return f"{self.image_dir or self.video} (seqinfo.ini has no seqLength)"
+
     def detections_path(self, det_name: str = "det") -> Path:
         return self.path / det_name / "det.txt"
 
@@ -271,10 +296,14 @@ class MOTWriter:
     in the file.
     """
 
-    def __init__(self, path: str | os.PathLike):
+    def __init__(self, path: str | os.PathLike, append: bool = False):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._f: TextIO | None = open(self.path, "w", buffering=1 << 16)
+        self._f: TextIO | None = open(self.path, "a" if append else "w", buffering=1 << 16)
+
+    def tell(self) -> int:
+        """Bytes in the file (all flushed)."""
+        return self._f.tell() if self._f is not None else self.path.stat().st_size
 
     def write(self, frame: int, ids: np.ndarray, tlwh: np.ndarray,
               scores: np.ndarray | None = None) -> None:
@@ -286,13 +315,25 @@ class MOTWriter:
             scores = np.ones(n) if scores is None else scores
             lines = [f"{frame},{int(i)},{b[0]:.2f},{b[1]:.2f},{b[2]:.2f},{b[3]:.2f},{s:.4f},-1,-1,-1\n"
                      for i, b, s in zip(ids, tlwh, scores)]
-            self._f.writelines(lines)
-        self._f.flush()
+            lines = "".join(lines)
+        try:
+            if n:
+                self._f.write(lines)
+            self._f.flush()
+        except OSError as e:  # disk full, file system gone: say which file
+            self._failed = True
+            raise OSError(e.errno, f"cannot write frame {frame} ({e.strerror})",
+                          str(self.path)) from None
 
     def close(self) -> None:
         if self._f is not None:
-            self._f.close()
-            self._f = None
+            f, self._f = self._f, None
+            try:
+                f.close()
+            except OSError as e:
+                if not getattr(self, "_failed", False):  # else: already reported by write
+                    raise OSError(e.errno, f"cannot close ({e.strerror})", str(self.path)) \
+                        from None
 
     def __enter__(self) -> "MOTWriter":
         return self

@@ -108,12 +108,12 @@ def check_detection_rows(path, rows: np.ndarray, length: int | None = None,
     bad = ~np.isfinite(rows[:, :7])
     if bad.any():
         r, col = np.argwhere(bad)[0]
-        raise _error(r, f"{_COLUMN_NAMES[col]} is {rows[r, col]!r}",
+        raise _error(r, f"{_COLUMN_NAMES[col]} is {float(rows[r, col])!r}",
                      "every frame, box and score must be a finite number")
     frames = rows[:, 0]
     bad = np.flatnonzero(frames != np.round(frames))
     if bad.size:
-        raise _error(bad[0], f"frame {frames[bad[0]]!r} is not a whole number",
+        raise _error(bad[0], f"frame {float(frames[bad[0]])!r} is not a whole number",
                      f"{bad.size} such rows; frames are 1-based integers")
     bad = np.flatnonzero(frames <= 0)
     if bad.size:
@@ -134,7 +134,7 @@ def check_detection_rows(path, rows: np.ndarray, length: int | None = None,
         cls = rows[:, 7]
         bad = np.flatnonzero(~np.isfinite(cls) | (cls != np.round(cls)) | (cls < -1))
         if bad.size:
-            raise _error(bad[0], f"class {cls[bad[0]]!r} is not a class id (a whole "
+            raise _error(bad[0], f"class {float(cls[bad[0]])!r} is not a class id (a whole "
                                        f"number >= -1) in the 8-column layout "
                                        f"frame,id,left,top,width,height,score,class")
         classes = cls
