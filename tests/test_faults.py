@@ -430,3 +430,34 @@ def test_dropped_rows_are_counted_the_same_in_mot_and_track(seq, tmp_path, capsy
     assert err.count("warning") == 1 and expected in err
     assert (tmp_path / "t.txt").read_bytes() == \
         (tmp_path / "m" / "PETS09-S2L1-clip.txt").read_bytes()
+
+
+@pytest.mark.parametrize("fault, message", [
+    ("detector", "frame 3: detector 'flaky' returned non-finite boxes or scores"),
+    ("encoder", "frame 3: "),
+])
+def test_stream_faults_name_the_frame(fault, message):
+    """A library user's detector or encoder going wrong on one frame: the message says which."""
+    from cosmot.detectors import CallableDetector
+    from cosmot.pipeline.stream import track_stream
+    from cosmot.tracker import Tracker
+
+    calls = {"n": 0}
+
+    def flaky(frame):
+        calls["n"] += 1
+        box = [[10, 10, 40, 90]]
+        return (np.full((1, 4), np.nan) if fault == "detector" and calls["n"] == 3 else box,
+                [0.9], None)
+
+    class Encoder:
+        def embed(self, image, boxes):
+            e = np.ones((len(boxes), 8), np.float32)
+            return e * np.nan if calls["n"] == 3 else e
+
+    frames = (np.zeros((100, 100, 3), np.uint8) for _ in range(5))
+    steps = track_stream(frames, CallableDetector(flaky, "flaky"), Tracker(),
+                         Encoder() if fault == "encoder" else None)
+    with pytest.raises(ValueError, match=message) as e:
+        list(steps)
+    assert str(e.value).startswith("frame 3: ")

@@ -15,7 +15,7 @@ from cosmot.sources.frames import FrameGapWarning, number_images
 from cosmot.sources.motchallenge import MOTFormatError, read_detections, read_seqinfo
 from cosmot.sources.validation import DroppedRowsWarning
 
-SETTINGS = settings(max_examples=60, deadline=None,
+SETTINGS = settings(max_examples=40, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 coord = st.floats(min_value=-500, max_value=5000, allow_nan=False).map(lambda v: round(v, 2))

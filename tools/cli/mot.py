@@ -122,7 +122,10 @@ def track_sequence(seq: Sequence, det_name: str, min_score: float | None, config
                 warp = (cmc_estimator(image, boxes)
                         if cmc_estimator is not None and image is not None else None)
                 t0 = time.perf_counter()
-                out = tracker.update(boxes, det.scores[sl], emb, None, warp=warp)
+                try:
+                    out = tracker.update(boxes, det.scores[sl], emb, None, warp=warp)
+                except ValueError as e:  # say which frame (the tracker does not know it)
+                    raise ValueError(f"frame {k}: {e}") from None
                 t_track += time.perf_counter() - t0
                 box = out.xyxy if output_box == "kalman" else out.det_xyxy
                 tlwh = xyxy_to_tlwh(box)

@@ -100,8 +100,11 @@ def track_stream(frames: Iterable, detector: Detector, tracker: Tracker, encoder
             raise ValueError(f"frame {k}: shape {image.shape} dtype {image.dtype}; expected an "
                              f"HxWx3 uint8 BGR image")
         t0 = time.perf_counter()
-        raw = detector.detections(k) if by_number else detector(image)
-        dets = check_detections(raw, source=f"detector {source!r}")
+        try:
+            raw = detector.detections(k) if by_number else detector(image)
+            dets = check_detections(raw, source=f"detector {source!r}")
+        except ValueError as e:  # say which frame
+            raise ValueError(f"frame {k}: {e}") from None
         if min_score is not None:
             dets = dets.select(dets.scores >= min_score)
         if k == resume_after:  # the checkpoint's frame: only the camera motion needs it
@@ -119,7 +122,10 @@ def track_stream(frames: Iterable, detector: Detector, tracker: Tracker, encoder
                else None)
         warp = camera_motion(image, dets.boxes_xyxy) if camera_motion is not None else None
         t2 = time.perf_counter()
-        out = tracker.update(dets.boxes_xyxy, dets.scores, emb, dets.classes, warp=warp)
+        try:
+            out = tracker.update(dets.boxes_xyxy, dets.scores, emb, dets.classes, warp=warp)
+        except ValueError as e:  # say which frame (the tracker does not know it)
+            raise ValueError(f"frame {k}: {e}") from None
         t3 = time.perf_counter()
         times.frames += 1
         times.detect += t1 - t0
