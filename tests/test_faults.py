@@ -164,18 +164,34 @@ def test_detections_follow_image_numbers_across_a_gap(tmp_path):
     (["--out-mot", "{seq}/seqinfo.ini/r.txt"], "--out-mot {seq}/seqinfo.ini/r.txt: "
      "{seq}/seqinfo.ini is a file, not a folder"),
     (["--out-json", "{tmp}"], "--out-json {tmp}: is a folder"),
+    (["--out-video", "{seq}/PETS09-S2L1-clip.mp4", "--sequence-input"],
+     "--out-video {seq}/PETS09-S2L1-clip.mp4 is the INPUT's video"),
+    (["--out-mot", "{seq}/seqinfo.ini", "--sequence-input"],
+     "--out-mot {seq}/seqinfo.ini is the INPUT's seqinfo.ini"),
 ])
 def test_outputs_never_overwrite_inputs(extra, message, seq, tmp_path, capsys):
     (tmp_path / "a").mkdir()
     fill = {"seq": str(seq), "tmp": str(tmp_path)}
     video = seq / "PETS09-S2L1-clip.mp4"
     before = sha(video), sha(seq / "det" / "det.txt")
-    args = ["track", str(video if "--out-video" in extra else seq), "--detections",
+    as_video = "--out-video" in extra and "--sequence-input" not in extra
+    extra = [a for a in extra if a != "--sequence-input"]
+    args = ["track", str(video if as_video else seq), "--detections",
             str(seq / "det" / "det.txt"), "--encoder", "none", "--no-progress"]
     assert main(args + [a.format(**fill) for a in extra]) == 1
     assert_one_error(capsys, message.format(**fill))
     assert (sha(video), sha(seq / "det" / "det.txt")) == before
+    assert "[Sequence]" in (seq / "seqinfo.ini").read_text()
     assert not (tmp_path / "r.txt").exists()  # refused before any work
+
+
+def test_outputs_never_replace_an_input_image(tmp_path, capsys):
+    d = _image_folder(tmp_path, ["000001.jpg", "000002.jpg"])
+    before = sha(d / "000002.jpg")
+    assert main(["track", str(d), "--detector", "hog", "--encoder", "none", "--no-progress",
+                 "--out-json", str(d / "000002.jpg")]) == 1
+    assert_one_error(capsys, f"--out-json {d}/000002.jpg is inside the INPUT's image folder")
+    assert sha(d / "000002.jpg") == before
 
 
 def test_mot_refuses_two_sequences_with_one_name(seq, tmp_path, capsys):

@@ -205,9 +205,26 @@ def run(args: argparse.Namespace) -> int:
                          f"background model that is not saved; use another detector")
     outputs = {"--out-video": args.out_video, "--out-mot": args.out_mot,
                "--out-json": args.out_json}
+    source = open_input(args.input, args.fps)
     inputs = {"INPUT": args.input if Path(args.input).is_file() else None,
               "--detections": args.detections,
+              "--detector": args.detector if args.detector and Path(args.detector).is_file()
+              else None,
               "--encoder": args.encoder if Path(args.encoder).is_file() else None}
+    image_dir = None
+    if source.kind == "sequence":
+        seq = Sequence(source.path)
+        inputs["INPUT's seqinfo.ini"] = seq.path / "seqinfo.ini"
+        inputs["INPUT's video"] = seq.video
+        image_dir = seq.image_dir
+    elif source.kind == "images":
+        image_dir = Path(source.path)
+    if image_dir is not None:  # an output named like a frame would replace that frame
+        for k, v in outputs.items():
+            if v and Path(v).suffix.lower() in IMAGE_EXTENSIONS and \
+                    os.path.realpath(Path(v).parent) == os.path.realpath(image_dir):
+                raise ValueError(f"{k} {v} is inside the INPUT's image folder {image_dir}; "
+                                 f"writing it would replace or add a frame: choose another path")
     if args.out_video and Path(args.out_video).suffix.lower() != ".avi":
         outputs["--out-video (its partial file)"] = f"{args.out_video}.partial.avi"
     if ckpt is not None:
@@ -220,7 +237,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"cosmot track: --resume: {done[0]} exists and has no checkpoint: finished, "
                   f"skipped", file=sys.stderr)
             return 0
-    source = open_input(args.input, args.fps)
     if args.detections is not None:
         if args.det_options:
             raise ValueError("--det-set applies to a detector, not to --detections")
