@@ -477,3 +477,23 @@ def test_stream_faults_name_the_frame(fault, message):
     with pytest.raises(ValueError, match=message) as e:
         list(steps)
     assert str(e.value).startswith("frame 3: ")
+
+
+@pytest.mark.parametrize("ext", [".avi", ".mp4"])
+def test_video_goes_on_in_a_new_file_before_the_avi_limit(ext, tmp_path):
+    """Plain AVI stops at 4 GiB: the writer starts another complete file (here at 40 kB)."""
+    from cosmot.writers.video import VideoFileWriter
+
+    rng = np.random.default_rng(0)
+    path = tmp_path / f"v{ext}"
+    with VideoFileWriter(path, fps=10, segment_bytes=40_000) as w:
+        for _ in range(30):
+            w.write(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8))
+        segments = list(w.segments)
+    assert len(segments) > 1
+    if ext == ".avi":
+        assert segments[1].name == "v-002.avi"
+        assert sum(video_frames(p) for p in segments) == 30
+        assert all(p.stat().st_size <= 40_000 for p in segments)
+    else:
+        assert video_frames(path) == 30 and not any(p.exists() for p in segments)

@@ -8,8 +8,9 @@ counts are rewritten after it, so that the file on disk is always a complete AVI
 written so far. The index (``idx1``, optional in AVI) is added by :meth:`close`; players and
 OpenCV read the file without it.
 
-Plain AVI (RIFF) limits a file to 4 GiB; the writer raises ``OSError`` naming the file before
-crossing it (at about 60 kB per 768x576 frame that is some 70,000 frames).
+Plain AVI (RIFF) limits a file to 4 GiB; :attr:`MJPEGAVIWriter.full` says when the next frame
+may not fit (the caller starts another file: :class:`cosmot.writers.video.VideoFileWriter`
+does), and a write past the limit raises ``OSError`` naming the file.
 """
 
 from __future__ import annotations
@@ -35,15 +36,18 @@ class MJPEGAVIWriter:
         fps: frames per second (stored as a rational with denominator 1000).
         size: ``(width, height)`` of every frame.
         quality: JPEG quality 1-100.
+        max_bytes: the file's size limit (default: just under 4 GiB, plain AVI's).
     """
 
     def __init__(self, path: str | os.PathLike, fps: float, size: tuple[int, int],
-                 quality: int = 95):
+                 quality: int = 95, max_bytes: int = _MAX_BYTES):
         self.path = Path(path)
         self.width, self.height = int(size[0]), int(size[1])
         self.rate, self.scale = max(1, int(round(fps * 1000))), 1000
         self.quality = int(quality)
         self.frames = 0
+        self.max_bytes = min(int(max_bytes), _MAX_BYTES)
+        self._bytes = 0
         self._index: list[tuple[int, int]] = []  # (offset from 'movi', chunk size)
         self._max_chunk = 0
         self._f = open(self.path, "wb")
@@ -96,7 +100,7 @@ class MJPEGAVIWriter:
         data = buf.tobytes()
         pad = len(data) & 1
         end = self._f.seek(0, os.SEEK_END)
-        if end + 8 + len(data) + pad + 16 * (self.frames + 1) > _MAX_BYTES:
+        if end + 8 + len(data) + pad + 16 * (self.frames + 1) > self.max_bytes:
             raise OSError(errno.EFBIG, f"an AVI file cannot grow past 4 GiB (frame "
                           f"{self.frames + 1}); write shorter runs or use --max-frames",
                           str(self.path))
@@ -105,6 +109,7 @@ class MJPEGAVIWriter:
         self.frames += 1
         self._max_chunk = max(self._max_chunk, len(data))
         size = end + 8 + len(data) + pad
+        self._bytes = size
         # the file on disk stays a complete AVI of the frames so far
         self._patch(self._RIFF_SIZE, size - 8)
         self._patch(self._movi_size_at, size - self._movi_size_at - 4)
@@ -114,6 +119,12 @@ class MJPEGAVIWriter:
         self._patch(self._STRH_BUF, self._max_chunk + 8)
         self._f.seek(0, os.SEEK_END)
         self._f.flush()
+
+    @property
+    def full(self) -> bool:
+        """True when a frame twice the largest so far might not fit any more."""
+        return (self._bytes + 16 * (self.frames + 2) + 2 * (self._max_chunk + 8) + 1024
+                > self.max_bytes)
 
     def close(self) -> None:
         """Append the index and close the file."""
