@@ -10,9 +10,9 @@ What survives which end of a run:
   MPEG-4 Part 2 / XVID) and removes it. A normal end, an error, Ctrl-C or SIGTERM gives the
   ``.mp4``; after a hard kill ``OUT.partial.avi`` is left and holds every frame written.
 
-An AVI file stops just under 4 GiB (about 30,000 frames of 768x576 at 136 kB each): the frames go on in
-``OUT-002.avi``, ``OUT-003.avi``, ... (``OUT.mp4.partial-002.avi``, ... converted into the one
-``.mp4``), each a complete video.
+An AVI file stops just under 4 GiB (about 30,000 frames of 768x576 at 136 kB each): the frames
+go on in ``OUT-002.avi``, ``OUT-003.avi``, ... (``OUT.mp4.partial-002.avi``, ... converted into
+the one ``.mp4``), each a complete video.
 """
 
 from __future__ import annotations
