@@ -102,11 +102,12 @@ def _cosmot(args) -> subprocess.CompletedProcess:
                           cwd=ROOT, timeout=900)
 
 
-@pytest.mark.parametrize("encoder, stop, end", [("none", 37, None), ("default", 12, 30)])
+@pytest.mark.parametrize("encoder, stop, end", [("none", "SIGTERM", None), ("default", 12, 30)])
 def test_resume_in_a_new_process_is_byte_identical(encoder, stop, end, pets_clip, tmp_path):
-    """Stop at frame ``stop`` (checkpoint), resume in a new process: the MOT and JSON files are
-    byte for byte those of an uninterrupted run. With the encoder, camera-motion compensation
-    is on (--cmc auto) and is primed from the checkpoint's frame."""
+    """Stop at frame ``stop`` (``--max-frames``, or SIGTERM at some frame: the checkpoint is
+    written at the last frame done), resume in a new process: the MOT and JSON files are byte
+    for byte those of an uninterrupted run. With the encoder, camera-motion compensation is on
+    (--cmc auto) and is primed from the checkpoint's frame."""
     from cosmot.cli.main import main
 
     common = ["track", str(pets_clip), "--detections", str(pets_clip / "det" / "det.txt"),
@@ -117,13 +118,26 @@ def test_resume_in_a_new_process_is_byte_identical(encoder, stop, end, pets_clip
                                   f"{whole}.jsonl"]) == 0
     part = tmp_path / "part"
     outs = ["--out-mot", f"{part}.txt", "--out-json", f"{part}.jsonl", "--checkpoint-every", "5"]
-    first = _cosmot(common + outs + ["--max-frames", str(stop)])
-    assert first.returncode == 0, first.stderr
     ckpt = Path(f"{part}.txt.ckpt.npz")
+    if stop == "SIGTERM":
+        import signal
+
+        from test_faults import _start_track, _wait_for_rows
+
+        proc = _start_track(common + outs)
+        _wait_for_rows(Path(f"{part}.txt"), proc, 20)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 143, err.decode()
+        stop = int(Path(f"{part}.txt").read_text().splitlines()[-1].split(",")[0])
+        assert stop < 120
+    else:
+        first = _cosmot(common + outs + ["--max-frames", str(stop)])
+        assert first.returncode == 0, first.stderr
     assert ckpt.is_file()
     second = _cosmot(common + outs + limit + ["--resume"])
     assert second.returncode == 0, second.stderr
-    assert f"resuming after frame {stop} from {ckpt}" in second.stderr
+    assert "resuming after frame " in second.stderr and str(ckpt) in second.stderr
     assert Path(f"{part}.txt").read_bytes() == Path(f"{whole}.txt").read_bytes()
     assert Path(f"{part}.jsonl").read_bytes() == Path(f"{whole}.jsonl").read_bytes()
     assert ckpt.exists() == bool(end)  # a run to the input's end removes its checkpoint
