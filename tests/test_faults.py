@@ -497,3 +497,29 @@ def test_video_goes_on_in_a_new_file_before_the_avi_limit(ext, tmp_path):
         assert all(p.stat().st_size <= 40_000 for p in segments)
     else:
         assert video_frames(path) == 30 and not any(p.exists() for p in segments)
+
+
+def test_mot_runs_through_a_missing_image(pets_clip, tmp_path, capsys):
+    """An img1/ folder with one image missing: one warning naming it; that frame has no rows
+    (no detections used without its image), the later frames keep their own detections."""
+    from cosmot.sources.frames import iter_video
+
+    seq = tmp_path / "gap"
+    (seq / "img1").mkdir(parents=True)
+    (seq / "det").mkdir()
+    for k, image in iter_video(pets_clip / "PETS09-S2L1-clip.mp4"):
+        if k > 12:
+            break
+        if k != 7:
+            cv2.imwrite(str(seq / "img1" / f"{k:06d}.jpg"), image)
+    (seq / "seqinfo.ini").write_text("[Sequence]\nname=gap\nimDir=img1\nframeRate=7\n"
+                                     "seqLength=12\nimWidth=768\nimHeight=576\nimExt=.jpg\n")
+    rows = [ln for ln in _det_lines(pets_clip) if int(ln.split(",")[0]) <= 12]
+    (seq / "det" / "det.txt").write_text("\n".join(rows) + "\n")
+    assert main(["mot", str(seq), "--encoder", "none", "--cmc", "sparse", "--set", "n_init=1",
+                 "--out", str(tmp_path / "o")]) == 0
+    err = capsys.readouterr().err
+    assert err.count("warning") == 1
+    assert f"{seq}/img1: 1 frame numbers have no image (frames 7)" in err
+    frames = set(complete_mot_rows(tmp_path / "o" / "gap.txt")[:, 0].astype(int))
+    assert 7 not in frames and {6, 8, 12} <= frames

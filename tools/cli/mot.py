@@ -13,7 +13,6 @@ import json
 import os
 import sys
 import time
-import warnings
 from pathlib import Path
 
 from tqdm import tqdm
@@ -25,7 +24,6 @@ from cosmot.tracker.offline import TrackCollector, postprocess
 from cosmot.pipeline.camera_motion import CameraMotionEstimator
 from cosmot.cli.options import add_cmc_option, add_config_options, config_from_args, resolve_cmc
 from cosmot.sources.motchallenge import MOTWriter, Sequence, read_detections, write_rows
-from cosmot.sources.frames import FrameGapWarning
 from cosmot.pipeline.checkpoint import checkpoint_path, cut_outputs, load_checkpoint, save_checkpoint
 from cosmot.cli.paths import check_outputs
 from cosmot.cli.signals import stop_between_frames
@@ -88,7 +86,6 @@ def track_sequence(seq: Sequence, det_name: str, min_score: float | None, config
         tracker, start, sizes = load_checkpoint(ckpt, run)
         cut_outputs({"mot": out_path}, sizes, ckpt)
     empty = slice(0, 0)
-    no_image = 0
     t_track = t_embed = 0.0
     ids: set[int] = set()
     need_frames = encoder is not None or cmc != "none"
@@ -106,9 +103,8 @@ def track_sequence(seq: Sequence, det_name: str, min_score: float | None, config
         try:
             for k, image in frames:
                 sl = slices.get(k, empty)
-                if need_frames and image is None:  # no image for this frame: no detections
-                    no_image += 1
-                    sl = empty
+                if need_frames and image is None:  # no image (warned by the reader): no
+                    sl = empty                     # detections either
                 if k <= start:  # the checkpoint's frame: it only primes the camera motion
                     if cmc_estimator is not None and image is not None:
                         cmc_estimator(image, xyxy[sl])
@@ -148,9 +144,6 @@ def track_sequence(seq: Sequence, det_name: str, min_score: float | None, config
         stop.raise_if_set()
     if ckpt.exists():
         ckpt.unlink()
-    if no_image:
-        warnings.warn(FrameGapWarning(f"{seq.name}: {no_image} frames have no image; they were "
-                                      f"tracked without detections"))
     if offline:
         write_rows(out_path, postprocess(collector.rows(), interpolate, smooth, tracker.kf))
     return {"frames": n_frames, "detections": len(det), "ids": len(ids),
