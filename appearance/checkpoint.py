@@ -1,7 +1,10 @@
 """Saving and loading embedding-network checkpoints, and SHA-256 checks of weight files.
 
 A checkpoint is a dict of plain data and tensors, readable with ``torch.load(weights_only=True)``:
-``{"format": FORMAT, "net": NetConfig.to_dict(), "state_dict": {...}, "meta": {...}}``.
+``{"format": FORMAT, "net": NetConfig.to_dict(), "state_dict": {...}, "meta": {...},
+"tensors_sha256": "..."}``. ``tensors_sha256`` (:func:`tensors_sha256`: every tensor's name,
+dtype, shape and bytes) is checked at load, so damaged tensor bytes that still unpickle are
+refused; checkpoints from before it was added load with a warning.
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import warnings
+import zipfile
 from pathlib import Path
 
 import torch
@@ -17,6 +22,16 @@ from .integrity import check_sha256, read_weights_record, sha256_file  # noqa: F
 from .model import EmbeddingNet, NetConfig
 
 FORMAT = "cosmot-embedding/1"
+
+
+def tensors_sha256(state_dict: dict) -> str:
+    """Hex SHA-256 over the tensors of a state dict in name order: name, dtype, shape, bytes."""
+    h = hashlib.sha256()
+    for name in sorted(state_dict):
+        t = state_dict[name].detach().cpu().contiguous()
+        h.update(f"{name}|{t.dtype}|{tuple(t.shape)}|".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return h.hexdigest()
 
 
 def save_checkpoint(path: str | os.PathLike, model: EmbeddingNet, meta: dict | None = None
@@ -30,7 +45,7 @@ def save_checkpoint(path: str | os.PathLike, model: EmbeddingNet, meta: dict | N
     # torch.load(weights_only=True) accepts the file
     plain = json.loads(json.dumps(dict(meta or {}), default=str))
     torch.save({"format": FORMAT, "net": model.config.to_dict(), "state_dict": state,
-                "meta": plain}, path)
+                "meta": plain, "tensors_sha256": tensors_sha256(state)}, path)
 
 
 def load_checkpoint(path: str | os.PathLike, expected_sha256: str | None = None
@@ -47,14 +62,33 @@ def load_checkpoint(path: str | os.PathLike, expected_sha256: str | None = None
         check_sha256(path, expected_sha256)
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError) as e:
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, KeyError, OSError,
+            zipfile.BadZipFile, UnicodeDecodeError) as e:
         raise ValueError(f"{path}: cannot be read as a tensors-only checkpoint "
                          f"(torch.load(weights_only=True) says: {str(e).splitlines()[0]})"
                          ) from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         raise ValueError(f"{path}: not a cosmot embedding checkpoint (format {FORMAT!r} "
                          f"expected); for other networks export ONNX and use OnnxEncoder")
-    model = EmbeddingNet(NetConfig.from_dict(ckpt["net"]))
-    model.load_state_dict(ckpt["state_dict"])
+    recorded = ckpt.get("tensors_sha256")
+    try:
+        got = tensors_sha256(ckpt["state_dict"])
+    except (KeyError, AttributeError, TypeError) as e:
+        raise ValueError(f"{path}: damaged checkpoint (state_dict unreadable: {e})") from None
+    if recorded is None:
+        if expected_sha256 is None:
+            warnings.warn(f"{path}: written before checkpoints carried a checksum; its tensors "
+                          f"cannot be checked (save it again with cosmot to add one)",
+                          stacklevel=2)
+    elif got != recorded:
+        raise ValueError(f"{path}: the tensors' checksum {got[:12]}... does not match the "
+                         f"recorded {recorded[:12]}...: the weights are damaged; use another "
+                         f"copy or retrain")
+    try:
+        model = EmbeddingNet(NetConfig.from_dict(ckpt["net"]))
+        model.load_state_dict(ckpt["state_dict"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as e:
+        raise ValueError(f"{path}: the checkpoint does not fit its network config: "
+                         f"{str(e).splitlines()[0]}") from None
     model.eval()
     return model, dict(ckpt.get("meta", {}))

@@ -50,8 +50,13 @@ class OnnxEncoder(CropEncoder):
         # spinning threads wait busily for work: several times slower on a 2-core machine
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         opts.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(self.path), opts,
-                                            providers=["CPUExecutionProvider"])
+        try:
+            self.session = ort.InferenceSession(str(self.path), opts,
+                                                providers=["CPUExecutionProvider"])
+        except Exception as e:  # onnxruntime raises its own exception types
+            first = str(e).splitlines()[0] if str(e) else type(e).__name__
+            raise ValueError(f"{self.path}: ONNX Runtime cannot load it as a model (damaged or "
+                             f"not ONNX: {first}); export it again") from None
         inp = self.session.get_inputs()
         if len(inp) != 1 or len(inp[0].shape) != 4:
             raise ValueError(f"{self.path}: expected one input of shape (N, 3, H, W), got "

@@ -118,7 +118,9 @@ def test_detection_file_plays_back_by_frame(tmp_path):
                     "1,-1,100,20,30,60,0.2\n"
                     "3,-1,50,50,20,40,0.8\n"
                     "3,-1,5,5,0,40,0.8\n")  # no width: dropped
-    det = DetectionFileDetector(path)
+    with pytest.warns(UserWarning, match=r"dropped 1 rows: 1 boxes with zero width or height "
+                                          r"\(row 4\)"):
+        det = DetectionFileDetector(path)
     f1, f2, f3, f4 = (det(None) for _ in range(4))
     assert np.allclose(f1.boxes_xyxy, [[10, 20, 40, 80], [100, 20, 130, 80]])
     assert np.allclose(f1.scores, [0.9, 0.2]) and f1.classes.tolist() == [-1, -1]
@@ -126,7 +128,8 @@ def test_detection_file_plays_back_by_frame(tmp_path):
     assert np.allclose(f3.boxes_xyxy, [[50, 50, 70, 90]])
     det.reset()
     assert len(det(None)) == 2
-    assert len(DetectionFileDetector(path, min_score=0.5)(None)) == 1
+    with pytest.warns(UserWarning, match="dropped 1 rows"):
+        assert len(DetectionFileDetector(path, min_score=0.5)(None)) == 1
 
 
 def test_factory_names_and_errors(tmp_path):

@@ -133,6 +133,31 @@ class Tracker:
         self._start_tracks(free_dets, boxes, det_xyah, scores, feats, classes)
         return self._output()
 
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """The whole state as numpy arrays and the config as JSON (see :mod:`.state`); save it
+        with ``np.savez`` or :func:`.state.save_state`, no pickle needed."""
+        from .state import state_dict
+
+        return state_dict(self)
+
+    @classmethod
+    def from_state(cls, state) -> "Tracker":
+        """A tracker that continues exactly where the one that gave ``state`` stopped."""
+        from .state import from_state
+
+        return from_state(state)
+
+    def __getstate__(self) -> dict:
+        # pickle and deepcopy go through the state API: the track arrays are views of a few
+        # base arrays, which a plain pickle of __dict__ would turn into independent copies
+        return {"state": self.state_dict()}
+
+    def __setstate__(self, d: dict) -> None:
+        from .state import from_state
+
+        self.__dict__.update(from_state(d["state"]).__dict__)
+
     @property
     def num_tracks(self) -> int:
         """Live tracks (tentative and confirmed, matched or not)."""

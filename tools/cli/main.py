@@ -11,6 +11,8 @@ import argparse
 import importlib
 import os
 import sys
+import traceback
+import warnings
 
 
 #: optional module -> the extra that installs it
@@ -50,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cosmot",
         description="Deep SORT-style multi-object tracking with a learned appearance metric.")
+    parser.add_argument("--debug", action="store_true",
+                        help="on errors, print the full traceback (also: anywhere on the "
+                             "command line, or COSMOT_DEBUG=1)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
@@ -62,25 +67,57 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings as one line: ``cosmot: warning: <message>`` (no source line)."""
+    print(f"cosmot: warning: {message}", file=sys.stderr if file is None else file)
+
+
+def describe_error(e: BaseException, options: dict | None = None) -> str:
+    """One line for the user: what, where and how to fix (the messages raised by cosmot say it;
+    OS errors get the option that named the file; anything else keeps its type)."""
+    from cosmot.cli.paths import describe_os_error
+
+    if isinstance(e, OSError):
+        return describe_os_error(e, options)
+    if isinstance(e, (ValueError, FileNotFoundError)):
+        return str(e)
+    return f"{type(e).__name__}: {e} (unexpected; rerun with --debug for the traceback)"
+
+
 def main(argv: list[str] | None = None) -> int:
     limit_blas_threads()
+    from cosmot.cli import signals
+
+    signals.install()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv or os.environ.get("COSMOT_DEBUG", "") not in ("", "0")
+    argv = [a for a in argv if a != "--debug"]
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    old_show = warnings.showwarning
+    warnings.showwarning = _show_warning
     try:
         return int(args.func(args) or 0)
-    except ModuleNotFoundError as e:
-        hint = missing_extra_message(e)
-        if hint is None:
-            raise
+    except ModuleNotFoundError as e:  # an optional dependency: name the extra to install
+        if debug:
+            traceback.print_exc()
+        hint = missing_extra_message(e) or describe_error(e, getattr(args, "paths", None))
         print(f"cosmot {args.command}: error: {hint}", file=sys.stderr)
         return 1
-    except (FileNotFoundError, ValueError, OSError) as e:
-        print(f"cosmot {args.command}: error: {e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"cosmot {args.command}: interrupted; results written so far are kept",
+    except KeyboardInterrupt as e:
+        code = e.exit_code if isinstance(e, signals.Terminated) else 130
+        what = f"signal {e.signum}" if isinstance(e, signals.Terminated) else "Ctrl-C"
+        print(f"cosmot {args.command}: interrupted ({what}); results written so far are kept",
               file=sys.stderr)
-        return 130
+        return code
+    except Exception as e:  # every failure ends as one message (the traceback with --debug)
+        if debug:
+            traceback.print_exc()
+        print(f"cosmot {args.command}: error: {describe_error(e, getattr(args, 'paths', None))}",
+              file=sys.stderr)
+        return 1
+    finally:
+        warnings.showwarning = old_show

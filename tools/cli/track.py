@@ -14,10 +14,12 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from tqdm import tqdm
@@ -30,6 +32,10 @@ from cosmot.detectors import BUILT_IN, DEFAULT_DETECTOR, create_detector
 from cosmot.cli.mot import load_encoder_arg
 from cosmot.sources.inputs import open_input
 from cosmot.pipeline.stream import StreamTimes, TrackOutputs, track_stream
+from cosmot.pipeline.checkpoint import checkpoint_path, cut_outputs, load_checkpoint, save_checkpoint
+from cosmot.cli.paths import check_outputs
+from cosmot.cli.signals import stop_between_frames
+from cosmot.sources.validation import DroppedRowsWarning
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -76,6 +82,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fps", type=float, default=None,
                    help="frame rate of the input, when its header is wrong or missing")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--checkpoint-every", type=int, default=0, metavar="N",
+                   help="every N frames (and when stopped early) save the tracker's state next "
+                        "to the MOT (else JSON) output as OUT.ckpt.npz, for --resume")
+    p.add_argument("--resume", action="store_true",
+                   help="skip the input if its output exists without a checkpoint (finished); "
+                        "continue it from OUT.ckpt.npz if there is one; else start")
     add_config_options(p)
     p.set_defaults(func=run)
 
@@ -109,6 +121,22 @@ def _learned_detector_options(name: str, size: int | None, classes: str | None
         out["classes"] = ",".join(str(k) for k in ids)
     return out
 
+def _run_description(args, source, cmc_method: str, config) -> dict:
+    """What a checkpoint must agree on with the run that resumes it."""
+    import dataclasses
+
+    from cosmot.cli.mot import encoder_identity
+
+    return {"input": os.path.realpath(args.input) if Path(args.input).exists() else args.input,
+            "detections": (os.path.realpath(args.detections) if args.detections
+                           else f"{args.detector or 'auto'} {sorted(args.det_options)} "
+                                f"size={args.detector_size} classes={args.classes}"),
+            "min_score": args.min_score, "encoder": encoder_identity(args.encoder),
+            "cmc": cmc_method, "output_box": args.output_box,
+            "outputs": sorted(k for k, v in (("mot", args.out_mot), ("json", args.out_json))
+                              if v),
+            "config": json.dumps(dataclasses.asdict(config), sort_keys=True)}
+
 
 def run(args: argparse.Namespace) -> int:
     if args.detector is not None and args.detections is not None:
@@ -117,10 +145,53 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--trails {args.trails}: must be >= 0")
     if args.max_frames is not None and args.max_frames < 1:
         raise ValueError(f"--max-frames {args.max_frames}: must be >= 1")
+    if args.checkpoint_every < 0:
+        raise ValueError(f"--checkpoint-every {args.checkpoint_every}: must be >= 0 (0: off)")
     if not (args.out_video or args.out_mot or args.out_json):
         print("cosmot track: no --out-video, --out-mot or --out-json given; tracking without "
               "saving anything", file=sys.stderr)
+    primary = args.out_mot or args.out_json
+    ckpt = checkpoint_path(primary) if primary else None
+    if (args.resume or args.checkpoint_every) and not primary:
+        raise ValueError("--resume and --checkpoint-every need --out-mot or --out-json (the "
+                         "checkpoint lies next to it)")
+    if (args.resume or args.checkpoint_every) and (args.detector or "auto") in ("bgsub",):
+        raise ValueError(f"--resume/--checkpoint-every: the {args.detector} detector keeps a "
+                         f"background model that is not saved; use another detector")
+    outputs = {"--out-video": args.out_video, "--out-mot": args.out_mot,
+               "--out-json": args.out_json}
     source = open_input(args.input, args.fps)
+    inputs = {"INPUT": args.input if Path(args.input).is_file() else None,
+              "--detections": args.detections,
+              "--detector": args.detector if args.detector and Path(args.detector).is_file()
+              else None,
+              "--encoder": args.encoder if Path(args.encoder).is_file() else None}
+    image_dir = None
+    if source.kind == "sequence":
+        seq = Sequence(source.path)
+        inputs["INPUT's seqinfo.ini"] = seq.path / "seqinfo.ini"
+        inputs["INPUT's video"] = seq.video
+        image_dir = seq.image_dir
+    elif source.kind == "images":
+        image_dir = Path(source.path)
+    if image_dir is not None:  # an output named like a frame would replace that frame
+        for k, v in outputs.items():
+            if v and Path(v).suffix.lower() in IMAGE_EXTENSIONS and \
+                    os.path.realpath(Path(v).parent) == os.path.realpath(image_dir):
+                raise ValueError(f"{k} {v} is inside the INPUT's image folder {image_dir}; "
+                                 f"writing it would replace or add a frame: choose another path")
+    if args.out_video and Path(args.out_video).suffix.lower() != ".avi":
+        outputs["--out-video (its partial file)"] = f"{args.out_video}.partial.avi"
+    if ckpt is not None:
+        outputs[f"the checkpoint of {'--out-mot' if args.out_mot else '--out-json'}"] = ckpt
+    args.paths = {os.fspath(v): k for k, v in outputs.items() if v}
+    check_outputs(outputs, inputs)
+    if args.resume and not (ckpt is not None and ckpt.is_file()):
+        done = [p for p in (args.out_mot, args.out_json, args.out_video) if p and Path(p).exists()]
+        if done:
+            print(f"cosmot track: --resume: {done[0]} exists and has no checkpoint: finished, "
+                  f"skipped", file=sys.stderr)
+            return 0
     if args.detections is not None:
         if args.detector_size is not None or args.classes is not None:
             raise ValueError("--detector-size and --classes apply to a detector, not to "
@@ -129,7 +200,12 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError("--det-set applies to a detector, not to --detections")
         if not Path(args.detections).is_file():
             raise FileNotFoundError(f"--detections {args.detections}: no such file")
-        detector = create_detector(Path(args.detections), min_score=args.min_score)
+        from cosmot.detectors.det_file import DetectionFileDetector
+
+        known = source.kind in ("sequence", "images") and source.length > 0
+        detector = DetectionFileDetector(args.detections, min_score=args.min_score,
+                                         length=source.length if known else None,
+                                         length_source=source.length_source)
         det_name = f"detections {args.detections}"
     else:
         name = args.detector or "auto"
@@ -140,11 +216,21 @@ def run(args: argparse.Namespace) -> int:
     encoder = load_encoder_arg(args.encoder, args.device)
     config = config_from_args(args, fps=source.fps)
     tracker = Tracker(config)
+    cmc_method = resolve_cmc(args.cmc, encoder)
+    description = _run_description(args, source, cmc_method, config)
+    resume_after = 0
+    if args.resume and ckpt is not None and ckpt.is_file():
+        if args.out_video:
+            raise ValueError(f"--resume from {ckpt}: an annotated video cannot be continued; "
+                             f"drop --out-video (or remove the checkpoint to start afresh)")
+        tracker, resume_after, sizes = load_checkpoint(ckpt, description)
+        cut_outputs({k: v for k, v in (("mot", args.out_mot), ("json", args.out_json)) if v},
+                    sizes, ckpt)
+        print(f"cosmot track: resuming after frame {resume_after} from {ckpt}", file=sys.stderr)
 
     total = source.length if source.length > 0 else None
     if args.max_frames is not None:
         total = min(total, args.max_frames) if total else args.max_frames
-    cmc_method = resolve_cmc(args.cmc, encoder)
     print(f"cosmot track: {source.description}, {det_name}, encoder {args.encoder}, "
           f"camera-motion compensation {cmc_method}", file=sys.stderr)
     cmc = CameraMotionEstimator(cmc_method) if cmc_method != "none" else None
@@ -155,18 +241,44 @@ def run(args: argparse.Namespace) -> int:
     several = bool(class_names) and len(wanted) != 1
     times = StreamTimes()
     t0 = time.perf_counter()
-    steps = track_stream(source.frames(), detector, tracker, encoder, min_score=args.min_score,
-                         max_frames=args.max_frames, times=times, camera_motion=cmc)
+    max_frames = args.max_frames  # counts from the input's first frame, also when resuming
+    if max_frames is not None and resume_after:
+        if max_frames <= resume_after:
+            raise ValueError(f"--max-frames {max_frames}: the checkpoint {ckpt} is already at "
+                             f"frame {resume_after}")
+        max_frames -= resume_after - 1  # the stream starts at the checkpoint's frame
+    steps = track_stream(source.frames(max(resume_after, 1)), detector, tracker, encoder,
+                         min_score=args.min_score, max_frames=max_frames, times=times,
+                         camera_motion=cmc, resume_after=resume_after)
+    last = resume_after
+    written = tracker.frame_count  # the tracker's frame count when outputs were last written
+    finished = False
     try:
-        with TrackOutputs(args.out_video, args.out_mot, args.out_json, fps=source.fps,
-                          trails=args.trails, output_box=args.output_box,
-                          class_names=class_names, draw_class_names=several) as outputs, \
-                tqdm(total=total, unit="frame", disable=args.no_progress,
-                     dynamic_ncols=True) as bar:
+        with stop_between_frames() as stop, \
+                TrackOutputs(args.out_video, args.out_mot, args.out_json, fps=source.fps,
+                             trails=args.trails, output_box=args.output_box,
+                             class_names=class_names, draw_class_names=several,
+                             append=resume_after > 0) as outputs, \
+                tqdm(total=total, initial=min(resume_after, total or resume_after),
+                     unit="frame", disable=args.no_progress, dynamic_ncols=True) as bar:
+            if ckpt is not None and args.checkpoint_every and resume_after == 0:
+                save_checkpoint(ckpt, tracker, 0, outputs.sizes(), description)
             for step in steps:
                 outputs.write(step)
+                last, written = step.frame, tracker.frame_count
                 bar.update(1)
                 bar.set_postfix(tracks=len(step.tracks), refresh=False)
+                if args.checkpoint_every and step.frame % args.checkpoint_every == 0:
+                    save_checkpoint(ckpt, tracker, last, outputs.sizes(), description)
+                if stop:
+                    break
+            else:
+                finished = args.max_frames is None
+            # on an error mid-frame the tracker is ahead of the outputs: keep the last checkpoint
+            consistent = tracker.frame_count == written
+            if ckpt is not None and args.checkpoint_every and consistent and not finished:
+                save_checkpoint(ckpt, tracker, last, outputs.sizes(), description)
+            stop.raise_if_set()
     finally:
         steps.close()  # releases the video capture now, also on Ctrl-C
         wall = time.perf_counter() - t0
@@ -179,4 +291,12 @@ def run(args: argparse.Namespace) -> int:
                             ("JSON", args.out_json)):
             if path:
                 print(f"  {label}: {os.fspath(path)}", file=sys.stderr)
+    if finished and ckpt is not None and ckpt.exists():
+        ckpt.unlink()
+    if finished and args.detections is not None:
+        rows, frames = detector.rows_after(last)
+        if rows:
+            warnings.warn(DroppedRowsWarning(
+                f"{args.detections}: {rows} rows on {frames} frames after the input's last "
+                f"frame {last} were not used (is it the detection file of this input?)"))
     return 0

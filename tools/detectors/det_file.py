@@ -1,5 +1,6 @@
 """Detections read from a MOTChallenge ``det.txt`` instead of computed: frame k of the input is
-frame k of the file (1-based, counted by calls)."""
+frame k of the file (1-based: the frame number the stream gives, e.g. from an image's file
+name, or counted by calls)."""
 
 from __future__ import annotations
 
@@ -18,15 +19,22 @@ class DetectionFileDetector:
     """Plays back a ``det.txt`` (``frame,-1,left,top,width,height,score[,class]...``).
 
     Each call returns the next frame's rows as ``xyxy`` boxes, their scores, and their class
-    column (-1 where the file has none); the frame image is not looked at. Rows below
-    ``min_score`` are dropped when it is given; boxes without area are dropped always.
+    column (-1 where the file has none, see :func:`read_detections` for the layouts); the frame
+    image is not looked at. Rows below ``min_score`` are dropped when it is given; boxes
+    without area and duplicate rows are dropped with one warning; ``length`` (the input's
+    frame count, when known before the run) makes rows past it an error.
+
+    :func:`cosmot.pipeline.stream.track_stream` calls :meth:`detections` with each frame's
+    number (``by_frame_number``), so a gap in an image folder does not shift the rows.
     """
 
-    def __init__(self, path: str | os.PathLike, min_score: float | None = None):
+    by_frame_number = True
+
+    def __init__(self, path: str | os.PathLike, min_score: float | None = None,
+                 length: int | None = None, length_source: str = "the input"):
         self.path = Path(path)
-        det = read_detections(self.path, min_score=min_score)
-        keep = (det.tlwh[:, 2] > 0) & (det.tlwh[:, 3] > 0)
-        det = det.filter(keep)
+        det = read_detections(self.path, min_score=min_score, length=length,
+                              length_source=length_source)
         self._xyxy = tlwh_to_xyxy(det.tlwh)
         self._scores = det.scores
         self._classes = det.classes
@@ -41,10 +49,17 @@ class DetectionFileDetector:
 
     def detections(self, frame: int) -> FrameDetections:
         """The rows of a given frame number (1-based)."""
+        self.frame = frame
         sl = self._slices.get(frame)
         if sl is None:
             return FrameDetections.empty()
         return FrameDetections(self._xyxy[sl], self._scores[sl], self._classes[sl])
+
+    def rows_after(self, frame: int) -> tuple[int, int]:
+        """(rows, frames) of the file after frame ``frame``: what a stream that ended there
+        did not use."""
+        later = [f for f in self._slices if f > frame]
+        return sum(self._slices[f].stop - self._slices[f].start for f in later), len(later)
 
     def reset(self) -> None:
         """Start again at frame 1."""

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cosmot.sources.motchallenge import Sequence, read_ground_truth
+from cosmot.sources.motchallenge import MOTFormatError, Sequence, _load_rows, read_ground_truth
 
 #: Columns reported, as (label, metric family, field). HOTA is averaged over alpha.
 COLUMNS = (
@@ -71,6 +71,34 @@ def _metric_values(res: dict) -> dict[str, float]:
     return out
 
 
+def _check_results(path: Path, length: int) -> None:
+    """A results file's rows: numbers, >= 6 columns, whole frames in 1..length, whole ids,
+    finite boxes, no id twice in a frame; ``MOTFormatError`` naming the file and line."""
+    rows, lines = _load_rows(path, 6, with_lines=True)
+    if not len(rows):
+        return
+
+    def fail(i: int, text: str) -> None:
+        raise MOTFormatError(f"{path}, row {int(lines[i])}: {text}")
+
+    bad = np.flatnonzero(~np.isfinite(rows[:, :6]).all(axis=1))
+    if bad.size:
+        fail(bad[0], "frame, id or box is not a finite number")
+    for col, name in ((0, "frame"), (1, "id")):
+        bad = np.flatnonzero(rows[:, col] != np.round(rows[:, col]))
+        if bad.size:
+            fail(bad[0], f"{name} {float(rows[bad[0], col])!r} is not a whole number")
+    bad = np.flatnonzero((rows[:, 0] < 1) | (rows[:, 0] > length))
+    if bad.size:
+        fail(bad[0], f"frame {int(rows[bad[0], 0])} is outside the sequence's 1..{length}")
+    order = np.lexsort((np.arange(len(rows)), rows[:, 1], rows[:, 0]))
+    key = rows[order, :2]
+    again = order[1:][(key[1:] == key[:-1]).all(axis=1)]
+    if again.size:
+        i = int(again.min())
+        fail(i, f"id {int(rows[i, 1])} appears twice in frame {int(rows[i, 0])}")
+
+
 def evaluate(seq_dirs: list[str | os.PathLike], results_dir: str | os.PathLike) -> EvalResult:
     """Score ``results_dir/<sequence name>.txt`` against each sequence's ``gt/gt.txt``.
 
@@ -88,6 +116,8 @@ def evaluate(seq_dirs: list[str | os.PathLike], results_dir: str | os.PathLike) 
         if not (results_dir / f"{s.name}.txt").is_file():
             raise FileNotFoundError(f"{results_dir / (s.name + '.txt')}: no results for "
                                     f"sequence {s.name} (run `cosmot mot` first)")
+    for s in seqs:  # TrackEval's own errors name neither the file nor the row
+        _check_results(results_dir / f"{s.name}.txt", s.length())
     groups: dict[str, list[Sequence]] = {}
     for s in seqs:
         bench = "MOT15" if read_ground_truth(s.gt_path).mot15_format else "MOT16"
@@ -122,9 +152,17 @@ def evaluate(seq_dirs: list[str | os.PathLike], results_dir: str | os.PathLike) 
                            "PLOT_CURVES": False, "OUTPUT_EMPTY_CLASSES": False,
                            "BREAK_ON_ERROR": True, "RETURN_ON_ERROR": False, "LOG_ON_ERROR": None}
             evaluator = trackeval.Evaluator(eval_config)
-            dataset = trackeval.datasets.MotChallenge2DBox(dataset_config)
-            with contextlib.redirect_stdout(io.StringIO()):
-                raw, _ = evaluator.evaluate([dataset], metrics)
+            try:
+                dataset = trackeval.datasets.MotChallenge2DBox(dataset_config)
+                with contextlib.redirect_stdout(io.StringIO()):
+                    raw, _ = evaluator.evaluate([dataset], metrics)
+            except Exception as e:  # TrackEval raises bare exceptions without the file
+                names = ", ".join(f"{results_dir / (s.name + '.txt')} against {s.gt_path}"
+                                  for s in group)
+                first = str(e).splitlines()[0] if str(e) else ""
+                raise ValueError(f"TrackEval failed on {names}: {type(e).__name__}: {first} "
+                                 f"(check both files are MOTChallenge rows "
+                                 f"frame,id,left,top,width,height,...)") from None
             seq_res = raw["MotChallenge2DBox"]["cosmot"]
             for s in group:
                 per_seq[s.name] = seq_res[s.name]["pedestrian"]

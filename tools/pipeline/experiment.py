@@ -49,7 +49,8 @@ def prepare(seq_dir, det_name: str = "det", min_score: float | None = None, enco
     """Read detections and compute per-detection embeddings and per-frame warps once."""
     seq = Sequence(seq_dir)
     det_path = seq.detections_path(det_name)
-    det = read_detections(det_path, min_score=min_score)
+    det = read_detections(det_path, min_score=min_score, length=seq.length(),
+                          length_source=f"the sequence ({seq.length_source()})")
     xyxy = tlwh_to_xyxy(det.tlwh)
     slices = det.frame_slices()
     emb = warps = None

@@ -63,7 +63,8 @@ def numbered(frames: Iterable) -> Iterator[tuple[int, np.ndarray]]:
 def track_stream(frames: Iterable, detector: Detector, tracker: Tracker, encoder=None,
                  min_score: float | None = None, max_frames: int | None = None,
                  times: StreamTimes | None = None,
-                 camera_motion: CameraMotionEstimator | None = None) -> Iterator[TrackStep]:
+                 camera_motion: CameraMotionEstimator | None = None,
+                 resume_after: int = 0) -> Iterator[TrackStep]:
     """Track a stream of frames lazily, one :class:`TrackStep` per frame.
 
     Args:
@@ -77,27 +78,54 @@ def track_stream(frames: Iterable, detector: Detector, tracker: Tracker, encoder
         times: optional counters to fill (seconds per stage, frames, largest id).
         camera_motion: optional estimator of the frame-to-frame camera motion, applied to the
             tracks before association (moving cameras).
+        resume_after: continue a run whose ``tracker`` was restored at this frame: frames up
+            to it are skipped (the last one only primes ``camera_motion``).
+
+    Frame numbers come from the stream (an image folder's file names): when some are
+    missing, the tracker is advanced through them without detections and nothing is
+    yielded for them. A detector with ``by_frame_number`` (a det.txt) is asked for the
+    frame's number, not called with the image.
     """
     if max_frames is not None and max_frames < 1:
         raise ValueError(f"max_frames = {max_frames!r}: must be >= 1 (or None for all)")
     times = times if times is not None else StreamTimes()
     source = getattr(detector, "name", type(detector).__name__)
+    by_number = getattr(detector, "by_frame_number", False)
+    prev = resume_after or None
     for count, (k, image) in enumerate(numbered(frames), start=1):
+        if k < resume_after:
+            continue
         image = np.asarray(image)
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ValueError(f"frame {k}: shape {image.shape} dtype {image.dtype}; expected an "
                              f"HxWx3 uint8 BGR image")
         t0 = time.perf_counter()
-        dets = check_detections(detector(image), source=f"detector {source!r}")
+        try:
+            raw = detector.detections(k) if by_number else detector(image)
+            dets = check_detections(raw, source=f"detector {source!r}")
+        except ValueError as e:  # say which frame
+            raise ValueError(f"frame {k}: {e}") from None
         if min_score is not None:
             dets = dets.select(dets.scores >= min_score)
+        if k == resume_after:  # the checkpoint's frame: only the camera motion needs it
+            if camera_motion is not None:
+                camera_motion(image, dets.boxes_xyxy)
+            prev = k
+            continue
+        if prev is not None and k > prev + 1:  # frames without an image: motion only
+            for _ in range(k - prev - 1):
+                tracker.update(np.zeros((0, 4)))
+        prev = k
         t1 = time.perf_counter()
         # no boxes, no embedding call (the tracker accepts None on frames without detections)
         emb = (encoder.embed(image, dets.boxes_xyxy) if encoder is not None and len(dets)
                else None)
         warp = camera_motion(image, dets.boxes_xyxy) if camera_motion is not None else None
         t2 = time.perf_counter()
-        out = tracker.update(dets.boxes_xyxy, dets.scores, emb, dets.classes, warp=warp)
+        try:
+            out = tracker.update(dets.boxes_xyxy, dets.scores, emb, dets.classes, warp=warp)
+        except ValueError as e:  # say which frame (the tracker does not know it)
+            raise ValueError(f"frame {k}: {e}") from None
         t3 = time.perf_counter()
         times.frames += 1
         times.detect += t1 - t0
@@ -124,12 +152,13 @@ class TrackOutputs:
             track's ``"label"``.
         draw_class_names: also write the class name beside the id on the video (for runs that
             track several classes).
+        append: append to the MOT and JSON files (a resumed run) instead of replacing them.
     """
 
     def __init__(self, video: str | os.PathLike | None = None, mot: str | os.PathLike | None = None,
                  json: str | os.PathLike | None = None, fps: float = 25.0, trails: int = 0,
                  output_box: str = "kalman", class_names: Sequence[str] | None = None,
-                 draw_class_names: bool = False):
+                 draw_class_names: bool = False, append: bool = False):
         if output_box not in ("kalman", "detection"):
             raise ValueError(f"output_box = {output_box!r}: must be 'kalman' or 'detection'")
         if draw_class_names and not class_names:
@@ -141,8 +170,8 @@ class TrackOutputs:
         self._video = self._mot = self._json = None
         try:
             self._video = VideoFileWriter(video, fps) if video else None
-            self._mot = MOTWriter(mot) if mot else None
-            self._json = JSONTracksWriter(json) if json else None
+            self._mot = MOTWriter(mot, append) if mot else None
+            self._json = JSONTracksWriter(json, append) if json else None
         except Exception:
             self.close()
             raise
@@ -167,10 +196,22 @@ class TrackOutputs:
         names = self.class_names
         return [names[c] if 0 <= c < len(names) else str(c) for c in class_ids.tolist()]
 
+    def sizes(self) -> dict[str, int]:
+        """Bytes written so far to the MOT and JSON files (keys ``"mot"``, ``"json"``)."""
+        return {k: w.tell() for k, w in (("mot", self._mot), ("json", self._json))
+                if w is not None}
+
     def close(self) -> None:
-        for w in (self._video, self._mot, self._json):
+        """Close every output, even when one of them fails (the first error is raised)."""
+        error = None
+        for w in (self._mot, self._json, self._video):
             if w is not None:
-                w.close()
+                try:
+                    w.close()
+                except Exception as e:  # noqa: BLE001 - close the others first
+                    error = error or e
+        if error is not None:
+            raise error
 
     def __enter__(self) -> "TrackOutputs":
         return self

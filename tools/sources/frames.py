@@ -7,6 +7,8 @@ BGR images (OpenCV's layout). Memory stays constant whatever the length.
 from __future__ import annotations
 
 import os
+import re
+import warnings
 from pathlib import Path
 from typing import Iterator
 
@@ -25,13 +27,66 @@ def list_images(folder: str | os.PathLike) -> list[Path]:
     return files
 
 
+class FrameGapWarning(UserWarning):
+    """Frame numbers are missing from an image folder (the message names the folder, the
+    count and the first gaps)."""
+
+
+_NUMBER = re.compile(r"(\d+)$")
+
+
+def number_images(folder: str | os.PathLike, warn: bool = True) -> list[tuple[int, Path]]:
+    """``(frame_number, path)`` of a folder's images, by the numbers in their names.
+
+    MOTChallenge names (``000001.jpg``), and any names ending in a number (``frame_12.png``),
+    give the frame number: a missing or an extra image never shifts later frames. A folder
+    numbered from 0 is taken as frames 1, 2, ... (frame = number + 1). Names without numbers
+    (all of them) are numbered by name order. Raises ``ValueError`` when some names carry
+    numbers and others do not, or two names carry the same number; warns once
+    (:class:`FrameGapWarning`) when numbers are missing.
+    """
+    files = list_images(folder)
+    found = [_NUMBER.search(p.stem) for p in files]
+    if not any(found):
+        return list(enumerate(files, start=1))
+    if not all(found):
+        odd = [p.name for p, m in zip(files, found) if m is None]
+        raise ValueError(f"{folder}: {len(odd)} image names without a frame number (e.g. "
+                         f"{odd[0]}) beside numbered ones; frames are numbered by the number "
+                         f"that ends each name (000001.jpg): rename or remove them")
+    numbered = sorted((int(m.group(1)), p) for m, p in zip(found, files))
+    numbers = np.array([k for k, _ in numbered], np.int64)
+    dup = np.flatnonzero(numbers[1:] == numbers[:-1])
+    if dup.size:
+        a, b = numbered[dup[0]][1].name, numbered[dup[0] + 1][1].name
+        raise ValueError(f"{folder}: {a} and {b} both have frame number {numbers[dup[0]]}; "
+                         f"remove one of them")
+    offset = 1 if numbers[0] == 0 else 0
+    numbers = numbers + offset
+    gaps = np.flatnonzero(np.diff(np.r_[0, numbers]) > 1)
+    if gaps.size and warn:
+        starts = np.r_[0, numbers][gaps] + 1
+        stops = numbers[gaps] - 1
+        missing = int((stops - starts + 1).sum())
+        shown = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in zip(starts[:5], stops[:5]))
+        warnings.warn(FrameGapWarning(
+            f"{folder}: {missing} frame numbers have no image (frames {shown}"
+            f"{', ...' if gaps.size > 5 else ''}); tracking runs through them without "
+            f"detections"), stacklevel=2)
+    return [(int(k), p) for k, (_, p) in zip(numbers, numbered)]
+
+
 def iter_image_folder(folder: str | os.PathLike, start: int = 1
                       ) -> Iterator[tuple[int, np.ndarray]]:
-    """Frames of an image folder in name order; frame k is the k-th file."""
-    for k, path in enumerate(list_images(folder)[start - 1:], start=start):
+    """Frames of an image folder numbered by their file names (see :func:`number_images`),
+    from frame ``start``."""
+    for k, path in number_images(folder):
+        if k < start:
+            continue
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if image is None:
-            raise OSError(f"{path}: cannot be read as an image")
+            raise OSError(f"{path}: frame {k} cannot be read as an image (damaged or not an "
+                          f"image); remove it or replace it")
         yield k, image
 
 

@@ -9,8 +9,8 @@ from typing import Iterator
 
 import numpy as np
 
-from cosmot.sources.frames import (IMAGE_EXTENSIONS, iter_image_folder, iter_video, list_images,
-                                   video_properties)
+from cosmot.sources.frames import (IMAGE_EXTENSIONS, iter_image_folder, iter_video,
+                                   number_images, video_properties)
 from cosmot.sources.motchallenge import VIDEO_EXTENSIONS, Sequence
 
 
@@ -31,12 +31,21 @@ class FrameSource:
     fps: float
     length: int
 
-    def frames(self) -> Iterator[tuple[int, np.ndarray]]:
+    def frames(self, start: int = 1) -> Iterator[tuple[int, np.ndarray]]:
         if self.kind == "sequence":
-            return Sequence(self.path).frames()
+            return Sequence(self.path).frames(start)
         if self.kind == "images":
-            return iter_image_folder(self.path)
-        return iter_video(self.path)
+            return iter_image_folder(self.path, start)
+        return iter_video(self.path, start)
+
+    @property
+    def length_source(self) -> str:
+        """Where ``length`` comes from, for messages."""
+        if self.kind == "sequence":
+            return f"the sequence ({Path(self.path) / 'seqinfo.ini'} seqLength)"
+        if self.kind == "images":
+            return f"the image folder {self.path} (last image number)"
+        return f"the video {self.path}"
 
 
 def open_input(text: str, fps: float | None = None) -> FrameSource:
@@ -60,9 +69,9 @@ def open_input(text: str, fps: float | None = None) -> FrameSource:
                                         f"or a video file")
             return FrameSource(f"sequence {seq.name}", "sequence", str(path),
                                fps or seq.info.fps, seq.info.length or -1)
-        n = len(list_images(path))  # raises when the folder has no images
-        return FrameSource(f"image folder {path} ({n} images)", "images", str(path),
-                           fps or 25.0, n)
+        numbered = number_images(path, warn=False)  # raises when the folder has no images
+        return FrameSource(f"image folder {path} ({len(numbered)} images)", "images", str(path),
+                           fps or 25.0, numbered[-1][0])
     if path.suffix.lower() in IMAGE_EXTENSIONS:
         raise ValueError(f"INPUT {text}: a single image; give the folder of images instead")
     if path.suffix.lower() not in VIDEO_FILE_EXTENSIONS:

@@ -94,26 +94,32 @@ class GroundTruth:
                            self.mot15_format)
 
 
-def _load_rows(path: Path, min_columns: int) -> np.ndarray:
-    """Read a comma-separated numeric MOT file into a float64 (N, C) array.
+def _load_rows(path: Path, min_columns: int, with_lines: bool = False):
+    """Read a comma-separated numeric MOT file into a float64 (N, C) array (and, with
+    ``with_lines``, the (N,) 1-based line number of each row).
 
     Raises MOTFormatError naming the file and the first bad row.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
-    text = path.read_text()
-    lines = [ln for ln in text.splitlines() if ln.strip()]
+    try:
+        text = path.read_text()
+    except UnicodeDecodeError as e:
+        raise MOTFormatError(f"{path}: not a text file ({e.reason} at byte {e.start})") from None
+    all_lines = text.splitlines()
+    numbers = np.array([i for i, ln in enumerate(all_lines, start=1) if ln.strip()], np.int64)
+    lines = [all_lines[i - 1] for i in numbers]
     if not lines:
-        return np.zeros((0, min_columns))
+        rows = np.zeros((0, min_columns))
+        return (rows, numbers) if with_lines else rows
     try:
         rows = np.loadtxt(lines, delimiter=",", ndmin=2, dtype=np.float64)
     except ValueError:
         rows = None
     if rows is None or rows.shape[1] < min_columns:
-        for i, ln in enumerate(text.splitlines(), start=1):
-            if not ln.strip():
-                continue
+        width = None
+        for i, ln in zip(numbers, lines):
             fields = ln.split(",")
             try:
                 [float(f) for f in fields]
@@ -124,32 +130,40 @@ def _load_rows(path: Path, min_columns: int) -> np.ndarray:
                 raise MOTFormatError(
                     f"{path}, row {i}: {len(fields)} columns, expected at least {min_columns} "
                     f"(frame,id,left,top,width,height,score,...)")
+            if width is not None and len(fields) != width:
+                raise MOTFormatError(f"{path}, row {i}: {len(fields)} columns where the rows "
+                                     f"before have {width}")
+            width = len(fields)
         raise MOTFormatError(f"{path}: rows have differing numbers of columns")
-    return rows
+    return (rows, numbers) if with_lines else rows
 
 
 def read_detections(path: str | os.PathLike, min_score: float | None = None,
-                    min_height: float = 0.0) -> Detections:
+                    min_height: float = 0.0, length: int | None = None,
+                    length_source: str = "the sequence") -> Detections:
     """Read a MOTChallenge ``det.txt`` (``frame,-1,left,top,width,height,score,...``).
 
-    Rows with ``score < min_score`` (when given) or ``height < min_height`` are dropped.
-    A 7th score column is required; columns after it are ignored, except that a MOT17-style
-    8th column >= 0 is read as the class id.
+    The layout is decided by the column count: 7 (no class), 8 (8th column = class id) or 10
+    (MOTChallenge: columns 8-10 are world coordinates or -1, never a class). Bad rows are an
+    error naming the file and the row; boxes without area and duplicate rows are dropped with
+    one :class:`~cosmot.sources.validation.DroppedRowsWarning` (every rule:
+    :mod:`cosmot.sources.validation`). ``length``: the sequence's frame count, when known; rows
+    past it are an error. Rows with ``score < min_score`` (when given) or
+    ``height < min_height`` are then dropped (a choice, not a fault: no warning).
     """
-    rows = _load_rows(Path(path), 7)
-    if rows.shape[0] and (rows[:, 4] < 0).any() | (rows[:, 5] < 0).any():
-        bad = int(np.flatnonzero((rows[:, 4] < 0) | (rows[:, 5] < 0))[0])
-        raise MOTFormatError(f"{path}, data row {bad + 1}: negative width or height")
+    from cosmot.sources.validation import check_detection_rows
+
+    rows, lines = _load_rows(Path(path), 7, with_lines=True)
+    rows, report = check_detection_rows(path, rows, length, length_source, lines)
+    report.warn()
     keep = rows[:, 5] >= min_height
     if min_score is not None:
         keep &= rows[:, 6] >= min_score
     rows = rows[keep]
     order = np.argsort(rows[:, 0], kind="stable")
     rows = rows[order]
-    classes = (rows[:, 7].astype(np.int64) if rows.shape[1] > 7
-               else np.full(len(rows), -1, np.int64))
     return Detections(rows[:, 0].astype(np.int64), rows[:, 2:6].copy(), rows[:, 6].copy(),
-                      classes)
+                      rows[:, 7].astype(np.int64))
 
 
 def read_ground_truth(path: str | os.PathLike) -> GroundTruth:
@@ -181,7 +195,15 @@ def read_seqinfo(seq_dir: str | os.PathLike) -> SequenceInfo:
             f"{ini}: missing. A MOTChallenge sequence folder needs seqinfo.ini with "
             f"[Sequence] name, frameRate, seqLength, imWidth, imHeight")
     cp = configparser.ConfigParser()
-    cp.read(ini)
+    try:
+        cp.read(ini)
+    except configparser.Error as e:
+        first = str(e).splitlines()[0]
+        raise MOTFormatError(f"{ini}: not an INI file with a [Sequence] section ({first}); "
+                             f"expected '[Sequence]' on the first line, then name=, "
+                             f"frameRate=, seqLength=, imWidth=, imHeight=") from None
+    except UnicodeDecodeError:
+        raise MOTFormatError(f"{ini}: not a text file") from None
     if "Sequence" not in cp:
         raise MOTFormatError(f"{ini}: no [Sequence] section")
     s = cp["Sequence"]
@@ -196,7 +218,8 @@ def read_seqinfo(seq_dir: str | os.PathLike) -> SequenceInfo:
             im_ext=s.get("imExt", ".jpg"),
         )
     except ValueError as e:
-        raise MOTFormatError(f"{ini}: {e}") from None
+        raise MOTFormatError(f"{ini}: {e} (frameRate is a number; seqLength, imWidth and "
+                             f"imHeight are whole numbers)") from None
 
 
 def find_video(seq_dir: str | os.PathLike) -> Path | None:
@@ -219,6 +242,31 @@ class Sequence:
     @property
     def name(self) -> str:
         return self.info.name
+
+    def length(self) -> int:
+        """Frames in the sequence: seqinfo.ini's ``seqLength``; when it is missing or 0, the
+        last image number or the video's frame count. ``ValueError`` when none is known."""
+        if self.info.length > 0:
+            return self.info.length
+        if self.image_dir is not None:
+            from cosmot.sources.frames import number_images
+
+            return number_images(self.image_dir, warn=False)[-1][0]
+        if self.video is not None:
+            from cosmot.sources.frames import video_properties
+
+            n = video_properties(self.video)[1]
+            if n > 0:
+                return n
+        raise MOTFormatError(f"{self.path / 'seqinfo.ini'}: no seqLength, and no image folder "
+                             f"or video to count frames in; add seqLength=<frames> under "
+                             f"[Sequence]")
+
+    def length_source(self) -> str:
+        """Where :meth:`length` comes from, for messages."""
+        if self.info.length > 0:
+            return f"{self.path / 'seqinfo.ini'} seqLength"
+        return f"{self.image_dir or self.video} (seqinfo.ini has no seqLength)"
 
     def detections_path(self, det_name: str = "det") -> Path:
         return self.path / det_name / "det.txt"
@@ -248,10 +296,14 @@ class MOTWriter:
     in the file.
     """
 
-    def __init__(self, path: str | os.PathLike):
+    def __init__(self, path: str | os.PathLike, append: bool = False):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._f: TextIO | None = open(self.path, "w", buffering=1 << 16)
+        self._f: TextIO | None = open(self.path, "a" if append else "w", buffering=1 << 16)
+
+    def tell(self) -> int:
+        """Bytes in the file (all flushed)."""
+        return self._f.tell() if self._f is not None else self.path.stat().st_size
 
     def write(self, frame: int, ids: np.ndarray, tlwh: np.ndarray,
               scores: np.ndarray | None = None) -> None:
@@ -263,13 +315,25 @@ class MOTWriter:
             scores = np.ones(n) if scores is None else scores
             lines = [f"{frame},{int(i)},{b[0]:.2f},{b[1]:.2f},{b[2]:.2f},{b[3]:.2f},{s:.4f},-1,-1,-1\n"
                      for i, b, s in zip(ids, tlwh, scores)]
-            self._f.writelines(lines)
-        self._f.flush()
+            lines = "".join(lines)
+        try:
+            if n:
+                self._f.write(lines)
+            self._f.flush()
+        except OSError as e:  # disk full, file system gone: say which file
+            self._failed = True
+            raise OSError(e.errno, f"cannot write frame {frame} ({e.strerror})",
+                          str(self.path)) from None
 
     def close(self) -> None:
         if self._f is not None:
-            self._f.close()
-            self._f = None
+            f, self._f = self._f, None
+            try:
+                f.close()
+            except OSError as e:
+                if not getattr(self, "_failed", False):  # else: already reported by write
+                    raise OSError(e.errno, f"cannot close ({e.strerror})", str(self.path)) \
+                        from None
 
     def __enter__(self) -> "MOTWriter":
         return self

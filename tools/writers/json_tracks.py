@@ -24,10 +24,14 @@ import numpy as np
 class JSONTracksWriter:
     """Context manager writing one JSON line per frame (see the module docstring)."""
 
-    def __init__(self, path: str | os.PathLike):
+    def __init__(self, path: str | os.PathLike, append: bool = False):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._f: TextIO | None = open(self.path, "w")
+        self._f: TextIO | None = open(self.path, "a" if append else "w")
+
+    def tell(self) -> int:
+        """Bytes in the file (all flushed)."""
+        return self._f.tell() if self._f is not None else self.path.stat().st_size
 
     def write(self, frame: int, track_ids: np.ndarray, xyxy: np.ndarray, scores: np.ndarray,
               classes: np.ndarray, labels: list[str] | None = None) -> None:
@@ -41,14 +45,24 @@ class JSONTracksWriter:
         if labels is not None:
             for t, name in zip(tracks, labels):
                 t["label"] = name
-        self._f.write(json.dumps({"frame": int(frame), "tracks": tracks},
-                                 separators=(",", ":")) + "\n")
-        self._f.flush()
+        try:
+            self._f.write(json.dumps({"frame": int(frame), "tracks": tracks},
+                                     separators=(",", ":")) + "\n")
+            self._f.flush()
+        except OSError as e:  # disk full, file system gone: say which file
+            self._failed = True
+            raise OSError(e.errno, f"cannot write frame {frame} ({e.strerror})",
+                          str(self.path)) from None
 
     def close(self) -> None:
         if self._f is not None:
-            self._f.close()
-            self._f = None
+            f, self._f = self._f, None
+            try:
+                f.close()
+            except OSError as e:
+                if not getattr(self, "_failed", False):  # else: already reported by write
+                    raise OSError(e.errno, f"cannot close ({e.strerror})", str(self.path)) \
+                        from None
 
     def __enter__(self) -> "JSONTracksWriter":
         return self

@@ -1,0 +1,85 @@
+"""Checks of a command's output paths before any work: no output overwrites an input or another
+output, and every output can be created where it is asked for. Errors name the option."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+from typing import Mapping
+
+
+def _key(path: Path) -> str:
+    return os.path.normcase(os.path.realpath(path))
+
+
+def _same(a: Path, b: Path) -> bool:
+    if _key(a) == _key(b):
+        return True
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)  # hard links
+    except OSError:
+        return False
+
+
+def check_writable(option: str, path: str | os.PathLike) -> None:
+    """Raise ``ValueError`` naming ``option`` when ``path`` cannot be written as a file: it is a
+    folder, a parent is a file, or the nearest existing parent is not writable."""
+    p = Path(path)
+    if p.is_dir():
+        raise ValueError(f"{option} {p}: is a folder; give a file name")
+    if p.exists():
+        if not os.access(p, os.W_OK):
+            raise ValueError(f"{option} {p}: no permission to write it")
+        return
+    parent = p.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ValueError(f"{option} {p}: {parent} is a file, not a folder; choose another "
+                         f"path (or remove the file {parent})")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ValueError(f"{option} {p}: no permission to write in {parent}")
+
+
+def check_outputs(outputs: Mapping[str, str | os.PathLike | None],
+                  inputs: Mapping[str, str | os.PathLike | None]) -> None:
+    """Refuse, before any work, outputs that would overwrite an input or each other.
+
+    outputs, inputs: option label (e.g. ``"--out-mot"``, ``"INPUT"``) -> path (None: not given).
+    Raises ``ValueError`` naming both options and the path.
+    """
+    outs = [(k, Path(v)) for k, v in outputs.items() if v is not None]
+    ins = [(k, Path(v)) for k, v in inputs.items() if v is not None]
+    for k, p in outs:
+        check_writable(k, p)
+    for i, (k, p) in enumerate(outs):
+        for k2, p2 in outs[i + 1:]:
+            if _same(p, p2):
+                raise ValueError(f"{k} and {k2} are the same file {p}; give each output its "
+                                 f"own path")
+        for k2, p2 in ins:
+            if _same(p, p2):
+                raise ValueError(f"{k} {p} is the {k2}; writing it would destroy the input: "
+                                 f"choose another output path")
+
+
+def describe_os_error(e: OSError, options: Mapping[str, str] | None = None) -> str:
+    """An ``OSError`` as one line naming the option of its file when known, with a hint."""
+    name = e.filename
+    label = ""
+    if name is not None and options:
+        for path, opt in options.items():
+            if _key(Path(path)) == _key(Path(os.fspath(name))):
+                label = f"{opt} "
+                break
+    what = e.strerror or str(e)
+    where = f"{label}{name}: " if name is not None else ""
+    hint = {errno.ENOSPC: "the disk is full: free space or write the output elsewhere",
+            errno.EDQUOT: "the disk quota is exceeded: free space or write elsewhere",
+            errno.ENOTDIR: "a parent of the path is a file, not a folder",
+            errno.EACCES: "no permission: choose a path you can write",
+            errno.EROFS: "the file system is read-only: write elsewhere"}.get(e.errno)
+    if name is None and e.strerror is None:
+        return str(e)
+    return f"{where}{what}" + (f" ({hint})" if hint else "")

@@ -1,0 +1,77 @@
+"""Checkpoints of a tracking run over one input, for ``--checkpoint-every N`` and ``--resume``.
+
+A checkpoint lies next to the run's primary output: ``OUT.txt`` -> ``OUT.txt.ckpt.npz``. It
+holds the tracker's state (:mod:`cosmot.tracker.state`, no pickle), the last frame done, the
+byte length of each text output at that frame, and a description of the run (input, detector,
+encoder, options) that a resumed run must match. It is written atomically after a frame's
+outputs are flushed, so outputs and checkpoint always agree on the frame.
+
+One flag, ``--resume``, covers both cases of a batch of inputs: an input whose output exists
+without a checkpoint is finished (skipped); one with a checkpoint continues from it (its
+outputs are cut back to the checkpoint's frame, then appended to); one with neither starts.
+A run that reaches the end of its input removes its checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from cosmot.tracker import Tracker
+from cosmot.tracker.state import load_state, save_state
+
+SUFFIX = ".ckpt.npz"
+
+
+def checkpoint_path(output: str | os.PathLike) -> Path:
+    """Where the checkpoint of the run writing ``output`` lies."""
+    output = Path(output)
+    return output.with_name(output.name + SUFFIX)
+
+
+def save_checkpoint(path: str | os.PathLike, tracker: Tracker, frame: int,
+                    sizes: dict[str, int], run: dict) -> None:
+    """Write the checkpoint of ``frame`` (outputs of ``sizes`` bytes, ``run`` description)."""
+    save_state(tracker, path, extra={
+        "frame": np.int64(frame),
+        "sizes": np.array(json.dumps(sizes, sort_keys=True)),
+        "run": np.array(json.dumps(run, sort_keys=True)),
+    })
+
+
+def load_checkpoint(path: str | os.PathLike, run: dict) -> tuple[Tracker, int, dict[str, int]]:
+    """``(tracker, frame, sizes)`` from a checkpoint; ``ValueError`` naming the file and the
+    first setting that differs when ``run`` is not the run that wrote it."""
+    tracker, extra = load_state(path)
+    try:
+        frame = int(extra["frame"])
+        sizes = json.loads(str(extra["sizes"]))
+        saved = json.loads(str(extra["run"]))
+    except (KeyError, ValueError) as e:
+        raise ValueError(f"{path}: not a cosmot run checkpoint ({e}); remove it to start "
+                         f"afresh") from None
+    for key in sorted(set(saved) | set(run)):
+        if saved.get(key) != run.get(key):
+            raise ValueError(f"{path}: written by a run with {key} = {saved.get(key)!r}, this "
+                             f"run has {run.get(key)!r}; resume with the same input and "
+                             f"options, or remove the checkpoint to start afresh")
+    return tracker, frame, sizes
+
+
+def cut_outputs(paths: dict[str, str | os.PathLike], sizes: dict[str, int],
+                checkpoint: str | os.PathLike) -> None:
+    """Cut each output back to its length at the checkpoint (rows after it are redone)."""
+    for key, p in paths.items():
+        if key not in sizes:
+            raise ValueError(f"{checkpoint}: has no position for the {key} output {p}; it was "
+                             f"written without it: resume with the same outputs")
+        p = Path(p)
+        have = p.stat().st_size if p.exists() else -1
+        if have < sizes[key]:
+            raise ValueError(f"{p}: {max(have, 0)} bytes, shorter than the {sizes[key]} bytes "
+                             f"the checkpoint {checkpoint} recorded; the output was changed "
+                             f"since: remove the checkpoint to start afresh")
+        os.truncate(p, sizes[key])
