@@ -9,6 +9,7 @@ refused; checkpoints from before it was added load with a warning.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pickle

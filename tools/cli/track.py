@@ -31,6 +31,8 @@ from cosmot.cli.options import add_cmc_option, add_config_options, config_from_a
 from cosmot.detectors import BUILT_IN, DEFAULT_DETECTOR, create_detector
 from cosmot.cli.mot import load_encoder_arg
 from cosmot.sources.inputs import open_input
+from cosmot.sources.frames import IMAGE_EXTENSIONS
+from cosmot.sources.motchallenge import Sequence
 from cosmot.pipeline.stream import StreamTimes, TrackOutputs, track_stream
 from cosmot.pipeline.checkpoint import checkpoint_path, cut_outputs, load_checkpoint, save_checkpoint
 from cosmot.cli.paths import check_outputs
