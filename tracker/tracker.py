@@ -110,7 +110,9 @@ class Tracker:
             matched_rows.append(rows)
             matched_dets.append(free_dets[cols])
             free_rows[rows] = False
-            free_dets = np.delete(free_dets, cols)
+            keep = np.ones(free_dets.size, bool)
+            keep[cols] = False
+            free_dets = free_dets[keep]
 
         # 3. BYTE stage: low-score detections vs tracks seen in the last frame
         byte_rows = _EMPTY
