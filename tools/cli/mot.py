@@ -1,8 +1,11 @@
 """``cosmot mot``: track MOTChallenge sequences from their detection files.
 
 Reads ``SEQ_DIR/<det>/det.txt``, runs the tracker frame by frame and writes
-``OUT/<sequence name>.txt`` in MOTChallenge format, flushed every frame (an interrupted run keeps
-what it wrote). Frames are decoded only when an appearance encoder is used.
+``OUT/<sequence name>.txt`` in MOTChallenge format, flushed every frame under a temporary name
+(``OUT/.<name>.partial.txt``, kept when a run is interrupted) and renamed when the sequence is
+done, so ``--resume`` skips finished sequences. Frames are decoded only when an appearance
+encoder is used (in a background thread, ``--prefetch``). Many sequences: ``--workers N`` local
+processes or ``--ray`` (one task per sequence); see ``cosmot.cli.batch``.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from cosmot.tracker import Tracker, TrackerConfig
 from cosmot.tracker.geometry import tlwh_to_xyxy, xyxy_to_tlwh
 from cosmot.tracker.offline import TrackCollector, postprocess
 
+from cosmot.cli.batch import add_batch_options, run_mot
 from cosmot.pipeline.camera_motion import CameraMotionEstimator
+from cosmot.pipeline.prefetch import prefetch as prefetched
 from cosmot.cli.options import add_cmc_option, add_config_options, config_from_args, resolve_cmc
 from cosmot.sources.motchallenge import MOTWriter, Sequence, read_detections, write_rows
 
@@ -26,7 +31,9 @@ from cosmot.sources.motchallenge import MOTWriter, Sequence, read_detections, wr
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("mot", help="track MOTChallenge sequences from detection files",
                        description=__doc__)
-    p.add_argument("sequences", nargs="+", metavar="SEQ_DIR", help="MOTChallenge sequence folders")
+    p.add_argument("sequences", nargs="+", metavar="SEQ_DIR",
+                   help="MOTChallenge sequence folders, folders of them, glob patterns or a "
+                        ".txt file listing them")
     p.add_argument("--out", required=True, help="folder for <sequence>.txt results")
     p.add_argument("--det", default="det", metavar="NAME",
                    help="detections sub-folder: SEQ_DIR/NAME/det.txt (default: det)")
@@ -44,17 +51,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--smooth", action="store_true",
                    help="offline: RTS-smooth each track after the sequence ends")
     add_config_options(p)
+    add_batch_options(p)
     p.set_defaults(func=run)
 
 
 def track_sequence(seq: Sequence, det_name: str, min_score: float | None, config: TrackerConfig,
                    out_path: Path, encoder=None, output_box: str = "kalman",
                    cmc: str = "none", interpolate: int = 0, smooth: bool = False,
-                   progress: bool = True) -> dict:
+                   progress: bool = True, prefetch: int = 0) -> dict:
     """Track one sequence and write its results; returns counters and timings.
 
     Online results are written and flushed frame by frame; with ``interpolate`` or ``smooth``
     the file is rewritten with the post-processed tracks once the sequence is done.
+    ``prefetch`` > 0 decodes up to that many frames ahead in a background thread.
     """
     det = read_detections(seq.detections_path(det_name), min_score=min_score)
     slices = det.frame_slices()
@@ -65,7 +74,8 @@ def track_sequence(seq: Sequence, det_name: str, min_score: float | None, config
     t_track = t_embed = 0.0
     ids: set[int] = set()
     need_frames = encoder is not None or cmc != "none"
-    frames = seq.frames() if need_frames else ((k, None) for k in range(1, n_frames + 1))
+    frames = (prefetched(seq.frames(), prefetch) if need_frames
+              else ((k, None) for k in range(1, n_frames + 1)))
     cmc_estimator = CameraMotionEstimator(cmc) if cmc != "none" else None
     offline = interpolate > 0 or smooth
     collector = TrackCollector()
@@ -121,29 +131,5 @@ def encoder_identity(name: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    out_dir = Path(args.out)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    seqs = [Sequence(d) for d in args.sequences]
-    for s in seqs:  # fail early, before any work, on a missing detection file
-        if not s.detections_path(args.det).is_file():
-            raise FileNotFoundError(f"{s.detections_path(args.det)}: no detections for "
-                                    f"{s.name} (is --det {args.det} right?)")
-    encoder = load_encoder_arg(args.encoder, args.device)
-    failures = 0
-    for s in seqs:
-        config = config_from_args(args, fps=s.info.fps)
-        try:
-            st = track_sequence(s, args.det, args.min_score, config, out_dir / f"{s.name}.txt",
-                                encoder, args.output_box, resolve_cmc(args.cmc, encoder),
-                                args.interpolate, args.smooth)
-        except Exception as e:  # keep going: the other sequences' results are still useful
-            failures += 1
-            print(f"{s.name}: failed: {type(e).__name__}: {e}", file=sys.stderr)
-            continue
-        fps = st["frames"] / st["track_seconds"] if st["track_seconds"] else float("inf")
-        msg = (f"{s.name}: {st['frames']} frames, {st['detections']} detections, "
-               f"{st['ids']} ids, tracker {fps:.0f} frames/s")
-        if encoder is not None and st["embed_seconds"]:
-            msg += f", encoder {st['frames'] / st['embed_seconds']:.1f} frames/s"
-        print(msg + f" -> {out_dir / (s.name + '.txt')}")
-    return 1 if failures else 0
+    config_from_args(args)  # a bad --preset/--set fails before any work
+    return run_mot(args)

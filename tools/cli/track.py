@@ -27,7 +27,9 @@ from tqdm import tqdm
 
 from cosmot.tracker import Tracker
 
+from cosmot.cli.batch import add_batch_options, is_track_batch, run_track
 from cosmot.pipeline.camera_motion import CameraMotionEstimator
+from cosmot.pipeline.prefetch import prefetch
 from cosmot.cli.options import add_cmc_option, add_config_options, config_from_args, resolve_cmc
 from cosmot.detectors import BUILT_IN, DEFAULT_DETECTOR, create_detector
 from cosmot.sources.frames import IMAGE_EXTENSIONS, iter_image_folder, iter_video, list_images, video_properties
@@ -39,9 +41,10 @@ from cosmot.pipeline.stream import StreamTimes, TrackOutputs, track_stream
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("track", help="detect and track people in a video, image folder or camera",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("input", metavar="INPUT",
+    p.add_argument("input", metavar="INPUT", nargs="+",
                    help="video file, image folder, MOTChallenge sequence folder (seqinfo.ini), "
-                        "camera index (0, 1, ...) or stream URL (rtsp://...)")
+                        "camera index (0, 1, ...) or stream URL (rtsp://...); several inputs, "
+                        "folders of them, globs or a .txt list with --out-dir")
     p.add_argument("--detector", default=None, metavar="NAME|PATH",
                    help=f"{', '.join(BUILT_IN)} (default: auto = {DEFAULT_DETECTOR}), or a "
                         f"YOLOv5/v8-style .onnx model")
@@ -74,6 +77,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="frame rate of the input, when its header is wrong or missing")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_config_options(p)
+    add_batch_options(p, track=True)
     p.set_defaults(func=run)
 
 
@@ -147,6 +151,9 @@ def _options(items: list[str]) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if is_track_batch(args):
+        return run_track(args)
+    args.input = args.input[0]
     if args.detector is not None and args.detections is not None:
         raise ValueError("give --detector or --detections, not both")
     if args.trails < 0:
@@ -180,9 +187,11 @@ def run(args: argparse.Namespace) -> int:
           f"camera-motion compensation {cmc_method}", file=sys.stderr)
     cmc = CameraMotionEstimator(cmc_method) if cmc_method != "none" else None
     times = StreamTimes()
+    args.stream_times = times  # read by the batch runner (cosmot.cli.batch)
     t0 = time.perf_counter()
-    steps = track_stream(source.frames(), detector, tracker, encoder, min_score=args.min_score,
-                         max_frames=args.max_frames, times=times, camera_motion=cmc)
+    steps = track_stream(prefetch(source.frames(), args.prefetch), detector, tracker, encoder,
+                         min_score=args.min_score, max_frames=args.max_frames, times=times,
+                         camera_motion=cmc)
     try:
         with TrackOutputs(args.out_video, args.out_mot, args.out_json, fps=source.fps,
                           trails=args.trails, output_box=args.output_box) as outputs, \
