@@ -32,11 +32,11 @@ def linear_assignment(cost: np.ndarray, cost_limit: float) -> tuple[np.ndarray, 
     if not math.isfinite(cost_limit) or cost_limit <= 0:
         raise ValueError(f"cost_limit must be finite and > 0, got {cost_limit}")
     feasible = cost <= cost_limit  # False for NaN and inf
-    if not feasible.any():
+    if not np.count_nonzero(feasible):
         return _EMPTY, _EMPTY
     cost = np.where(feasible, cost, INFEASIBLE)
     _, x, _ = lap.lapjv(cost, extend_cost=True, cost_limit=cost_limit)
-    rows = np.flatnonzero(x >= 0)
+    rows = (x >= 0).nonzero()[0]
     return rows, x[rows].astype(np.int64)
 
 
@@ -59,13 +59,13 @@ def matching_cascade(cost: np.ndarray, levels: np.ndarray, cost_limit: float
     live_levels = levels[live]
     level_list = sorted(set(live_levels.tolist()))
     if len(level_list) == 1:  # the usual case: one assignment over the live rows
-        rows = np.flatnonzero(live)
+        rows = live.nonzero()[0]
         r, c = linear_assignment(cost[rows], cost_limit)
         return rows[r], c
     for level in level_list:
         if free_cols.size == 0:
             break
-        rows = np.flatnonzero(live & (levels == level))
+        rows = (live & (levels == level)).nonzero()[0]
         r, c = linear_assignment(cost[rows][:, free_cols], cost_limit)
         if r.size:
             all_rows.append(rows[r])

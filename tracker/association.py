@@ -28,7 +28,8 @@ def appearance_cost(cfg: TrackerConfig, tracks: TrackSet, kf: KalmanFilter, rows
     gated = maha > cfg.gating_threshold
     # appearance only where the gate leaves something: rows with a possible detection, and
     # only the filled part of their galleries (the rest repeats the first feature)
-    cos = np.full(maha.shape, np.inf)
+    cos = np.empty(maha.shape)
+    cos.fill(np.inf)
     # only the pairs the gate admits (about 2 per live track at MOT16 density, whatever the
     # crowd), each track's gallery read in place over its filled slots (the rest repeats the
     # first feature): gathering the galleries of all rows first copied N x B x D floats per
@@ -39,13 +40,14 @@ def appearance_cost(cfg: TrackerConfig, tracks: TrackSet, kf: KalmanFilter, rows
         g = tracks.gallery
         track_rows = rows[pair_rows].tolist()
         filled = np.minimum(tracks.n_features[rows[pair_rows]], tracks.budget).tolist()
-        starts = [0] + (np.flatnonzero(pair_rows[1:] != pair_rows[:-1]) + 1).tolist()
+        starts = [0] + ((pair_rows[1:] != pair_rows[:-1]).nonzero()[0] + 1).tolist()
         ends = starts[1:] + [pair_rows.size]
         pr, pc = pair_rows.tolist(), pair_cols.tolist()
         for s, e in zip(starts, ends):
             gallery = g[track_rows[s], :filled[s]]
-            if e - s == 1:  # one detection: a matrix-vector product
-                cos[pr[s], pc[s]] = 1.0 - (gallery @ f[pc[s]]).max()
+            if e - s <= 2:  # one or two detections: matrix-vector products
+                for j in range(s, e):
+                    cos[pr[j], pc[j]] = 1.0 - (gallery @ f[pc[j]]).max()
             else:
                 cols = pair_cols[s:e]
                 cos[pr[s], cols] = nearest_cosine_distance(gallery[None], f[cols])[0]
