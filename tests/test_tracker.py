@@ -259,26 +259,40 @@ def test_deepsort_preset_is_the_paper_configuration():
     assert cfg.iou_max_cosine_distance >= 2.0 and cfg.motion_weight == 0
 
 
-def test_blockwise_appearance_costs_equal_dense(monkeypatch):
-    """Crowded scenes compute appearance costs in blocks of tracks; results must not change."""
-    import cosmot.tracker.association as tracker_module
+def test_gated_pair_appearance_costs_equal_all_pairs():
+    """Appearance costs are computed only for the pairs the motion gate admits, each track's
+    gallery read in place over its filled slots; they must equal the plain all-pairs costs over
+    the whole gallery (a crowded scene, so that rows admit several detections and none)."""
+    from cosmot.tracker.association import appearance_cost
+    from cosmot.tracker.distances import nearest_cosine_distance, normalize_rows
+    from cosmot.tracker.geometry import xyxy_to_xyah
+    from cosmot.tracker.track_set import CONFIRMED
 
     scene = walking_scene(120, 25, seed=4, miss_rate=0.1, false_positives=2)
-
-    def run():
-        tr = Tracker(TrackerConfig())
-        return [tr.update(f.det_xyxy, f.det_scores, f.det_embeddings) for f in scene]
-
-    monkeypatch.setattr(tracker_module, "_DENSE_PAIRS", 10**9)
-    dense = run()
-    monkeypatch.setattr(tracker_module, "_DENSE_PAIRS", 0)
-    monkeypatch.setattr(tracker_module, "_BLOCK", 7)
-    blocks = run()
-    for a, b in zip(dense, blocks):
-        np.testing.assert_array_equal(a.track_id, b.track_id)
-        np.testing.assert_array_equal(a.det_index, b.det_index)
-        np.testing.assert_allclose(a.xyxy, b.xyxy)
-    assert sum(len(a) for a in dense) > 100 * 20
+    cfg = TrackerConfig()
+    tr = Tracker(cfg)
+    checked = 0
+    for f in scene:
+        t = tr.tracks
+        rows = np.flatnonzero(t.state[: t.n] == CONFIRMED)
+        if rows.size and len(f.det_xyxy):
+            saved = t.mean.copy(), t.cov.copy(), t.age.copy(), t.time_since_update.copy()
+            tr._predict(None)  # the state update() will see; undone below (update predicts)
+            dets = np.arange(len(f.det_xyxy))
+            xyah = xyxy_to_xyah(f.det_xyxy)
+            feats = normalize_rows(f.det_embeddings)
+            cost, _ = appearance_cost(cfg, t, tr.kf, rows, dets, xyah, feats)
+            maha = tr.kf.gating_distance(t.mean[rows], t.cov[rows], xyah)
+            cos = nearest_cosine_distance(t.gallery[rows], feats).astype(np.float64)
+            expect = np.where((maha > cfg.gating_threshold) | (cos > cfg.max_cosine_distance),
+                              np.inf, cos)
+            np.testing.assert_array_equal(np.isinf(cost), np.isinf(expect))
+            np.testing.assert_allclose(cost[np.isfinite(cost)], expect[np.isfinite(expect)],
+                                       atol=1e-6)
+            checked += int(np.isfinite(cost).sum())
+            t.mean[:], t.cov[:], t.age[:], t.time_since_update[:] = saved
+        tr.update(f.det_xyxy, f.det_scores, f.det_embeddings)
+    assert checked > 100 * 10
 
 
 def test_oc_reupdate_recovers_velocity_after_a_gap():

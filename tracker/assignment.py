@@ -7,6 +7,8 @@ impossible pairs.
 
 from __future__ import annotations
 
+import math
+
 import lap
 import numpy as np
 
@@ -27,14 +29,14 @@ def linear_assignment(cost: np.ndarray, cost_limit: float) -> tuple[np.ndarray, 
         raise ValueError(f"cost must be a 2-D matrix, got shape {cost.shape}")
     if cost.size == 0:
         return _EMPTY, _EMPTY
-    if not np.isfinite(cost_limit) or cost_limit <= 0:
+    if not math.isfinite(cost_limit) or cost_limit <= 0:
         raise ValueError(f"cost_limit must be finite and > 0, got {cost_limit}")
     feasible = cost <= cost_limit  # False for NaN and inf
-    if not feasible.any():
+    if not np.count_nonzero(feasible):
         return _EMPTY, _EMPTY
     cost = np.where(feasible, cost, INFEASIBLE)
     _, x, _ = lap.lapjv(cost, extend_cost=True, cost_limit=cost_limit)
-    rows = np.flatnonzero(x >= 0)
+    rows = (x >= 0).nonzero()[0]
     return rows, x[rows].astype(np.int64)
 
 
@@ -54,17 +56,27 @@ def matching_cascade(cost: np.ndarray, levels: np.ndarray, cost_limit: float
     live = (cost <= cost_limit).any(axis=1)
     free_cols = np.arange(m)
     all_rows, all_cols = [], []
-    for level in np.unique(levels[live]):
+    live_levels = levels[live]
+    level_list = sorted(set(live_levels.tolist()))
+    if len(level_list) == 1:  # the usual case: one assignment over the live rows
+        rows = live.nonzero()[0]
+        r, c = linear_assignment(cost[rows], cost_limit)
+        return rows[r], c
+    for level in level_list:
         if free_cols.size == 0:
             break
-        rows = np.flatnonzero((levels == level) & live)
-        r, c = linear_assignment(cost[np.ix_(rows, free_cols)], cost_limit)
+        rows = (live & (levels == level)).nonzero()[0]
+        r, c = linear_assignment(cost[rows][:, free_cols], cost_limit)
         if r.size:
             all_rows.append(rows[r])
             all_cols.append(free_cols[c])
-            free_cols = np.delete(free_cols, c)
+            keep = np.ones(free_cols.size, bool)
+            keep[c] = False
+            free_cols = free_cols[keep]
     if not all_rows:
         return _EMPTY, _EMPTY
+    if len(all_rows) == 1:
+        return all_rows[0], all_cols[0]  # rows of one level are sorted already
     rows, cols = np.concatenate(all_rows), np.concatenate(all_cols)
     order = np.argsort(rows)
     return rows[order], cols[order]

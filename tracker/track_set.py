@@ -115,9 +115,9 @@ class TrackSet:
     def remove(self, dead: np.ndarray) -> None:
         """Remove the rows where the boolean mask ``dead`` (n,) is True."""
         keep_n = self.n - int(dead.sum())
-        holes = np.flatnonzero(dead[:keep_n])
+        holes = dead[:keep_n].nonzero()[0]
         if holes.size:
-            movers = keep_n + np.flatnonzero(~dead[keep_n:])
+            movers = keep_n + (~dead[keep_n:]).nonzero()[0]
             for f in self._BASES:
                 a = getattr(self, f)
                 a[holes] = a[movers]

@@ -62,6 +62,9 @@ class Tracker:
         self._next_uid = 1
         self._next_id = 1
         self._uses_appearance: bool | None = None
+        # whether any class id >= 0 was given yet: until then every track's class is -1 and
+        # the class veto has nothing to do (skipped, a few numpy calls per stage and frame)
+        self._uses_classes = False
 
     # ------------------------------------------------------------------ public API
     def update(self, boxes_xyxy: np.ndarray, scores: np.ndarray | None = None,
@@ -89,7 +92,7 @@ class Tracker:
         t = self.tracks
         n = t.n
         det_xyah = xyxy_to_xyah(boxes)
-        high = np.flatnonzero(scores >= cfg.min_score)
+        high = (scores >= cfg.min_score).nonzero()[0]
         if cfg.nms_max_overlap < 1.0 and high.size > 1:
             high = np.sort(high[nms(boxes[high], scores[high], cfg.nms_max_overlap,
                                     classes=classes[high])])
@@ -110,16 +113,19 @@ class Tracker:
             matched_rows.append(rows)
             matched_dets.append(free_dets[cols])
             free_rows[rows] = False
-            free_dets = np.delete(free_dets, cols)
+            keep = np.ones(free_dets.size, bool)
+            keep[cols] = False
+            free_dets = free_dets[keep]
 
         # 3. BYTE stage: low-score detections vs tracks seen in the last frame
         byte_rows = _EMPTY
         if low.size and n:
             cand = free_rows & (t.state[:n] == CONFIRMED) & (t.time_since_update[:n] == 1)
-            rows = np.flatnonzero(cand)
+            rows = cand.nonzero()[0]
             if rows.size:
                 cost = 1.0 - iou_matrix(self._predicted_xyxy(rows), boxes[low])
-                veto_class_pairs(cost, t.class_id[rows], classes[low])
+                if self._uses_classes:
+                    veto_class_pairs(cost, t.class_id[rows], classes[low])
                 r, c = linear_assignment(cost, cfg.byte_max_iou_distance)
                 byte_rows = rows[r]
                 matched_rows.append(byte_rows)
@@ -165,8 +171,11 @@ class Tracker:
 
     # ------------------------------------------------------------------ steps
     def _validate(self, boxes, scores, embeddings, classes):
+        given_classes = classes is not None
         boxes, scores, feats, classes = check_frame_inputs(boxes, scores, embeddings, classes,
                                                            self.tracks.dim)
+        if given_classes and not self._uses_classes and classes.size:
+            self._uses_classes = bool(classes.max() >= 0)
         if len(boxes):
             uses = feats is not None
             if self._uses_appearance is None:
@@ -191,7 +200,7 @@ class Tracker:
             t.obs_xyah[:n] = warp_points(t.obs_xyah[:n], warp)
         # keep boxes valid when a lost track's velocity would shrink it to nothing
         tiny = mean[:, 3] < 1.0
-        if tiny.any():
+        if np.count_nonzero(tiny):
             mean[tiny, 3] = 1.0
             mean[tiny, 7] = 0.0
         np.maximum(mean[:, 2], 1e-2, out=mean[:, 2])
@@ -207,11 +216,12 @@ class Tracker:
     def _appearance_stage(self, free_rows, dets, det_xyah, boxes, feats, classes):
         """Free confirmed tracks vs detections ``dets``; returns (track rows, det positions)."""
         cfg, t = self.config, self.tracks
-        rows = np.flatnonzero(free_rows & (t.state[: t.n] == CONFIRMED))
+        rows = (free_rows & (t.state[: t.n] == CONFIRMED)).nonzero()[0]
         if feats is None or rows.size == 0:
             return _EMPTY, _EMPTY
         cost, limit = appearance_cost(cfg, t, self.kf, rows, dets, det_xyah, feats)
-        veto_class_pairs(cost, t.class_id[rows], classes[dets])
+        if self._uses_classes:
+            veto_class_pairs(cost, t.class_id[rows], classes[dets])
         if cfg.matching_cascade:
             r, c = matching_cascade(cost, t.time_since_update[rows], limit)
         else:
@@ -226,11 +236,12 @@ class Tracker:
         if feats is not None:
             cand &= (t.state[: t.n] == TENTATIVE) | (
                 t.time_since_update[: t.n] <= cfg.iou_max_time_since_update)
-        rows = np.flatnonzero(cand)
+        rows = cand.nonzero()[0]
         if rows.size == 0:
             return _EMPTY, _EMPTY
         cost, limit = iou_cost(cfg, t, rows, dets, self._predicted_xyxy(rows), boxes, feats)
-        veto_class_pairs(cost, t.class_id[rows], classes[dets])
+        if self._uses_classes:
+            veto_class_pairs(cost, t.class_id[rows], classes[dets])
         r, c = linear_assignment(cost, limit)
         return rows[r], c
 
@@ -310,7 +321,7 @@ class Tracker:
             return
         state = t.state[:n]
         dead = free_rows & ((state == TENTATIVE) | (t.time_since_update[:n] > cfg.max_age))
-        if not dead.any():
+        if not np.count_nonzero(dead):
             return
         if cfg.lost_gallery_seconds > 0 and t.dim:
             gone = np.flatnonzero(dead & (state == CONFIRMED))
@@ -350,7 +361,7 @@ class Tracker:
     def _output(self) -> TrackedObjects:
         t = self.tracks
         n = t.n
-        rows = np.flatnonzero((t.state[:n] == CONFIRMED) & (t.time_since_update[:n] == 0))
+        rows = ((t.state[:n] == CONFIRMED) & (t.time_since_update[:n] == 0)).nonzero()[0]
         if rows.size == 0:
             return TrackedObjects.empty()
         rows = rows[np.argsort(t.track_id[rows])]

@@ -1,8 +1,11 @@
 """``cosmot mot``: track MOTChallenge sequences from their detection files.
 
 Reads ``SEQ_DIR/<det>/det.txt``, runs the tracker frame by frame and writes
-``OUT/<sequence name>.txt`` in MOTChallenge format, flushed every frame (an interrupted run keeps
-what it wrote). Frames are decoded only when an appearance encoder is used.
+``OUT/<sequence name>.txt`` in MOTChallenge format, flushed every frame under a temporary name
+(``OUT/.<name>.partial.txt``, kept when a run is interrupted) and renamed when the sequence is
+done, so ``--resume`` skips finished sequences. Frames are decoded only when an appearance
+encoder is used (in a background thread, ``--prefetch``). Many sequences: ``--workers N`` local
+processes or ``--ray`` (one task per sequence); see ``cosmot.cli.batch``.
 """
 
 from __future__ import annotations
@@ -21,7 +24,10 @@ from cosmot.tracker import Tracker, TrackerConfig
 from cosmot.tracker.geometry import tlwh_to_xyxy, xyxy_to_tlwh
 from cosmot.tracker.offline import TrackCollector, postprocess
 
+from cosmot.cli.batch import _is_sequence, add_batch_options, run_mot
+from cosmot.pipeline.batch import expand_inputs
 from cosmot.pipeline.camera_motion import CameraMotionEstimator
+from cosmot.pipeline.prefetch import prefetch as prefetched
 from cosmot.cli.options import add_cmc_option, add_config_options, config_from_args, resolve_cmc
 from cosmot.sources.motchallenge import MOTWriter, Sequence, read_detections, write_rows
 from cosmot.pipeline.checkpoint import checkpoint_path, cut_outputs, load_checkpoint, save_checkpoint
@@ -32,7 +38,9 @@ from cosmot.cli.signals import stop_between_frames
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("mot", help="track MOTChallenge sequences from detection files",
                        description=__doc__)
-    p.add_argument("sequences", nargs="+", metavar="SEQ_DIR", help="MOTChallenge sequence folders")
+    p.add_argument("sequences", nargs="+", metavar="SEQ_DIR",
+                   help="MOTChallenge sequence folders, folders of them, glob patterns or a "
+                        ".txt file listing them")
     p.add_argument("--out", required=True, help="folder for <sequence>.txt results")
     p.add_argument("--det", default="det", metavar="NAME",
                    help="detections sub-folder: SEQ_DIR/NAME/det.txt (default: det)")
@@ -52,10 +60,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--checkpoint-every", type=int, default=0, metavar="N",
                    help="every N frames (and when stopped early) save the tracker's state as "
                         "OUT/<sequence>.txt.ckpt.npz, for --resume")
-    p.add_argument("--resume", action="store_true",
-                   help="skip sequences whose result exists without a checkpoint (finished); "
-                        "continue those with one from it; start the others")
     add_config_options(p)
+    add_batch_options(p)
     p.set_defaults(func=run)
 
 
@@ -63,7 +69,7 @@ def track_sequence(seq: Sequence, det_name: str, min_score: float | None, config
                    out_path: Path, encoder=None, output_box: str = "kalman",
                    cmc: str = "none", interpolate: int = 0, smooth: bool = False,
                    progress: bool = True, checkpoint_every: int = 0, resume: bool = False,
-                   stop=None, run: dict | None = None) -> dict:
+                   stop=None, run: dict | None = None, prefetch: int = 0) -> dict:
     """Track one sequence and write its results; returns counters and timings.
 
     Online results are written and flushed frame by frame; with ``interpolate`` or ``smooth``
@@ -72,6 +78,7 @@ def track_sequence(seq: Sequence, det_name: str, min_score: float | None, config
     Frames without an image (a gap in ``img1/``) are tracked without detections when frames
     are decoded. ``checkpoint_every``/``resume``: see :mod:`cosmot.pipeline.checkpoint`
     (``run`` describes the run for it); ``stop``: a flag read after each frame.
+    ``prefetch`` > 0 decodes up to that many frames ahead in a background thread.
     """
     n_frames = seq.length()
     det = read_detections(seq.detections_path(det_name), min_score=min_score, length=n_frames,
@@ -89,7 +96,7 @@ def track_sequence(seq: Sequence, det_name: str, min_score: float | None, config
     t_track = t_embed = 0.0
     ids: set[int] = set()
     need_frames = encoder is not None or cmc != "none"
-    frames = _numbered_frames(seq, n_frames, need_frames, max(start, 1))
+    frames = _numbered_frames(seq, n_frames, need_frames, max(start, 1), prefetch)
     cmc_estimator = CameraMotionEstimator(cmc) if cmc != "none" else None
     offline = interpolate > 0 or smooth
     collector = TrackCollector()
@@ -150,13 +157,15 @@ def track_sequence(seq: Sequence, det_name: str, min_score: float | None, config
             "track_seconds": t_track, "embed_seconds": t_embed}
 
 
-def _numbered_frames(seq: Sequence, n_frames: int, decode: bool, start: int = 1):
+def _numbered_frames(seq: Sequence, n_frames: int, decode: bool, start: int = 1,
+                     prefetch: int = 0):
     """``(k, image)`` for k = start..n_frames: the decoded image (None where the sequence has
-    no image of that number), or None for every frame when ``decode`` is False."""
+    no image of that number), or None for every frame when ``decode`` is False. ``prefetch``
+    > 0 decodes up to that many frames ahead in a background thread."""
     if not decode:
         yield from ((k, None) for k in range(start, n_frames + 1))
         return
-    images = seq.frames(start)
+    images = prefetched(seq.frames(start), prefetch)
     try:
         nxt = next(images, None)
         for k in range(start, n_frames + 1):
@@ -202,8 +211,14 @@ def run(args: argparse.Namespace) -> int:
     if (args.resume or args.checkpoint_every) and (args.interpolate or args.smooth):
         raise ValueError("--resume/--checkpoint-every work on the online results; "
                          "--interpolate and --smooth rewrite them at the end: run them apart")
+    config_from_args(args)  # a bad --preset/--set fails before any work
+    if args.workers > 1 or args.ray is not None:  # parallel: atomic outputs (cosmot.cli.batch)
+        if args.checkpoint_every:
+            raise ValueError("--checkpoint-every works with one sequence at a time: drop "
+                             "--workers/--ray (there --resume skips finished sequences)")
+        return run_mot(args)
     out_dir = Path(args.out)
-    seqs = [Sequence(d) for d in args.sequences]
+    seqs = [Sequence(d) for d in expand_inputs(args.sequences, _is_sequence, lambda p: False)]
     outputs, inputs, seen = {}, {}, {}
     for s in seqs:  # fail early, before any work, on a missing detection file
         if not s.detections_path(args.det).is_file():
@@ -240,7 +255,8 @@ def run(args: argparse.Namespace) -> int:
                 st = track_sequence(s, args.det, args.min_score, config, out_path, encoder,
                                     args.output_box, cmc, args.interpolate, args.smooth,
                                     checkpoint_every=args.checkpoint_every,
-                                    resume=args.resume, stop=stop, run=run_info)
+                                    resume=args.resume, stop=stop, run=run_info,
+                                    prefetch=args.prefetch)
             except KeyboardInterrupt:
                 raise
             except Exception as e:  # keep going: the other sequences' results are still useful

@@ -26,7 +26,9 @@ from tqdm import tqdm
 
 from cosmot.tracker import Tracker
 
+from cosmot.cli.batch import add_batch_options, is_track_batch, run_track
 from cosmot.pipeline.camera_motion import CameraMotionEstimator
+from cosmot.pipeline.prefetch import prefetch
 from cosmot.cli.options import add_cmc_option, add_config_options, config_from_args, resolve_cmc
 from cosmot.detectors import BUILT_IN, DEFAULT_DETECTOR, create_detector
 from cosmot.cli.mot import load_encoder_arg
@@ -43,9 +45,10 @@ from cosmot.sources.validation import DroppedRowsWarning
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("track", help="detect and track people in a video, image folder or camera",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("input", metavar="INPUT",
+    p.add_argument("input", metavar="INPUT", nargs="+",
                    help="video file, image folder, MOTChallenge sequence folder (seqinfo.ini), "
-                        "camera index (0, 1, ...) or stream URL (rtsp://...)")
+                        "camera index (0, 1, ...) or stream URL (rtsp://...); several inputs, "
+                        "folders of them, globs or a .txt list with --out-dir")
     p.add_argument("--detector", default=None, metavar="NAME|PATH",
                    help=f"{', '.join(BUILT_IN)} (default: auto = {DEFAULT_DETECTOR}, the shipped "
                         f"YOLOX-Nano), or a YOLOX or YOLOv5/v8-style .onnx model")
@@ -87,10 +90,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--checkpoint-every", type=int, default=0, metavar="N",
                    help="every N frames (and when stopped early) save the tracker's state next "
                         "to the MOT (else JSON) output as OUT.ckpt.npz, for --resume")
-    p.add_argument("--resume", action="store_true",
-                   help="skip the input if its output exists without a checkpoint (finished); "
-                        "continue it from OUT.ckpt.npz if there is one; else start")
     add_config_options(p)
+    add_batch_options(p, track=True)
     p.set_defaults(func=run)
 
 
@@ -141,6 +142,9 @@ def _run_description(args, source, cmc_method: str, config) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
+    if is_track_batch(args):
+        return run_track(args)
+    args.input = args.input[0]
     if args.detector is not None and args.detections is not None:
         raise ValueError("give --detector or --detections, not both")
     if args.trails < 0:
@@ -242,6 +246,7 @@ def run(args: argparse.Namespace) -> int:
     wanted = getattr(getattr(detector, "config", None), "classes", (0,))
     several = bool(class_names) and len(wanted) != 1
     times = StreamTimes()
+    args.stream_times = times  # read by the batch runner (cosmot.cli.batch)
     t0 = time.perf_counter()
     max_frames = args.max_frames  # counts from the input's first frame, also when resuming
     if max_frames is not None and resume_after:
@@ -249,7 +254,8 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"--max-frames {max_frames}: the checkpoint {ckpt} is already at "
                              f"frame {resume_after}")
         max_frames -= resume_after - 1  # the stream starts at the checkpoint's frame
-    steps = track_stream(source.frames(max(resume_after, 1)), detector, tracker, encoder,
+    steps = track_stream(prefetch(source.frames(max(resume_after, 1)), args.prefetch), detector,
+                         tracker, encoder,
                          min_score=args.min_score, max_frames=max_frames, times=times,
                          camera_motion=cmc, resume_after=resume_after)
     last = resume_after

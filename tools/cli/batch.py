@@ -1,0 +1,228 @@
+"""Many inputs for ``cosmot track`` and ``cosmot mot``: the shared options and the per-input jobs.
+
+Both commands hand their inputs to :func:`cosmot.pipeline.batch.run_batch` (serially in this
+process, on ``--workers N`` local processes, or as Ray tasks with ``--ray``); each job runs the
+command's own single-input code, so a batch writes the same bytes as a serial run. Outputs are
+committed atomically per input; ``--resume`` skips the inputs whose outputs exist.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import sys
+import time
+from pathlib import Path
+
+from cosmot.pipeline.batch import (BatchJob, expand_inputs, run_batch, summary_table,
+                                   unique_names)
+
+#: ``cosmot track --outputs`` names and the extension each writes under ``--out-dir``.
+TRACK_OUTPUTS = {"mot": ".txt", "json": ".jsonl", "video": ".mp4"}
+
+
+def add_batch_options(p: argparse.ArgumentParser, track: bool = False) -> None:
+    """``--workers``, ``--ray``, ``--resume``, ``--prefetch`` (and for track ``--out-dir``,
+    ``--outputs``)."""
+    g = p.add_argument_group("many inputs")
+    g.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="track N inputs at a time in local worker processes, each with "
+                        "cores/N threads (default 1: one after another in this process)")
+    g.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                   help="one Ray task per input: bare --ray starts a local cluster with "
+                        "--workers CPUs (default: all cores), 'auto' or HOST:PORT joins a running "
+                        "one (pip install 'cosmot[ray]'; paths must be visible to every node)")
+    g.add_argument("--resume", action="store_true",
+                   help="skip inputs whose outputs are complete; one input at a time, continue "
+                        "an unfinished one from its --checkpoint-every checkpoint (OUT.ckpt.npz) "
+                        "if there is one (with --workers/--ray outputs are written under a "
+                        "temporary name and renamed when their input is finished)")
+    g.add_argument("--prefetch", type=int, default=4, metavar="N",
+                   help="decode up to N frames ahead in a background thread (default 4; 0: off)")
+    if track:
+        g.add_argument("--out-dir", default=None, metavar="DIR",
+                       help="with many inputs: write DIR/<name>.txt/.jsonl/.mp4 per input")
+        g.add_argument("--outputs", default="mot", metavar="LIST",
+                       help="with --out-dir: comma-separated mot,json,video (default: mot)")
+
+
+def _check_common(args: argparse.Namespace) -> None:
+    if args.workers < 1:
+        raise ValueError(f"--workers {args.workers}: must be >= 1")
+    if args.prefetch < 0:
+        raise ValueError(f"--prefetch {args.prefetch}: must be >= 0")
+
+
+def _options(args: argparse.Namespace) -> dict:
+    """What a worker needs of the parsed arguments (picklable)."""
+    return {k: v for k, v in vars(args).items() if k != "func"}
+
+
+def _run(args: argparse.Namespace, fn, jobs: list[BatchJob], label: str) -> int:
+    options = _options(args)
+    workers = args.workers
+    if args.ray is not None and workers == 1 and args.ray == "local":
+        from cosmot.pipeline.batch import threads_per_worker
+
+        workers = threads_per_worker(1)  # a local cluster: every core
+    options["_quiet"] = len(jobs) > 1 or workers > 1 or args.ray is not None
+    t0 = time.perf_counter()
+
+    def report(r) -> None:
+        if r.status == "failed":
+            print(f"{r.name}: failed: {r.error}", file=sys.stderr)
+
+    results = run_batch(fn, jobs, options, workers=workers,
+                        ray_address=None if args.ray in (None, "local") else args.ray,
+                        use_ray=args.ray is not None, resume=args.resume,
+                        progress=not getattr(args, "no_progress", False) and len(jobs) > 1,
+                        on_result=report)
+    wall = time.perf_counter() - t0
+    if len(jobs) > 1 or args.resume or any(r.status == "failed" for r in results):
+        print(f"cosmot {label}: {len(jobs)} inputs, "
+              + (f"Ray {args.ray}" if args.ray is not None else f"{workers} worker(s)"),
+              file=sys.stderr)
+        print(summary_table(results, wall), file=sys.stderr)
+    return 1 if any(r.status == "failed" for r in results) else 0
+
+
+# ---------------------------------------------------------------------------- cosmot mot
+def _is_sequence(path: Path) -> bool:
+    return (path / "seqinfo.ini").is_file()
+
+
+def _sequence_name(text: str) -> str:
+    from cosmot.sources.motchallenge import read_seqinfo
+
+    try:
+        return read_seqinfo(text).name
+    except Exception:  # reported when the job runs
+        return Path(text).name
+
+
+def run_mot(args: argparse.Namespace) -> int:
+    """``cosmot mot`` over all its SEQ_DIR arguments (folders of sequences and globs too)."""
+    _check_common(args)
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    inputs = expand_inputs(args.sequences, _is_sequence, lambda p: False)
+    names = unique_names(inputs, _sequence_name)
+    jobs = [BatchJob(n, i, (str(out_dir / f"{n}.txt"),)) for n, i in zip(names, inputs)]
+    return _run(args, mot_job, jobs, "mot")
+
+
+_ENCODERS: dict = {}
+
+
+def _encoder(name: str, device: str):
+    """The encoder, loaded once per process (workers keep theirs between inputs)."""
+    from cosmot.cli.mot import load_encoder_arg
+
+    key = (name, device)
+    if key not in _ENCODERS:
+        _ENCODERS[key] = load_encoder_arg(name, device)
+    return _ENCODERS[key]
+
+
+def mot_job(job: BatchJob, partial: tuple[str, ...], options: dict) -> dict:
+    """One sequence of ``cosmot mot``: its results to ``partial[0]``."""
+    from cosmot.cli.mot import track_sequence
+    from cosmot.cli.options import config_from_args, resolve_cmc
+    from cosmot.sources.motchallenge import Sequence
+
+    args = argparse.Namespace(**options)
+    seq = Sequence(job.input)
+    det_path = seq.detections_path(args.det)
+    if not det_path.is_file():
+        raise FileNotFoundError(f"{det_path}: no detections for {seq.name} (is --det "
+                                f"{args.det} right?)")
+    encoder = _encoder(args.encoder, args.device)
+    config = config_from_args(args, fps=seq.info.fps)
+    st = track_sequence(seq, args.det, args.min_score, config, Path(partial[0]), encoder,
+                        args.output_box, resolve_cmc(args.cmc, encoder), args.interpolate,
+                        args.smooth, progress=not options["_quiet"], prefetch=args.prefetch)
+    fps = st["frames"] / st["track_seconds"] if st["track_seconds"] else float("inf")
+    if not options["_quiet"]:
+        msg = (f"{seq.name}: {st['frames']} frames, {st['detections']} detections, "
+               f"{st['ids']} ids, tracker {fps:.0f} frames/s")
+        if encoder is not None and st["embed_seconds"]:
+            msg += f", encoder {st['frames'] / st['embed_seconds']:.1f} frames/s"
+        print(msg + f" -> {job.outputs[0]}")
+    return st
+
+
+# ---------------------------------------------------------------------------- cosmot track
+def is_track_batch(args: argparse.Namespace) -> bool:
+    """Whether ``cosmot track`` runs as a batch (several inputs or any batch option)."""
+    return (len(args.input) > 1 or args.out_dir is not None or args.workers > 1
+            or args.ray is not None)
+
+
+def _is_track_input_dir(path: Path) -> bool:
+    from cosmot.sources.frames import IMAGE_EXTENSIONS
+
+    if _is_sequence(path):
+        return True
+    return any(c.suffix.lower() in IMAGE_EXTENSIONS for c in path.iterdir())
+
+
+def _is_video_file(path: Path) -> bool:
+    from cosmot.cli.track import VIDEO_FILE_EXTENSIONS
+
+    return path.suffix.lower() in VIDEO_FILE_EXTENSIONS
+
+
+def _track_name(text: str) -> str:
+    path = Path(text)
+    if path.is_dir():
+        return _sequence_name(text) if _is_sequence(path) else path.name
+    return path.stem or text.replace("/", "_").replace(":", "_")
+
+
+def run_track(args: argparse.Namespace) -> int:
+    """``cosmot track`` over many inputs, outputs under ``--out-dir``."""
+    _check_common(args)
+    if args.out_video or args.out_mot or args.out_json:
+        raise ValueError("with many inputs (or --out-dir, --workers, --ray) give "
+                         "--out-dir DIR [--outputs mot,json,video], not --out-mot/--out-json/"
+                         "--out-video")
+    if args.out_dir is None:
+        raise ValueError("many inputs need --out-dir DIR")
+    kinds = [k.strip() for k in args.outputs.split(",") if k.strip()]
+    bad = [k for k in kinds if k not in TRACK_OUTPUTS]
+    if bad or not kinds:
+        raise ValueError(f"--outputs {args.outputs}: allowed a comma-separated subset of "
+                         f"{', '.join(TRACK_OUTPUTS)}")
+    if args.detections is not None:
+        raise ValueError("--detections names one det.txt: it fits one input, not a batch")
+    if getattr(args, "checkpoint_every", 0):
+        raise ValueError("--checkpoint-every works with one input and --out-mot/--out-json; "
+                         "in a batch --resume skips the finished inputs")
+    out_dir = Path(args.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    inputs = expand_inputs(args.input, _is_track_input_dir, _is_video_file)
+    names = unique_names(inputs, _track_name)
+    jobs = [BatchJob(n, i, tuple(str(out_dir / f"{n}{TRACK_OUTPUTS[k]}") for k in kinds))
+            for n, i in zip(names, inputs)]
+    args.kinds = kinds
+    return _run(args, track_job, jobs, "track")
+
+
+def track_job(job: BatchJob, partial: tuple[str, ...], options: dict) -> dict:
+    """One input of ``cosmot track``, through the command's own single-input code."""
+    from cosmot.cli import track as track_command
+
+    args = argparse.Namespace(**options)
+    args.input = [job.input]
+    paths = dict(zip(args.kinds, partial))
+    args.out_mot, args.out_json, args.out_video = (paths.get("mot"), paths.get("json"),
+                                                   paths.get("video"))
+    args.out_dir, args.workers, args.ray, args.resume = None, 1, None, False
+    args.no_progress = args.no_progress or options["_quiet"]
+    quiet = io.StringIO()
+    with contextlib.redirect_stderr(quiet) if options["_quiet"] else contextlib.nullcontext():
+        track_command.run(args)
+    times = args.stream_times
+    return {"frames": times.frames, "ids": times.max_id, "detect_seconds": times.detect,
+            "embed_seconds": times.embed, "track_seconds": times.track}
