@@ -19,7 +19,7 @@ RECIPES: dict[str, dict] = {
         "sampler": "balanced",
         "domain_aug": True,
         "lowres_p": 0.5,
-        "epochs": 16,
+        "epochs": 10,
         "val_fraction": 0.0,
         "seed": 0,
         "threads": 1,
