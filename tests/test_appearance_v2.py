@@ -245,3 +245,16 @@ def test_recipe_v2_values():
     with pytest.raises(ValueError, match="known recipes"):
         recipe("v9")
     assert math.isfinite(r["epochs"])
+
+
+def test_shipped_weights_by_name():
+    from appearance import load_encoder
+    from appearance.registry import named_record, shipped_names
+
+    assert {"default", "v1"} <= set(shipped_names())
+    assert named_record("v1") is not None and named_record("../v1") is None
+    assert named_record("histogram") is None
+    x = np.random.default_rng(0).integers(0, 256, (3, 128, 64, 3), dtype=np.uint8)
+    assert load_encoder("v1").embed_crops(x).shape == (3, 128)
+    with pytest.raises(ValueError, match="allowed"):
+        load_encoder("v0")

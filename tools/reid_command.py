@@ -304,7 +304,8 @@ def train_config_from_args(args: argparse.Namespace):
                        sampler=getattr(args, "sampler", "pk"),
                        balance_power=getattr(args, "balance_power", 0.5),
                        epoch_steps=getattr(args, "epoch_steps", 0),
-                       checkpoint_every=getattr(args, "checkpoint_every", 0))
+                       checkpoint_every=getattr(args, "checkpoint_every", 0),
+                       warmup_epochs=getattr(args, "warmup_epochs", 3))
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -482,6 +483,8 @@ def _add_train(sub) -> None:
                    help="ArcFace/CosFace margin grows linearly from 0 over this many epochs")
     p.add_argument("--epoch-steps", type=int, default=0,
                    help="batches per epoch (0: crops // (P*K)); same budget for comparisons")
+    p.add_argument("--warmup-epochs", type=int, default=3,
+                   help="epochs of linear learning-rate warm-up")
     p.add_argument("--checkpoint-every", type=int, default=0,
                    help="also write epoch_NNN.pt and the logs every N epochs")
     p.set_defaults(func=_cmd_train)
@@ -491,10 +494,10 @@ def _add_train(sub) -> None:
 # ----------------------------------------------------------------------------- export
 def _load_torch_model(name: str):
     from appearance.checkpoint import load_checkpoint, read_weights_record
-    from appearance.registry import DEFAULT_RECORD, WEIGHTS_DIR
+    from appearance.registry import DEFAULT_RECORD, WEIGHTS_DIR, named_record
 
-    if name == "default":
-        rec = read_weights_record(DEFAULT_RECORD)
+    if name == "default" or named_record(name):
+        rec = read_weights_record(named_record(name) or DEFAULT_RECORD)
         return load_checkpoint(WEIGHTS_DIR / rec["file"], rec["sha256"])[0]
     if Path(name).suffix not in (".pt", ".pth"):
         raise ValueError(f"--weights {name!r}: give 'default' or a .pt checkpoint")
@@ -736,6 +739,9 @@ def _cmd_ship(args: argparse.Namespace) -> int:
         "notes": args.notes,
     }
     (WEIGHTS_DIR / (target.stem + ".json")).write_text(json.dumps(record, indent=2) + "\n")
+    if args.make_default:
+        (WEIGHTS_DIR / "default.json").write_text(json.dumps(record, indent=2) + "\n")
+        print(f"default.json now names {target.name}")
     print(f"wrote {target} ({record['bytes']} bytes, sha256 {record['sha256'][:12]}...) and "
           f"{target.stem}.json")
     return 0
@@ -760,6 +766,9 @@ def _add_ship(sub) -> None:
     p.add_argument("--heldout-json", type=Path, help="scores written by 'reid eval --json'")
     p.add_argument("--crops-command", default="cosmot reid build-crops --preset train")
     p.add_argument("--notes", default="")
+    p.add_argument("--make-default", action="store_true",
+                   help="also write the record as default.json (load_encoder('default')); "
+                        "earlier weights stay loadable by their own record's name")
     p.set_defaults(func=_cmd_ship)
 
 
