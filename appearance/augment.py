@@ -15,16 +15,20 @@ the CPU and copied to the batch's device):
   camera, is not the only cue;
 - optional low resolution: with probability ``lowres_p`` a sample is shrunk by a random factor in
   ``lowres_scale`` (area averaging) and enlarged back (bilinear), as small, distant people look
-  after cropping.
+  after cropping;
+- optional MOT-domain degradations (``domain``, see ``domain_augment``): occlusion by another
+  crop, gamma and white balance, blur before the low-resolution step, JPEG artefacts after it.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
+
+from .domain_augment import DomainConfig, domain_shift, jpeg
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,7 @@ class AugmentConfig:
     lowres_p: float = 0.0
     lowres_scale: tuple[float, float] = (0.3, 1.0)
     grey_p: float = 0.0
+    domain: DomainConfig = field(default_factory=DomainConfig)
 
     def __post_init__(self) -> None:
         lo, hi = self.lowres_scale
@@ -167,12 +172,17 @@ def low_resolution(x: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator) ->
 
 def augment(x: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator,
             noise_gen: torch.Generator | None = None) -> torch.Tensor:
-    """All augmentations in order: low resolution (if on), geometry, colour, greyscale (if
-    on), erasing. (B, 3, H, W) float in [0, 255]. noise_gen: see ``random_erase``."""
+    """All augmentations in order: MOT-domain occlusion, light, blur (if on), low resolution
+    (if on), JPEG (if on), geometry, colour, greyscale (if on), erasing. (B, 3, H, W) float in
+    [0, 255]. noise_gen: see ``random_erase``."""
     if x.ndim != 4 or x.shape[1] != 3:
         raise ValueError(f"x: expected (B, 3, H, W), got {tuple(x.shape)}")
+    if cfg.domain.active:
+        x = domain_shift(x, cfg.domain, gen)
     if cfg.lowres_p > 0:
         x = low_resolution(x, cfg, gen)
+    if cfg.domain.jpeg_p > 0:
+        x = jpeg(x, cfg.domain, gen)
     x = geometric(x, cfg, gen)
     x = colour(x, cfg, gen)
     if cfg.grey_p > 0:

@@ -36,6 +36,7 @@ class LossConfig:
     triplet_weight: float = 0.0
     contrastive_neg_margin: float = 0.7
     center_weight: float = 0.5
+    margin_warmup_epochs: int = 0  # ArcFace / CosFace margin grows linearly from 0 over these
 
     def __post_init__(self) -> None:
         if self.name not in LOSSES:
@@ -47,6 +48,8 @@ class LossConfig:
                              f"'semihard'")
         if self.triplet_weight < 0 or self.center_weight < 0:
             raise ValueError("triplet_weight, center_weight: must be >= 0")
+        if self.margin_warmup_epochs < 0:
+            raise ValueError(f"margin_warmup_epochs={self.margin_warmup_epochs}: must be >= 0")
 
 
 class Criterion(nn.Module):
@@ -68,6 +71,13 @@ class Criterion(nn.Module):
         elif name == "cosface":
             self.head = CosFaceHead(dim, num_classes, config.margin_scale, config.cosface_margin)
         self.center = CenterLoss(num_classes, dim) if name == "center" else None
+        self.full_margin = getattr(self.head, "m", None)
+
+    def set_margin_factor(self, factor: float) -> None:
+        """Scale the ArcFace / CosFace margin to ``factor`` (0..1) of its configured value (the
+        margin warm-up); no effect on other losses."""
+        if self.full_margin is not None:
+            self.head.m = self.full_margin * min(1.0, max(0.0, factor))
 
     def forward(self, features: torch.Tensor, labels: torch.Tensor
                 ) -> tuple[torch.Tensor, int]:

@@ -14,6 +14,14 @@ import cv2
 import numpy as np
 
 CROP_HW = (128, 64)
+# A source name "SPACE#VIEW" puts its pids into identity space SPACE, shared by every source of
+# that prefix (e.g. "cuhk03#labeled" and "cuhk03#detected": the same people, two box kinds).
+SPACE_SEP = "#"
+
+
+def identity_space(source_name: str) -> str:
+    """The identity space of a source: the part before ``SPACE_SEP``, else the whole name."""
+    return source_name.split(SPACE_SEP, 1)[0]
 
 
 def clip_boxes(boxes_xyxy: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -72,7 +80,8 @@ class CropSet:
     sources: (N,) int64 index into ``source_names`` (e.g. a sequence name, "col780/train").
     frames: (N,) int64 frame number (-1 when not from a video).
     source_fps: frame rate per source (0.0 for sources that are not videos).
-    Identity is the pair (source, pid): ``labels()`` numbers those pairs 0..C-1.
+    Identity is the pair (identity space, pid), the space being the source unless source names
+    share a ``SPACE#`` prefix (``identity_space``): ``labels()`` numbers those pairs 0..C-1.
     """
 
     images: np.ndarray
@@ -105,10 +114,23 @@ class CropSet:
     def size_hw(self) -> tuple[int, int]:
         return int(self.images.shape[1]), int(self.images.shape[2])
 
+    def space_index(self) -> np.ndarray:
+        """(len(source_names),) int64: each source's identity-space number (``identity_space``;
+        equal to the source's own index when no name holds ``SPACE_SEP``)."""
+        spaces: list[str] = []
+        out = []
+        for n in self.source_names:
+            sp = identity_space(n)
+            if sp not in spaces:
+                spaces.append(sp)
+            out.append(spaces.index(sp))
+        return np.array(out, np.int64)
+
     def identity_keys(self) -> np.ndarray:
-        """(N,) int64 key unique per (source, pid) pair."""
-        return self.sources.astype(np.int64) * (1 << 32) + (self.pids.astype(np.int64)
-                                                              & 0xFFFFFFFF)
+        """(N,) int64 key unique per (identity space, pid) pair; the space is the source unless
+        source names share a ``SPACE#`` prefix."""
+        space = self.space_index()[self.sources] if len(self.sources) else self.sources
+        return space.astype(np.int64) * (1 << 32) + (self.pids.astype(np.int64) & 0xFFFFFFFF)
 
     def labels(self) -> tuple[np.ndarray, int]:
         """Contiguous class labels 0..C-1 per (source, pid) pair, and C."""
@@ -217,15 +239,17 @@ def concat(sets: list[CropSet]) -> CropSet:
 
 
 def split_by_identity(crops: CropSet, fraction: float, seed: int) -> tuple[CropSet, CropSet]:
-    """Split identities (not crops) at random: about ``fraction`` of each source's identities go
-    to the second set. Returns (kept, split_off)."""
+    """Split identities (not crops) at random: about ``fraction`` of each identity space's
+    identities (a source's, unless sources share a space) go to the second set. Returns (kept,
+    split_off)."""
     if not 0.0 <= fraction <= 1.0:
         raise ValueError(f"fraction={fraction}: allowed range [0, 1]")
     rng = np.random.default_rng(seed)
     keys = crops.identity_keys()
+    space = crops.space_index()[crops.sources] if len(crops) else crops.sources
     chosen = []
-    for s in range(len(crops.source_names)):
-        ids = np.unique(keys[crops.sources == s])
+    for s in np.unique(crops.space_index()):
+        ids = np.unique(keys[space == s])
         n = int(round(fraction * len(ids)))
         chosen.append(rng.permutation(ids)[:n])
     held = np.isin(keys, np.concatenate(chosen) if chosen else np.zeros(0, np.int64))

@@ -4,6 +4,10 @@
   and ``<root>/val/gallery/<pid>/...`` (cam and k are integers).
 - Market-1501-like: one folder of ``<pid>_c<cam>...jpg`` files (pid -1 = junk, 0000 =
   distractor; both are skipped).
+- CUHK03 / CUHK01 in Market-1501 naming (``load_cuhk``): ``cuhk03/labeled`` and
+  ``cuhk03/detected`` hold the same people (detected pids 1-743 = labeled pids 1-743), so they
+  become sources ``cuhk03#labeled`` and ``cuhk03#detected`` of one identity space ``cuhk03``
+  (see ``crops.identity_space``); ``cuhk01`` has its own.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .crops import CROP_HW, CropSet, resize_crop_rgb
+from .crops import CROP_HW, SPACE_SEP, CropSet, concat, resize_crop_rgb
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 _MARKET_NAME = re.compile(r"^(-?\d+)_c(\d+)")
@@ -91,3 +95,22 @@ def load_market_folder(folder: str | os.PathLike, source: str,
     if not rows:
         raise FileNotFoundError(f"{folder}: no <pid>_c<cam> images with pid > 0")
     return _pack(rows, source, size_hw)
+
+
+# (sub-folder of the reid data folder, source name); sources before "#" share identities
+CUHK_FOLDERS = (("cuhk03/labeled", "cuhk03" + SPACE_SEP + "labeled"),
+                ("cuhk03/detected", "cuhk03" + SPACE_SEP + "detected"),
+                ("cuhk01", "cuhk01"))
+
+
+def load_cuhk(reid_root: str | os.PathLike, size_hw: tuple[int, int] = CROP_HW,
+              parts: tuple[str, ...] = ("cuhk03/labeled", "cuhk03/detected", "cuhk01")
+              ) -> CropSet:
+    """CUHK03 (hand-drawn and detector boxes, one identity space) and CUHK01 from
+    ``reid_root``; ``parts`` picks folders of ``CUHK_FOLDERS``. Research-use data: weights
+    trained on it must say so."""
+    names = dict(CUHK_FOLDERS)
+    unknown = [p for p in parts if p not in names]
+    if unknown:
+        raise ValueError(f"parts {unknown}: allowed {list(names)}")
+    return concat([load_market_folder(Path(reid_root) / p, names[p], size_hw) for p in parts])

@@ -83,6 +83,19 @@ def _load_torch(path: Path, sha256: str | None, device: str, batch_size: int,
     return TorchEncoder(model, device, batch_size, threads)
 
 
+def named_record(name: str) -> Path | None:
+    """The record of installed weights called ``name`` (e.g. "default", "v1"), or None when
+    ``name`` is a path or names no installed weights."""
+    if not name or any(c in name for c in "/\\.") or name == "histogram":
+        return None
+    return find_record(name)
+
+
+def shipped_names() -> list[str]:
+    """Names of the weights shipped in the package (``weights/*.json``)."""
+    return sorted(p.stem for p in WEIGHTS_DIR.glob("*.json"))
+
+
 def load_encoder(name: str | os.PathLike = "default", device: str = "cpu",
                  batch_size: int = 64, threads: int | None = None,
                  runtime: str = "auto") -> Encoder:
@@ -108,7 +121,7 @@ def load_encoder(name: str | os.PathLike = "default", device: str = "cpu",
         return OnnxEncoder(path, threads=threads, batch_size=batch_size)
     if path.suffix in (".pt", ".pth"):
         return _load_torch(path, None, device, batch_size, threads)
-    record_path = find_record(key) if path.suffix == "" and os.sep not in key else None
+    record_path = named_record(key) if path.suffix == "" else None
     if record_path is None:
         raise ValueError(f"encoder {key!r}: not a known name ({', '.join(known_names())}), a "
                          f".pt checkpoint path or a .onnx file path")

@@ -32,14 +32,19 @@ from .device import resolve_device
 from .distill import DistillConfig, augmented_to_uint8, similarity_distill_loss
 from .model import EmbeddingNet, NetConfig
 from .reid_eval import evaluate_embeddings, mean_scores
-from .sampler import PKSampler
+from .sampler import BalancedPKSampler, PKSampler
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     """epochs: passes of ``N // (P*K)`` batches each. lr: peak learning rate (Adam), reached
     after ``warmup_epochs`` of linear warm-up, then cosine decay to ``lr * final_lr_ratio``.
-    eval_every: epochs between evaluations on the validation set (when one is given)."""
+    eval_every: epochs between evaluations on the validation set (when one is given).
+    sampler: "pk" (``PKSampler``) or "balanced" (``BalancedPKSampler``: identities spread over
+    identity spaces with weights ``size ** balance_power``, crops over cameras).
+    epoch_steps: batches per epoch (0: ``N // (P*K)``), e.g. to give every run of a comparison
+    the same number of steps. checkpoint_every: also write ``epoch_NNN.pt`` (and the logs so
+    far) every this many epochs (0: only at the end)."""
 
     net: NetConfig = field(default_factory=NetConfig)
     loss: LossConfig = field(default_factory=LossConfig)
@@ -55,6 +60,10 @@ class TrainConfig:
     eval_every: int = 5
     distill: DistillConfig = field(default_factory=DistillConfig)
     precision: str = "fp32"
+    sampler: str = "pk"
+    balance_power: float = 0.5
+    epoch_steps: int = 0
+    checkpoint_every: int = 0
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
@@ -71,6 +80,10 @@ class TrainConfig:
             raise ValueError("warmup_epochs must be >= 0 and eval_every >= 1")
         if self.precision not in ("fp32", "bf16"):
             raise ValueError(f"precision={self.precision!r}: allowed 'fp32' or 'bf16'")
+        if self.sampler not in ("pk", "balanced"):
+            raise ValueError(f"sampler={self.sampler!r}: allowed 'pk' or 'balanced'")
+        if self.balance_power < 0 or self.epoch_steps < 0 or self.checkpoint_every < 0:
+            raise ValueError("balance_power, epoch_steps, checkpoint_every: must be >= 0")
         if not 0 < self.final_lr_ratio <= 1:
             raise ValueError(f"final_lr_ratio={self.final_lr_ratio}: allowed range (0, 1]")
 
@@ -173,7 +186,14 @@ def train(crops: CropSet, config: TrainConfig, out_dir: str | Path | None = None
         torch.manual_seed(config.seed)
         model = EmbeddingNet(config.net).to(dev)
         criterion = Criterion(config.loss, config.net.dim, num_classes).to(dev)
-        sampler = PKSampler(labels, min(config.p, num_classes), config.k, config.seed)
+        if config.sampler == "balanced":
+            sampler = BalancedPKSampler(labels, crops.space_index()[crops.sources], crops.cams,
+                                        min(config.p, num_classes), config.k, config.seed,
+                                        config.balance_power)
+        else:
+            sampler = PKSampler(labels, min(config.p, num_classes), config.k, config.seed)
+        if config.epoch_steps:
+            sampler.batches_per_epoch = config.epoch_steps
         gen = torch.Generator().manual_seed(config.seed + 1)
         decay, no_decay = [], []
         for m in (model, criterion):
@@ -184,6 +204,7 @@ def train(crops: CropSet, config: TrainConfig, out_dir: str | Path | None = None
         steps_per_epoch = len(sampler)
         total = steps_per_epoch * config.epochs
         warm = steps_per_epoch * config.warmup_epochs
+        margin_warm = steps_per_epoch * config.loss.margin_warmup_epochs
         history: list[dict] = []
         best, best_epoch = -1.0, None
         step = 0
@@ -208,6 +229,8 @@ def train(crops: CropSet, config: TrainConfig, out_dir: str | Path | None = None
             for idx in sampler:
                 for g in opt.param_groups:
                     g["lr"] = config.lr * lr_factor(step, total, warm, config.final_lr_ratio)
+                if margin_warm:
+                    criterion.set_margin_factor(step / margin_warm)
                 if images_dev is None:
                     x = augment(to_tensor(crops.images[idx]), config.augment, gen)
                 else:
@@ -247,9 +270,17 @@ def train(crops: CropSet, config: TrainConfig, out_dir: str | Path | None = None
                     best, best_epoch = row["val_mAP"], epoch
                     save_checkpoint(out / "best.pt", model, {**(meta or {}), "epoch": epoch})
                 model.train()
+            if hasattr(criterion.head, "scale"):
+                row["scale"] = float(criterion.head.scale.detach())
             history.append(row)
             log(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
                          for k, v in row.items()))
+            if out is not None and config.checkpoint_every and (
+                    epoch % config.checkpoint_every == 0):
+                save_checkpoint(out / f"epoch_{epoch:03d}.pt", model,
+                                {**(meta or {}), "epoch": epoch})
+                write_logs(out, config, history, meta, curve=False)
+                model.train()
         if bar is not None:
             bar.close()
     model.eval()
@@ -259,8 +290,9 @@ def train(crops: CropSet, config: TrainConfig, out_dir: str | Path | None = None
     return TrainResult(model, history, best_epoch)
 
 
-def write_logs(out: Path, config: TrainConfig, history: list[dict], meta: dict | None) -> None:
-    """log.json, log.csv and curve.png (loss and validation mAP per epoch)."""
+def write_logs(out: Path, config: TrainConfig, history: list[dict], meta: dict | None,
+               curve: bool = True) -> None:
+    """log.json, log.csv and (with ``curve``) curve.png (loss and validation mAP per epoch)."""
     (out / "log.json").write_text(json.dumps({"config": config.to_dict(), "meta": meta or {},
                                               "history": history}, indent=2))
     keys = sorted({k for row in history for k in row}, key=lambda k: (k != "epoch", k))
@@ -268,7 +300,8 @@ def write_logs(out: Path, config: TrainConfig, history: list[dict], meta: dict |
         w = csv.DictWriter(f, fieldnames=keys)
         w.writeheader()
         w.writerows(history)
-    plot_curve(history, out / "curve.png")
+    if curve:
+        plot_curve(history, out / "curve.png")
 
 
 def plot_curve(history: list[dict], path: Path) -> None:

@@ -61,10 +61,13 @@ def _cmd_build_crops(args: argparse.Namespace) -> int:
     parts = args.col780_part
     size = args.size
     out = args.out
-    if args.preset == "train":
+    cuhk = args.cuhk
+    if args.preset in ("train", "train-v2"):
         mot = mot or list(TRAIN_SEQUENCES)
         col780, parts = col780 or str(data_dir() / "reid" / "col780"), "train"
-        out = out or CACHE / "train.npz"
+        out = out or CACHE / ("train.npz" if args.preset == "train" else "train_v2.npz")
+        if args.preset == "train-v2":
+            cuhk = cuhk or str(data_dir() / "reid")
     elif args.preset == "heldout":
         mot = mot or list(HELDOUT_SEQUENCES)
         col780, parts = col780 or str(data_dir() / "reid" / "col780"), "val"
@@ -73,8 +76,8 @@ def _cmd_build_crops(args: argparse.Namespace) -> int:
     size = size or (128, 64)
     if out is None:
         raise ValueError("--out: give the .npz file to write (or use --preset)")
-    if not (mot or col780 or args.market):
-        raise ValueError("nothing to read: give --mot, --col780, --market or --preset")
+    if not (mot or col780 or args.market or cuhk):
+        raise ValueError("nothing to read: give --mot, --col780, --market, --cuhk or --preset")
     sets = []
     for name in mot:
         s = crops_from_mot(name, size, args.stride, args.min_visibility, args.min_height)
@@ -90,6 +93,16 @@ def _cmd_build_crops(args: argparse.Namespace) -> int:
         s = load_market_folder(folder, Path(folder).name, size)
         print(f"{folder}: {len(s)} crops, {s.num_identities()} identities")
         sets.append(s)
+    if cuhk:
+        from cosmot.appearance.folders import load_cuhk
+
+        s = load_cuhk(cuhk, size)
+        for i, name in enumerate(s.source_names):
+            part = s.subset(s.sources == i)
+            print(f"{name}: {len(part)} crops, {part.num_identities()} identities")
+        print(f"CUHK together: {s.num_identities()} identities (cuhk03 labeled and detected "
+              f"share one identity space)")
+        sets.append(s)
     crops = concat(sets)
     crops.save(out, png=args.png)
     print(f"wrote {out} ({Path(out).stat().st_size / 2**20:.1f} MiB): {len(crops)} crops "
@@ -102,10 +115,15 @@ def _add_build_crops(sub) -> None:
     p = sub.add_parser("build-crops", help="cut labelled crops into a packed .npz",
                        description="Cut person crops from MOTChallenge ground truth, a col780 "
                                    "folder or Market-1501-style folders into one .npz.")
-    p.add_argument("--preset", choices=["train", "heldout"],
+    p.add_argument("--preset", choices=["train", "train-v2", "heldout"],
                    help="train: MOT16-11 + KITTI-17 + col780/train at 128x64 -> "
-                        ".cache/reid/train.npz; heldout: PETS09-S2L1 + TUD-Stadtmitte + "
-                        "col780/val at 256x128 -> .cache/reid/heldout.npz")
+                        ".cache/reid/train.npz; train-v2: the same plus CUHK03 (labeled + "
+                        "detected) and CUHK01 -> .cache/reid/train_v2.npz; heldout: "
+                        "PETS09-S2L1 + TUD-Stadtmitte + col780/val at 256x128 -> "
+                        ".cache/reid/heldout.npz")
+    p.add_argument("--cuhk", help="reid data folder holding cuhk03/{labeled,detected} and "
+                                  "cuhk01 (research-use data; labeled and detected share "
+                                  "identities)")
     p.add_argument("--mot", nargs="*", help="sequence names under DATA/mot or folders")
     p.add_argument("--col780", help="col780-style root (train/<pid>/..., val/query, val/gallery)")
     p.add_argument("--col780-part", choices=["train", "val", "all"], default="all")
@@ -259,11 +277,16 @@ def train_config_from_args(args: argparse.Namespace):
                     dropout=args.dropout, ibn_stages=args.ibn_stages,
                     mixstyle_p=args.mixstyle_p, mixstyle_alpha=args.mixstyle_alpha,
                     mixstyle_stages=args.mixstyle_stages)
+    from cosmot.appearance.domain_augment import MOT_DOMAIN, DomainConfig
+
     loss = LossConfig(name=args.loss, label_smoothing=args.label_smoothing,
                       triplet_margin=args.margin, triplet_mining=args.mining,
-                      triplet_weight=args.triplet_weight)
+                      triplet_weight=args.triplet_weight,
+                      margin_warmup_epochs=getattr(args, "margin_warmup", 0))
     aug = AugmentConfig(lowres_p=args.lowres_p, grey_p=args.grey_p,
-                        hue_degrees=args.hue_degrees, saturation=args.saturation
+                        hue_degrees=args.hue_degrees, saturation=args.saturation,
+                        domain=MOT_DOMAIN if getattr(args, "domain_aug", False)
+                        else DomainConfig()
                         ) if not args.no_augment else AugmentConfig(
         flip_p=0.0, pad=0, zoom=0.0, brightness=0.0, contrast=0.0, saturation=0.0,
         hue_degrees=0.0, erase_p=0.0)
@@ -282,7 +305,12 @@ def train_config_from_args(args: argparse.Namespace):
         precision = "bf16" if device.startswith("cuda") else "fp32"
     return TrainConfig(net=net, loss=loss, augment=aug, epochs=args.epochs, p=args.p,
                        k=args.k, lr=args.lr, weight_decay=args.weight_decay, seed=args.seed,
-                       eval_every=args.eval_every, distill=distill, precision=precision)
+                       eval_every=args.eval_every, distill=distill, precision=precision,
+                       sampler=getattr(args, "sampler", "pk"),
+                       balance_power=getattr(args, "balance_power", 0.5),
+                       epoch_steps=getattr(args, "epoch_steps", 0),
+                       checkpoint_every=getattr(args, "checkpoint_every", 0),
+                       warmup_epochs=getattr(args, "warmup_epochs", 3))
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -291,6 +319,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from cosmot.appearance.crops import CropSet, split_by_identity
     from cosmot.appearance.train import train
 
+    if args.recipe:
+        apply_recipe(args)
     torch.set_num_threads(args.threads)
     crops = CropSet.load(args.crops)
     check_no_heldout(crops.source_names, args.allow_heldout)
@@ -352,6 +382,22 @@ def _cmd_train(args: argparse.Namespace) -> int:
           + f"; final loss {last['loss']:.4f}"
           + (f", val mAP {last['val_mAP']:.4f}" if "val_mAP" in last else ""))
     return 0
+
+
+def apply_recipe(args: argparse.Namespace) -> None:
+    """Set the options of recipe ``args.recipe`` that were left at their defaults."""
+    from cosmot.appearance.recipes import recipe
+
+    values = recipe(args.recipe)
+    values.pop("crops_command", None)
+    for key, value in values.items():
+        if key == "crops":
+            value = REPO_ROOT / value
+        if getattr(args, key) == TRAIN_DEFAULTS.get(key):
+            setattr(args, key, value)
+
+
+TRAIN_DEFAULTS: dict = {}
 
 
 def _add_train(sub) -> None:
@@ -430,17 +476,37 @@ def _add_train(sub) -> None:
                    help="bf16: CUDA bfloat16 autocast (auto: bf16 on cuda, fp32 on cpu)")
     p.add_argument("--allow-heldout", action="store_true")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--recipe", choices=["v2"],
+                   help="a named recipe (appearance/recipes.py): sets crops, loss, sampler, "
+                        "augmentation, epochs, seed, threads for options left at their defaults")
+    p.add_argument("--sampler", choices=["pk", "balanced"], default="pk",
+                   help="balanced: P identities spread over datasets (identity spaces), K "
+                        "crops spread over an identity's cameras")
+    p.add_argument("--balance-power", type=float, default=0.5,
+                   help="balanced sampler: dataset weight = identities ** power")
+    p.add_argument("--domain-aug", action="store_true",
+                   help="MOT-domain degradations: occlusion by another crop, gamma/white "
+                        "balance, blur, JPEG (appearance/domain_augment.py)")
+    p.add_argument("--margin-warmup", type=int, default=0,
+                   help="ArcFace/CosFace margin grows linearly from 0 over this many epochs")
+    p.add_argument("--epoch-steps", type=int, default=0,
+                   help="batches per epoch (0: crops // (P*K)); same budget for comparisons")
+    p.add_argument("--warmup-epochs", type=int, default=3,
+                   help="epochs of linear learning-rate warm-up")
+    p.add_argument("--checkpoint-every", type=int, default=0,
+                   help="also write epoch_NNN.pt and the logs every N epochs")
     p.set_defaults(func=_cmd_train)
+    TRAIN_DEFAULTS.update({a.dest: a.default for a in p._actions})
 
 
 # ----------------------------------------------------------------------------- export
 def _load_torch_model(name: str):
     from cosmot.appearance.checkpoint import load_checkpoint
     from cosmot.appearance.integrity import read_weights_record
-    from cosmot.appearance.registry import DEFAULT_RECORD, WEIGHTS_DIR
+    from cosmot.appearance.registry import DEFAULT_RECORD, WEIGHTS_DIR, named_record
 
-    if name == "default":
-        rec = read_weights_record(DEFAULT_RECORD)
+    if name == "default" or named_record(name):
+        rec = read_weights_record(named_record(name) or DEFAULT_RECORD)
         return load_checkpoint(WEIGHTS_DIR / rec["file"], rec["sha256"])[0]
     if Path(name).suffix not in (".pt", ".pth"):
         raise ValueError(f"--weights {name!r}: give 'default' or a .pt checkpoint")
@@ -703,6 +769,9 @@ def _cmd_ship(args: argparse.Namespace) -> int:
     if record["onnx"] is None:
         del record["onnx"]
     (folder / (target.stem + ".json")).write_text(json.dumps(record, indent=2) + "\n")
+    if args.make_default:
+        (folder / "default.json").write_text(json.dumps(record, indent=2) + "\n")
+        print(f"{folder / 'default.json'} now names {target.name}")
     print(f"wrote {target} ({record['bytes']} bytes, sha256 {record['sha256'][:12]}...) and "
           f"{target.stem}.json")
     return 0
@@ -734,6 +803,9 @@ def _add_ship(sub) -> None:
     p.add_argument("--heldout-json", type=Path, help="scores written by 'reid eval --json'")
     p.add_argument("--crops-command", default="cosmot reid build-crops --preset train")
     p.add_argument("--notes", default="")
+    p.add_argument("--make-default", action="store_true",
+                   help="also write the record as default.json (load_encoder('default')); "
+                        "earlier weights stay loadable by their own record's name")
     p.set_defaults(func=_cmd_ship)
 
 
