@@ -1,0 +1,25 @@
+"""``cosmot reid``: build crop sets, train, evaluate, export, adapt and benchmark the appearance
+encoder.
+
+Data preparation that reads MOTChallenge files lives here (``tools`` may import ``appearance``,
+never the other way round); the appearance package only sees arrays and frames.
+"""
+
+from __future__ import annotations
+
+from cosmot.cli.reid import build_crops, evaluate, train, export, adapt, bench, ship
+from cosmot.cli.reid.common import CACHE, repo_relative  # noqa: F401 (public helpers)
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("reid", help="appearance encoder: crops, training, evaluation, "
+                                           "export, adaptation, benchmark")
+    sub = p.add_subparsers(dest="reid_command", metavar="SUBCOMMAND")
+    build_crops.register(sub)
+    train.register(sub)
+    evaluate.register(sub)
+    export.register(sub)
+    adapt.register(sub)
+    bench.register(sub)
+    ship.register(sub)
+    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])

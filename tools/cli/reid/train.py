@@ -1,0 +1,261 @@
+"""``cosmot reid train``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+import numpy as np
+from cosmot.paths import REPO_ROOT
+from cosmot.cli.reid.common import CACHE, HELDOUT_SEQUENCES, repo_relative
+
+
+def int_list(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected comma-separated integers") from None
+
+
+def check_no_heldout(source_names: tuple[str, ...], allow: bool) -> None:
+    """Refuse to train on the tracking validation sequences or col780's val identities."""
+    bad = [n for n in source_names
+           if n in HELDOUT_SEQUENCES or n.startswith("col780/query") or
+           n.startswith("col780/gallery")]
+    if bad and not allow:
+        raise ValueError(f"training crops contain held-out sources {bad} (the tracking "
+                         f"validation sequences / col780 val); build training crops with "
+                         f"'build-crops --preset train', or pass --allow-heldout on purpose")
+
+
+def train_config_from_args(args: argparse.Namespace):
+    from cosmot.appearance.augment import AugmentConfig
+    from cosmot.appearance.criterion import LossConfig
+    from cosmot.appearance.distill import DistillConfig
+    from cosmot.appearance.model import NetConfig
+    from cosmot.appearance.train import TrainConfig
+
+    net = NetConfig(widths=args.widths, blocks=args.blocks, dim=args.dim, pool=args.pool,
+                    dropout=args.dropout, ibn_stages=args.ibn_stages,
+                    mixstyle_p=args.mixstyle_p, mixstyle_alpha=args.mixstyle_alpha,
+                    mixstyle_stages=args.mixstyle_stages)
+    from cosmot.appearance.domain_augment import MOT_DOMAIN, DomainConfig
+
+    loss = LossConfig(name=args.loss, label_smoothing=args.label_smoothing,
+                      triplet_margin=args.margin, triplet_mining=args.mining,
+                      triplet_weight=args.triplet_weight,
+                      margin_warmup_epochs=getattr(args, "margin_warmup", 0))
+    aug = AugmentConfig(lowres_p=args.lowres_p, grey_p=args.grey_p,
+                        hue_degrees=args.hue_degrees, saturation=args.saturation,
+                        domain=MOT_DOMAIN if getattr(args, "domain_aug", False)
+                        else DomainConfig()
+                        ) if not args.no_augment else AugmentConfig(
+        flip_p=0.0, pad=0, zoom=0.0, brightness=0.0, contrast=0.0, saturation=0.0,
+        hue_degrees=0.0, erase_p=0.0)
+    teacher = getattr(args, "distill_teacher", None)
+    if teacher is None and getattr(args, "distill_weight", None):
+        raise ValueError("--distill-weight needs --distill-teacher")
+    distill = DistillConfig(
+        weight=(args.distill_weight if args.distill_weight is not None else 1.0)
+        if teacher else 0.0, kind=args.distill_kind, temperature=args.distill_temperature,
+        teacher=repo_relative(teacher) if teacher else "",
+        flip=not args.distill_no_flip and not args.distill_online, online=args.distill_online
+    ) if teacher else DistillConfig()
+    device = getattr(args, "device", "cpu")
+    precision = getattr(args, "precision", "auto")
+    if precision == "auto":
+        precision = "bf16" if device.startswith("cuda") else "fp32"
+    return TrainConfig(net=net, loss=loss, augment=aug, epochs=args.epochs, p=args.p,
+                       k=args.k, lr=args.lr, weight_decay=args.weight_decay, seed=args.seed,
+                       eval_every=args.eval_every, distill=distill, precision=precision,
+                       sampler=getattr(args, "sampler", "pk"),
+                       balance_power=getattr(args, "balance_power", 0.5),
+                       epoch_steps=getattr(args, "epoch_steps", 0),
+                       checkpoint_every=getattr(args, "checkpoint_every", 0),
+                       warmup_epochs=getattr(args, "warmup_epochs", 3))
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from cosmot.appearance.crops import CropSet, split_by_identity
+    from cosmot.appearance.train import train
+
+    if args.recipe:
+        apply_recipe(args)
+    torch.set_num_threads(args.threads)
+    crops = CropSet.load(args.crops)
+    check_no_heldout(crops.source_names, args.allow_heldout)
+    config = train_config_from_args(args)
+    teacher = cache_file = teacher_encoder = None
+    if config.distill.weight > 0 and config.distill.online:
+        from cosmot.appearance.registry import load_encoder
+
+        teacher_encoder = load_encoder(str(args.distill_teacher), threads=args.threads)
+    elif config.distill.weight > 0:
+        from cosmot.appearance.distill import teacher_embeddings
+
+        teacher, cache_file, _ = teacher_embeddings(args.crops, args.distill_teacher,
+                                                    crops.images, config.distill.flip,
+                                                    threads=args.threads)
+    val = None
+    if args.val_sources and args.val_fraction:
+        raise ValueError("--val-sources and --val-fraction: give one of them")
+    if args.val_fraction is None:
+        args.val_fraction = 0.0 if args.val_sources else 0.2
+    all_keys = crops.identity_keys()
+    if args.val_sources:
+        val = crops.select_sources(args.val_sources)
+        crops = crops.select_sources([n for n in crops.source_names
+                                      if n not in args.val_sources])
+    elif args.val_fraction > 0:
+        crops, val = split_by_identity(crops, args.val_fraction, args.split_seed)
+    if teacher is not None and val is not None:
+        # both splits keep file order and split by identity: the kept rows are those whose
+        # (source, pid) is not a validation identity
+        teacher = teacher[~np.isin(all_keys, val.identity_keys())]
+    print(f"training on {len(crops)} crops of {crops.num_identities()} identities"
+          + (f"; validating on {len(val)} crops of {val.num_identities()} other identities"
+             if val is not None else ""))
+    meta = {"command": "cosmot reid " + " ".join(sys.argv[sys.argv.index("reid") + 1:])
+            if "reid" in sys.argv else "", "crops": repo_relative(args.crops),
+            "sources": [n for i, n in enumerate(crops.source_names)
+                        if i in set(crops.sources.tolist())],
+            "val_sources": list(args.val_sources or []), "train_crops": len(crops),
+            "train_identities": crops.num_identities(), "seed": args.seed,
+            "epochs": args.epochs, "val_fraction": args.val_fraction,
+            "torch": str(torch.__version__), "device": args.device,
+            "precision": config.precision}
+    if args.device.startswith("cuda") and torch.cuda.is_available():
+        meta["gpu"] = torch.cuda.get_device_name(args.device)
+    if config.distill.weight > 0:
+        meta.update({"distill_teacher": config.distill.teacher,
+                     "distill_weight": config.distill.weight,
+                     "distill_kind": config.distill.kind,
+                     "distill_temperature": config.distill.temperature,
+                     "distill_flip": config.distill.flip,
+                     "distill_online": config.distill.online,
+                     "distill_cache": repo_relative(cache_file) if cache_file else None})
+    result = train(crops, config, args.out, val, progress=not args.quiet, meta=meta,
+                   teacher=teacher, teacher_encoder=teacher_encoder, device=args.device)
+    last = result.history[-1]
+    print(f"wrote {args.out}/last.pt" + (f", best.pt (epoch {result.best_epoch})"
+                                         if result.best_epoch else "")
+          + f"; final loss {last['loss']:.4f}"
+          + (f", val mAP {last['val_mAP']:.4f}" if "val_mAP" in last else ""))
+    return 0
+
+
+def apply_recipe(args: argparse.Namespace) -> None:
+    """Set the options of recipe ``args.recipe`` that were left at their defaults."""
+    from cosmot.appearance.recipes import recipe
+
+    values = recipe(args.recipe)
+    values.pop("crops_command", None)
+    for key, value in values.items():
+        if key == "crops":
+            value = REPO_ROOT / value
+        if getattr(args, key) == TRAIN_DEFAULTS.get(key):
+            setattr(args, key, value)
+
+
+TRAIN_DEFAULTS: dict = {}
+
+
+def register(sub) -> None:
+    try:
+        from cosmot.appearance.criterion import LOSSES
+    except ModuleNotFoundError:  # no torch: running the command names the extra to install
+        LOSSES = None
+
+    p = sub.add_parser("train", help="train the embedding network on a crop set",
+                       description="Train on a crop .npz (P x K batches). Writes last.pt, "
+                                   "best.pt (with a validation split), log.json, log.csv and "
+                                   "curve.png to --out.")
+    p.add_argument("--crops", type=Path, default=CACHE / "train.npz")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--loss", choices=LOSSES, default="cosine_softmax")
+    p.add_argument("--epochs", type=int, default=60)
+    p.add_argument("--p", type=int, default=16, help="identities per batch")
+    p.add_argument("--k", type=int, default=4, help="crops per identity in a batch")
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--weight-decay", type=float, default=5e-4)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--label-smoothing", type=float, default=0.1)
+    p.add_argument("--margin", type=float, default=0.3, help="triplet margin")
+    p.add_argument("--mining", choices=["hard", "semihard"], default="hard")
+    p.add_argument("--triplet-weight", type=float, default=0.0,
+                   help="add a batch-hard triplet term to a classification loss")
+    p.add_argument("--widths", type=int_list, default=(32, 64, 128))
+    p.add_argument("--blocks", type=int_list, default=(1, 1, 1))
+    p.add_argument("--dim", type=int, default=128)
+    p.add_argument("--pool", choices=["flatten", "avg", "gem"], default="flatten")
+    p.add_argument("--dropout", type=float, default=0.2)
+    p.add_argument("--no-augment", action="store_true")
+    p.add_argument("--lowres-p", type=float, default=0.0,
+                   help="probability of the low-resolution augmentation (shrink 0.3-1x and "
+                        "enlarge back)")
+    p.add_argument("--ibn-stages", type=int, default=0,
+                   help="instance-batch normalisation (IBN-Net-a) in the first N stages (0-3)")
+    p.add_argument("--mixstyle-p", type=float, default=0.0,
+                   help="MixStyle probability per batch after the early stages (0: off)")
+    p.add_argument("--mixstyle-alpha", type=float, default=0.1)
+    p.add_argument("--mixstyle-stages", type=int, default=2,
+                   help="MixStyle after each of the first N stages (1-3)")
+    p.add_argument("--grey-p", type=float, default=0.0,
+                   help="probability of turning a training crop into greyscale")
+    p.add_argument("--hue-degrees", type=float, default=10.0, help="hue jitter range")
+    p.add_argument("--saturation", type=float, default=0.25, help="saturation jitter range")
+    p.add_argument("--val-fraction", type=float, default=None,
+                   help="identities split off for validation (default 0.2 without "
+                        "--val-sources; 0: train on all)")
+    p.add_argument("--val-sources", nargs="+",
+                   help="validate on every identity of these sources and train on the others "
+                        "(leave-one-source-out: a camera and scene the model never saw); "
+                        "not with --val-fraction")
+    p.add_argument("--split-seed", type=int, default=0)
+    p.add_argument("--eval-every", type=int, default=5)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--distill-teacher", type=Path,
+                   help="teacher embedder (.onnx or .pt) for similarity distillation; its "
+                        "embeddings of the un-augmented crops are cached beside --crops")
+    p.add_argument("--distill-weight", type=float, default=None,
+                   help="w in loss = id_loss + w * distill_loss (default 1 with a teacher)")
+    p.add_argument("--distill-kind", choices=["kl", "mse"], default="kl",
+                   help="kl: KL of row-softmaxed similarities; mse: squared differences")
+    p.add_argument("--distill-temperature", type=float, default=0.1,
+                   help="softmax temperature of the kl distillation loss")
+    p.add_argument("--distill-no-flip", action="store_true",
+                   help="teacher target from the crop alone (default: mean with its mirror)")
+    p.add_argument("--distill-online", action="store_true",
+                   help="run the teacher on every augmented batch (the student's exact view; "
+                        "slow) instead of caching its embeddings of the clean crops")
+    p.add_argument("--device", default="cpu",
+                   help="cpu or cuda[:k]: network, loss, optimiser and augmentation on that "
+                        "device (batches are sampled, and augmentation parameters drawn, on "
+                        "the CPU either way)")
+    p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
+                   help="bf16: CUDA bfloat16 autocast (auto: bf16 on cuda, fp32 on cpu)")
+    p.add_argument("--allow-heldout", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--recipe", choices=["v2"],
+                   help="a named recipe (appearance/recipes.py): sets crops, loss, sampler, "
+                        "augmentation, epochs, seed, threads for options left at their defaults")
+    p.add_argument("--sampler", choices=["pk", "balanced"], default="pk",
+                   help="balanced: P identities spread over datasets (identity spaces), K "
+                        "crops spread over an identity's cameras")
+    p.add_argument("--balance-power", type=float, default=0.5,
+                   help="balanced sampler: dataset weight = identities ** power")
+    p.add_argument("--domain-aug", action="store_true",
+                   help="MOT-domain degradations: occlusion by another crop, gamma/white "
+                        "balance, blur, JPEG (appearance/domain_augment.py)")
+    p.add_argument("--margin-warmup", type=int, default=0,
+                   help="ArcFace/CosFace margin grows linearly from 0 over this many epochs")
+    p.add_argument("--epoch-steps", type=int, default=0,
+                   help="batches per epoch (0: crops // (P*K)); same budget for comparisons")
+    p.add_argument("--warmup-epochs", type=int, default=3,
+                   help="epochs of linear learning-rate warm-up")
+    p.add_argument("--checkpoint-every", type=int, default=0,
+                   help="also write epoch_NNN.pt and the logs every N epochs")
+    p.set_defaults(func=run)
+    TRAIN_DEFAULTS.update({a.dest: a.default for a in p._actions})
