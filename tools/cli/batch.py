@@ -152,9 +152,11 @@ def mot_job(job: BatchJob, partial: tuple[str, ...], options: dict) -> dict:
 
 # ---------------------------------------------------------------------------- cosmot track
 def is_track_batch(args: argparse.Namespace) -> bool:
-    """Whether ``cosmot track`` runs as a batch (several inputs or any batch option)."""
+    """Whether ``cosmot track`` runs as a batch: several inputs, ``--out-dir``, ``--workers``
+    or ``--ray``. One input with ``--out-mot``/``--out-json``/``--out-video`` runs as before
+    (``--resume`` there is issue 13's: continue from the tracker checkpoint)."""
     return (len(args.input) > 1 or args.out_dir is not None or args.workers > 1
-            or args.ray is not None or args.resume)
+            or args.ray is not None)
 
 
 def _is_track_input_dir(path: Path) -> bool:
@@ -182,7 +184,7 @@ def run_track(args: argparse.Namespace) -> int:
     """``cosmot track`` over many inputs, outputs under ``--out-dir``."""
     _check_common(args)
     if args.out_video or args.out_mot or args.out_json:
-        raise ValueError("with many inputs (or --out-dir, --workers, --ray, --resume) give "
+        raise ValueError("with many inputs (or --out-dir, --workers, --ray) give "
                          "--out-dir DIR [--outputs mot,json,video], not --out-mot/--out-json/"
                          "--out-video")
     if args.out_dir is None:

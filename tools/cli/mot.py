@@ -11,7 +11,6 @@ processes or ``--ray`` (one task per sequence); see ``cosmot.cli.batch``.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from cosmot.tracker.offline import TrackCollector, postprocess
 from cosmot.cli.batch import add_batch_options, run_mot
 from cosmot.pipeline.camera_motion import CameraMotionEstimator
 from cosmot.pipeline.prefetch import prefetch as prefetched
-from cosmot.cli.options import add_cmc_option, add_config_options, config_from_args, resolve_cmc
+from cosmot.cli.options import add_cmc_option, add_config_options, config_from_args
 from cosmot.sources.motchallenge import MOTWriter, Sequence, read_detections, write_rows
 
 
