@@ -6,7 +6,7 @@ frames/s with the stage breakdown the command reports (detector, encoder + camer
 tracker; the rest is decoding, writing and overhead), the process's CPU time, the load average,
 and whether the two track files are byte-identical. Run from the checkout::
 
-    python tools/scripts/bench_pipeline.py [--sequences MOT16-11,TUD-Stadtmitte]
+    python tools/scripts/bench_prefetch.py [--sequences MOT16-11,TUD-Stadtmitte]
         [--max-frames 300] [--detector det.txt|hog|...] [--repeats 2]
 """
 
