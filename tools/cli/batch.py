@@ -30,9 +30,10 @@ def add_batch_options(p: argparse.ArgumentParser, track: bool = False) -> None:
                    help="track N inputs at a time in local worker processes, each with "
                         "cores/N threads (default 1: one after another in this process)")
     g.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
-                   help="one Ray task per input: bare --ray starts a local cluster with "
-                        "--workers CPUs (default: all cores), 'auto' or HOST:PORT joins a running "
-                        "one (pip install 'cosmot[ray]'; paths must be visible to every node)")
+                   help="one Ray task per input: bare --ray (after the inputs, or --ray local) "
+                        "starts a local cluster with --workers CPUs (default: all cores), 'auto' "
+                        "or HOST:PORT joins a running one (pip install 'cosmot[ray]'; paths must "
+                        "be visible to every node)")
     g.add_argument("--resume", action="store_true",
                    help="skip inputs whose outputs are complete (outputs are written under a "
                         "temporary name and renamed when their input is finished)")
