@@ -4,7 +4,6 @@ and the background frame decoder."""
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 
@@ -153,6 +152,9 @@ def test_track_many_inputs_to_an_out_dir(pets_clip, synthetic_seq, tmp_path, cap
     assert "2 done, 0 skipped, 0 failed" in err
     assert (tmp_path / "many" / f"{video.stem}.txt").read_bytes() == single.read_bytes()
     assert (tmp_path / "many" / f"{pets_clip.name}.jsonl").is_file()
+    assert main(["track", str(video), str(pets_clip), *common, "--out-dir",
+                 str(tmp_path / "many"), "--outputs", "mot,json", "--resume"]) == 0
+    assert "0 done, 2 skipped, 0 failed" in capsys.readouterr().err
     assert main(["track", str(video), str(pets_clip), *common, "--out-mot", "x.txt"]) == 1
     assert "--out-dir" in capsys.readouterr().err
 

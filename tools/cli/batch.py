@@ -30,9 +30,10 @@ def add_batch_options(p: argparse.ArgumentParser, track: bool = False) -> None:
                    help="track N inputs at a time in local worker processes, each with "
                         "cores/N threads (default 1: one after another in this process)")
     g.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
-                   help="one Ray task per input: bare --ray starts a local cluster with "
-                        "--workers CPUs (default: all cores), 'auto' or HOST:PORT joins a running "
-                        "one (pip install 'cosmot[ray]'; paths must be visible to every node)")
+                   help="one Ray task per input: bare --ray (after the inputs, or --ray local) "
+                        "starts a local cluster with --workers CPUs (default: all cores), 'auto' "
+                        "or HOST:PORT joins a running one (pip install 'cosmot[ray]'; paths must "
+                        "be visible to every node)")
     g.add_argument("--resume", action="store_true",
                    help="skip inputs whose outputs are complete; one input at a time, continue "
                         "an unfinished one from its --checkpoint-every checkpoint (OUT.ckpt.npz) "
@@ -154,7 +155,9 @@ def mot_job(job: BatchJob, partial: tuple[str, ...], options: dict) -> dict:
 
 # ---------------------------------------------------------------------------- cosmot track
 def is_track_batch(args: argparse.Namespace) -> bool:
-    """Whether ``cosmot track`` runs as a batch (several inputs or any batch option)."""
+    """Whether ``cosmot track`` runs as a batch: several inputs, ``--out-dir``, ``--workers``
+    or ``--ray``. One input with ``--out-mot``/``--out-json``/``--out-video`` runs as before
+    (``--resume`` there is issue 13's: continue from the tracker checkpoint)."""
     return (len(args.input) > 1 or args.out_dir is not None or args.workers > 1
             or args.ray is not None)
 

@@ -5,8 +5,9 @@ det.txt renumbered), eight by default: KITTI-17 and TUD-Stadtmitte in halves, MO
 quarters (PETS09-S2L1 is stored as a video here, so it is not cut). Every
 mode runs ``cosmot mot`` in a fresh process (as a user would), one after another in the same
 run, so the ratios against the serial run are what counts on a shared machine; the load
-average is printed with each. Outputs of every mode are compared byte for byte with the
-serial run's. Run from the checkout::
+average (at the start of each) and the CPU time of the command and its worker processes are
+printed with each (Ray's workers are not the command's children: not counted). Outputs of
+every mode are compared byte for byte with the serial run's. Run from the checkout::
 
     python tools/scripts/bench_batch.py [--encoder default] [--modes serial,w2,ray2]
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import filecmp
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -74,8 +76,11 @@ def cut_parts(mot_dir: Path, spec: str, out: Path) -> list[Path]:
     return seqs
 
 
-MODES = {"serial": [], "w1": ["--workers", "1"], "w2": ["--workers", "2"],
-         "ray2": ["--ray", "--workers", "2"]}
+#: mode -> (extra arguments, environment). "serial" is the plain command (one input after
+#: another, frames decoded in a background thread, torch on every core); "serial1" one thread
+#: and no background decoder, the single-core baseline that worker processes multiply.
+MODES = {"serial": ([], {}), "serial1": (["--prefetch", "0"], {"OMP_NUM_THREADS": "1"}),
+         "w2": (["--workers", "2"], {}), "ray2": (["--ray", "--workers", "2"], {})}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="NAME:PARTS,... development sequences and in how many parts to cut them")
     p.add_argument("--det", default="det", help="detections sub-folder (default det)")
     p.add_argument("--encoder", default="default", help="encoder (default: the shipped one)")
-    p.add_argument("--modes", default="serial,w2,ray2",
+    p.add_argument("--modes", default="serial,serial1,w2,ray2",
                    help=f"comma-separated, from {', '.join(MODES)} (the first is the baseline)")
     p.add_argument("--work", default=None, help="folder for the cut inputs and outputs")
     args = p.parse_args(argv)
@@ -96,17 +101,22 @@ def main(argv: list[str] | None = None) -> int:
     cosmot = Path(sys.executable).with_name("cosmot")
     print(f"{len(seqs)} inputs ({', '.join(s.name for s in seqs)}), encoder {args.encoder}, "
           f"det {args.det}, {os.cpu_count()} cores")
-    print(f"{'mode':<8}{'wall s':>9}{'vs first':>10}{'outputs':>10}   load average")
+    print(f"{'mode':<8}{'wall s':>9}{'vs first':>10}{'CPU s':>8}{'outputs':>10}   load average")
     first = None
     for mode in [m for m in args.modes.split(",") if m]:
         out = work / f"out-{mode}"
         shutil.rmtree(out, ignore_errors=True)
         load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
         cmd = [str(cosmot), "mot", *map(str, seqs), "--det", args.det, "--encoder",
-               args.encoder, "--out", str(out), *MODES[mode]]
+               args.encoder, "--out", str(out), *MODES[mode][0]]
         t0 = time.perf_counter()
-        proc = subprocess.run(cmd, capture_output=True, text=True)
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        proc = subprocess.run(cmd, capture_output=True, text=True,
+                              env={**os.environ, **MODES[mode][1]})
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         wall = time.perf_counter() - t0
+        # CPU of the command and the workers it waited for (Ray's workers are not counted)
+        cpu = r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime
         if proc.returncode != 0:
             print(proc.stderr[-3000:], file=sys.stderr)
             return 1
@@ -116,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
             files = sorted(f.name for f in first[2].iterdir())
             match, mismatch, errors = filecmp.cmpfiles(first[2], out, files, shallow=False)
             same = "same" if len(match) == len(files) else f"{len(mismatch + errors)} DIFF"
-        print(f"{mode:<8}{wall:>9.1f}{first[1] / wall:>9.2f}x{same:>10}   {load}", flush=True)
+        print(f"{mode:<8}{wall:>9.1f}{first[1] / wall:>9.2f}x{cpu:>8.1f}{same:>10}   {load}",
+              flush=True)
     print(f"inputs and outputs: {work}")
     return 0
 
