@@ -163,14 +163,14 @@ def test_resume_refuses_other_options_and_skips_finished(pets_clip, tmp_path, ca
 def test_mot_resume_after_a_stop(pets_clip, tmp_path):
     """``cosmot mot``: a run stopped after frame 50 (as by SIGTERM) leaves a checkpoint there;
     ``--resume`` finishes the file as an uninterrupted run writes it."""
-    from cosmot.cli import mot
+    from cosmot.pipeline.sequence import track_sequence
 
     from cosmot.sources.motchallenge import Sequence
 
     seq = Sequence(pets_clip)
     cfg = TrackerConfig(fps=seq.info.fps)
     whole = tmp_path / "whole.txt"
-    mot.track_sequence(seq, "det", None, cfg, whole, progress=False)
+    track_sequence(seq, "det", None, cfg, whole, progress=False)
 
     class StopAt:
         def __init__(self, frame):
@@ -185,10 +185,10 @@ def test_mot_resume_after_a_stop(pets_clip, tmp_path):
 
     part = tmp_path / "part.txt"
     with pytest.raises(KeyboardInterrupt):
-        mot.track_sequence(seq, "det", None, cfg, part, progress=False, checkpoint_every=1000,
+        track_sequence(seq, "det", None, cfg, part, progress=False, checkpoint_every=1000,
                            stop=StopAt(50), run={"x": 1})
     assert Path(f"{part}.ckpt.npz").is_file()
-    mot.track_sequence(seq, "det", None, cfg, part, progress=False, checkpoint_every=1000,
+    track_sequence(seq, "det", None, cfg, part, progress=False, checkpoint_every=1000,
                        resume=True, run={"x": 1})
     assert part.read_bytes() == whole.read_bytes()
     assert not Path(f"{part}.ckpt.npz").exists()

@@ -1,9 +1,11 @@
 """``cosmot mot``: track MOTChallenge sequences from their detection files.
 
-Reads ``SEQ_DIR/<det>/det.txt``, runs the tracker frame by frame and writes
-``OUT/<sequence name>.txt`` in MOTChallenge format, flushed every frame under a temporary name
-(``OUT/.<name>.partial.txt``, kept when a run is interrupted) and renamed when the sequence is
-done, so ``--resume`` skips finished sequences. Frames are decoded only when an appearance
+Reads ``SEQ_DIR/<det>/det.txt``, runs the tracker frame by frame
+(:func:`cosmot.pipeline.sequence.track_sequence`) and writes ``OUT/<sequence name>.txt`` in
+MOTChallenge format, flushed every frame. One sequence at a time the file is written in place
+and ``--checkpoint-every``/``--resume`` continue an interrupted run; with ``--workers``/``--ray``
+it is written under a temporary name (``OUT/.<name>.partial.txt``) and renamed when the
+sequence is done, so ``--resume`` skips finished sequences. Frames are decoded only when an appearance
 encoder is used (in a background thread, ``--prefetch``). Many sequences: ``--workers N`` local
 processes or ``--ray`` (one task per sequence); see ``cosmot.cli.batch``.
 """
@@ -11,26 +13,16 @@ processes or ``--ray`` (one task per sequence); see ``cosmot.cli.batch``.
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
 import os
 import sys
-import time
 from pathlib import Path
-
-from tqdm import tqdm
-
-from cosmot.tracker import Tracker, TrackerConfig
-from cosmot.tracker.geometry import tlwh_to_xyxy, xyxy_to_tlwh
-from cosmot.tracker.offline import TrackCollector, postprocess
 
 from cosmot.cli.batch import _is_sequence, add_batch_options, run_mot
 from cosmot.pipeline.batch import expand_inputs
-from cosmot.pipeline.camera_motion import CameraMotionEstimator
-from cosmot.pipeline.prefetch import prefetch as prefetched
+from cosmot.pipeline.sequence import track_sequence  # noqa: F401 (the loop behind cosmot mot)
 from cosmot.cli.options import add_cmc_option, add_config_options, config_from_args, resolve_cmc
-from cosmot.sources.motchallenge import MOTWriter, Sequence, read_detections, write_rows
-from cosmot.pipeline.checkpoint import checkpoint_path, cut_outputs, load_checkpoint, save_checkpoint
+from cosmot.sources.motchallenge import Sequence
+from cosmot.pipeline.checkpoint import checkpoint_path
 from cosmot.cli.paths import check_outputs
 from cosmot.cli.signals import stop_between_frames
 
@@ -63,120 +55,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_config_options(p)
     add_batch_options(p)
     p.set_defaults(func=run)
-
-
-def track_sequence(seq: Sequence, det_name: str, min_score: float | None, config: TrackerConfig,
-                   out_path: Path, encoder=None, output_box: str = "kalman",
-                   cmc: str = "none", interpolate: int = 0, smooth: bool = False,
-                   progress: bool = True, checkpoint_every: int = 0, resume: bool = False,
-                   stop=None, run: dict | None = None, prefetch: int = 0) -> dict:
-    """Track one sequence and write its results; returns counters and timings.
-
-    Online results are written and flushed frame by frame; with ``interpolate`` or ``smooth``
-    the file is rewritten with the post-processed tracks once the sequence is done.
-    The sequence's length is seqinfo.ini's ``seqLength`` (detection rows past it are an error).
-    Frames without an image (a gap in ``img1/``) are tracked without detections when frames
-    are decoded. ``checkpoint_every``/``resume``: see :mod:`cosmot.pipeline.checkpoint`
-    (``run`` describes the run for it); ``stop``: a flag read after each frame.
-    ``prefetch`` > 0 decodes up to that many frames ahead in a background thread.
-    """
-    n_frames = seq.length()
-    det = read_detections(seq.detections_path(det_name), min_score=min_score, length=n_frames,
-                          length_source=f"the sequence ({seq.length_source()})")
-    slices = det.frame_slices()
-    xyxy = tlwh_to_xyxy(det.tlwh)
-    tracker = Tracker(config)
-    ckpt = checkpoint_path(out_path)
-    run = dict(run or {}, config=json.dumps(dataclasses.asdict(config), sort_keys=True))
-    start = 0
-    if resume and ckpt.is_file():
-        tracker, start, sizes = load_checkpoint(ckpt, run)
-        cut_outputs({"mot": out_path}, sizes, ckpt)
-    empty = slice(0, 0)
-    t_track = t_embed = 0.0
-    ids: set[int] = set()
-    need_frames = encoder is not None or cmc != "none"
-    frames = _numbered_frames(seq, n_frames, need_frames, max(start, 1), prefetch)
-    cmc_estimator = CameraMotionEstimator(cmc) if cmc != "none" else None
-    offline = interpolate > 0 or smooth
-    collector = TrackCollector()
-    written = tracker.frame_count
-    last = start
-    with MOTWriter(out_path, append=start > 0) as writer, \
-            tqdm(total=n_frames, initial=start, desc=seq.name, unit="frame",
-                 disable=not progress, leave=False) as bar:
-        if checkpoint_every and start == 0:
-            save_checkpoint(ckpt, tracker, 0, {"mot": writer.tell()}, run)
-        try:
-            for k, image in frames:
-                sl = slices.get(k, empty)
-                if need_frames and image is None:  # no image (warned by the reader): no
-                    sl = empty                     # detections either
-                if k <= start:  # the checkpoint's frame: it only primes the camera motion
-                    if cmc_estimator is not None and image is not None:
-                        cmc_estimator(image, xyxy[sl])
-                    continue
-                boxes = xyxy[sl]
-                emb = None
-                if encoder is not None and image is not None:
-                    t0 = time.perf_counter()
-                    emb = encoder.embed(image, boxes)
-                    t_embed += time.perf_counter() - t0
-                warp = (cmc_estimator(image, boxes)
-                        if cmc_estimator is not None and image is not None else None)
-                t0 = time.perf_counter()
-                try:
-                    out = tracker.update(boxes, det.scores[sl], emb, None, warp=warp)
-                except ValueError as e:  # say which frame (the tracker does not know it)
-                    raise ValueError(f"frame {k}: {e}") from None
-                t_track += time.perf_counter() - t0
-                box = out.xyxy if output_box == "kalman" else out.det_xyxy
-                tlwh = xyxy_to_tlwh(box)
-                writer.write(k, out.track_id, tlwh, out.score)
-                last, written = k, tracker.frame_count
-                if offline:
-                    collector.add(k, out.track_id, tlwh, out.score)
-                ids.update(out.track_id.tolist())
-                bar.update(1)
-                if checkpoint_every and k % checkpoint_every == 0:
-                    save_checkpoint(ckpt, tracker, k, {"mot": writer.tell()}, run)
-                if stop:
-                    break
-        finally:
-            # stopped early (signal, error): checkpoint the last frame written, when the
-            # tracker is at it (an error mid-frame keeps the previous checkpoint)
-            if checkpoint_every and last < n_frames and tracker.frame_count == written:
-                save_checkpoint(ckpt, tracker, last, {"mot": writer.tell()}, run)
-    if stop:
-        stop.raise_if_set()
-    if ckpt.exists():
-        ckpt.unlink()
-    if offline:
-        write_rows(out_path, postprocess(collector.rows(), interpolate, smooth, tracker.kf))
-    return {"frames": n_frames, "detections": len(det), "ids": len(ids),
-            "track_seconds": t_track, "embed_seconds": t_embed}
-
-
-def _numbered_frames(seq: Sequence, n_frames: int, decode: bool, start: int = 1,
-                     prefetch: int = 0):
-    """``(k, image)`` for k = start..n_frames: the decoded image (None where the sequence has
-    no image of that number), or None for every frame when ``decode`` is False. ``prefetch``
-    > 0 decodes up to that many frames ahead in a background thread."""
-    if not decode:
-        yield from ((k, None) for k in range(start, n_frames + 1))
-        return
-    images = prefetched(seq.frames(start), prefetch)
-    try:
-        nxt = next(images, None)
-        for k in range(start, n_frames + 1):
-            while nxt is not None and nxt[0] < k:
-                nxt = next(images, None)
-            if nxt is not None and nxt[0] == k:
-                yield nxt
-            else:
-                yield k, None
-    finally:
-        images.close()
 
 
 def load_encoder_arg(name: str, device: str):

@@ -16,13 +16,13 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from cosmot.tracker import Tracker, TrackerConfig
-from cosmot.tracker.geometry import tlwh_to_xyxy, xyxy_to_tlwh
-from cosmot.tracker.offline import TrackCollector, postprocess
+from cosmot.tracker import TrackerConfig
+from cosmot.tracker.geometry import tlwh_to_xyxy
 
 from cosmot.pipeline.camera_motion import CameraMotionEstimator
+from cosmot.pipeline.sequence import track_sequence
 from cosmot.evaluation.mot_metrics import EvalResult, evaluate
-from cosmot.sources.motchallenge import Detections, MOTWriter, Sequence, read_detections, write_rows
+from cosmot.sources.motchallenge import Detections, Sequence, read_detections
 
 
 @dataclass
@@ -91,25 +91,14 @@ def prepare(seq_dir, det_name: str = "det", min_score: float | None = None, enco
 
 def run_config(prepared: list[PreparedSequence], config: TrackerConfig, out_dir: str | os.PathLike,
                output_box: str = "kalman", interpolate: int = 0, smooth: bool = False) -> None:
-    """Track every prepared sequence with ``config``; write ``out_dir/<name>.txt``."""
+    """Track every prepared sequence with ``config``; write ``out_dir/<name>.txt`` (the loop of
+    ``cosmot mot``, fed with the prepared detections, embeddings and camera motion)."""
     out_dir = Path(out_dir)
-    empty = slice(0, 0)
     for p in prepared:
-        tracker = Tracker(config.replace(fps=p.seq.info.fps))
-        n_frames = max(p.seq.info.length, int(p.det.frames.max()) if len(p.det) else 0)
-        collector = TrackCollector()
-        path = out_dir / f"{p.seq.name}.txt"
-        with MOTWriter(path) as w:
-            for k in range(1, n_frames + 1):
-                sl = p.slices.get(k, empty)
-                emb = None if p.embeddings is None else p.embeddings[sl]
-                warp = None if p.warps is None or k > len(p.warps) else p.warps[k - 1]
-                out = tracker.update(p.xyxy[sl], p.det.scores[sl], emb, warp=warp)
-                tlwh = xyxy_to_tlwh(out.xyxy if output_box == "kalman" else out.det_xyxy)
-                w.write(k, out.track_id, tlwh, out.score)
-                collector.add(k, out.track_id, tlwh, out.score)
-        if interpolate > 0 or smooth:
-            write_rows(path, postprocess(collector.rows(), interpolate, smooth, tracker.kf))
+        track_sequence(p.seq, "", None, config.replace(fps=p.seq.info.fps),
+                       out_dir / f"{p.seq.name}.txt", output_box=output_box,
+                       interpolate=interpolate, smooth=smooth, progress=False,
+                       detections=p.det, embeddings=p.embeddings, warps=p.warps)
 
 
 def score_config(prepared: list[PreparedSequence], config: TrackerConfig, **kwargs) -> EvalResult:
