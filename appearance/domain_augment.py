@@ -108,7 +108,7 @@ def blur(x: torch.Tensor, cfg: DomainConfig, gen: torch.Generator) -> torch.Tens
     sigma = _uniform(b, *cfg.blur_sigma, gen)
     if not on.any():
         return x
-    r = int(math.ceil(3 * cfg.blur_sigma[1]))
+    r = math.ceil(3 * cfg.blur_sigma[1])
     t = torch.arange(-r, r + 1, dtype=torch.float32)
     k = torch.exp(-0.5 * (t.view(1, -1) / sigma.view(-1, 1)) ** 2)
     k = k / k.sum(dim=1, keepdim=True)

@@ -181,7 +181,7 @@ def test_domain_augment_parts():
 def test_jpeg_matches_opencv_roughly():
     rng = np.random.default_rng(0)
     img = cv2.GaussianBlur(rng.integers(0, 256, (64, 32, 3), dtype=np.uint8), (0, 0), 2)
-    ok, enc = cv2.imencode(".jpg", img[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 30])
+    _, enc = cv2.imencode(".jpg", img[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 30])
     ref = cv2.imdecode(enc, cv2.IMREAD_COLOR)[:, :, ::-1].astype(np.float32)
     x = torch.from_numpy(img).permute(2, 0, 1)[None].float()
     ours = jpeg(x, DomainConfig(jpeg_p=1.0, jpeg_quality=(30, 30)), torch.Generator())
@@ -258,3 +258,21 @@ def test_shipped_weights_by_name():
     assert load_encoder("v1").embed_crops(x).shape == (3, 128)
     with pytest.raises(ValueError, match=r"'v0': not a known name \(default, histogram, v1"):
         load_encoder("v0")
+
+
+def test_recipe_fills_only_default_options():
+    from cosmot.cli.main import build_parser
+    from cosmot.cli.reid.train import apply_recipe
+
+    parser = build_parser()
+    args = parser.parse_args(["reid", "train", "--recipe", "v2", "--out", "x", "--lr", "0.01"])
+    apply_recipe(args)
+    assert args.loss == "cosine_softmax" and args.sampler == "balanced" and args.domain_aug
+    assert args.epochs == recipe("v2")["epochs"] and args.threads == 1
+    assert args.val_fraction == 0.0 and args.checkpoint_every == 1
+    assert str(args.crops).endswith("reid/train_v2.npz")  # in the user cache folder
+    assert args.lr == 0.01  # given on the command line: kept
+    args = parser.parse_args(["reid", "train", "--recipe", "v2", "--out", "x", "--loss",
+                              "triplet", "--epochs", "3"])
+    apply_recipe(args)
+    assert args.loss == "triplet" and args.epochs == 3
