@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from cosmot.evaluation.mot_metrics import evaluate
-from cosmot.sources.motchallenge import MOTWriter, read_ground_truth
+from cosmot.sources.motchallenge import read_ground_truth
+from cosmot.writers.mot import MOTWriter
 
 
 def _make_seq(root, name, gt_rows, length, mot15=True):

@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from cosmot.sources.motchallenge import (MOTFormatError, MOTWriter, Sequence, read_detections,
-                                read_ground_truth, read_seqinfo)
+from cosmot.sources.motchallenge import (MOTFormatError, Sequence, read_detections,
+                                         read_ground_truth, read_seqinfo)
+from cosmot.writers.mot import MOTWriter
 
 
 def _write(path, text):

@@ -18,8 +18,8 @@ from tqdm import tqdm
 from cosmot.pipeline.camera_motion import CameraMotionEstimator
 from cosmot.pipeline.checkpoint import checkpoint_path, cut_outputs, load_checkpoint, save_checkpoint
 from cosmot.pipeline.prefetch import prefetch as prefetched
-from cosmot.sources.motchallenge import (Detections, MOTWriter, Sequence, read_detections,
-                                         write_rows)
+from cosmot.sources.motchallenge import Detections, Sequence, read_detections
+from cosmot.writers.mot import MOTWriter, write_rows
 from cosmot.tracker import Tracker, TrackerConfig
 from cosmot.tracker.geometry import tlwh_to_xyxy, xyxy_to_tlwh
 from cosmot.tracker.offline import TrackCollector, postprocess

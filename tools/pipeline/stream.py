@@ -22,7 +22,7 @@ from cosmot.pipeline.camera_motion import CameraMotionEstimator
 from cosmot.detectors import Detector, FrameDetections, check_detections
 from cosmot.writers.drawing import Trails, draw_tracks
 from cosmot.writers.json_tracks import JSONTracksWriter
-from cosmot.sources.motchallenge import MOTWriter
+from cosmot.writers.mot import MOTWriter
 from cosmot.writers.video import VideoFileWriter
 
 

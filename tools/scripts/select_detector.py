@@ -33,7 +33,8 @@ from cosmot.tracker.geometry import xyxy_to_tlwh
 from cosmot.evaluation.detection_metrics import PRCurve, gt_by_frame
 from cosmot.detectors.yolox import YOLOXConfig, YOLOXDetector
 from cosmot.pipeline.experiment import PreparedSequence, prepare, score_config
-from cosmot.sources.motchallenge import MOTWriter, Sequence, read_detections, read_ground_truth
+from cosmot.sources.motchallenge import Sequence, read_detections, read_ground_truth
+from cosmot.writers.mot import MOTWriter
 from cosmot.paths import data_dir
 
 TUNE = ("MOT16-11", "PETS09-S2L1")
