@@ -30,6 +30,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from cosmot.appearance.encoder import available_cores
+from cosmot.appearance.integrity import sha256_file
+
 from .base import FrameDetections
 from .nms import nms
 
@@ -216,24 +219,6 @@ def postprocess(boxes_xyxy: np.ndarray, objectness: np.ndarray, class_prob: np.n
     b, s, c = b[area], s[area], c[area]
     k = nms(b, s, config.nms_iou, classes=c, max_output=config.max_detections)
     return FrameDetections(b[k], s[k], c[k].astype(np.int64))
-
-
-def available_cores() -> int:
-    """CPU cores this process may run on."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def shipped_model_path(record: str | os.PathLike = SHIPPED_RECORD) -> Path:
