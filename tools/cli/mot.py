@@ -17,7 +17,7 @@ import os
 import sys
 from pathlib import Path
 
-from cosmot.cli.batch import _is_sequence, add_batch_options, run_mot
+from cosmot.cli.batch import _check_common, _is_sequence, add_batch_options, run_mot
 from cosmot.pipeline.batch import expand_inputs
 from cosmot.pipeline.sequence import track_sequence  # noqa: F401 (the loop behind cosmot mot)
 from cosmot.cli.options import add_cmc_option, add_config_options, config_from_args, resolve_cmc
@@ -84,6 +84,7 @@ def encoder_identity(name: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    _check_common(args)  # --workers >= 1, --prefetch >= 0
     if args.checkpoint_every < 0:
         raise ValueError(f"--checkpoint-every {args.checkpoint_every}: must be >= 0 (0: off)")
     if (args.resume or args.checkpoint_every) and (args.interpolate or args.smooth):
