@@ -139,6 +139,72 @@ class TrainResult:
     best_epoch: int | None
 
 
+def _check_inputs(crops: CropSet, config: TrainConfig, dev: torch.device, teacher,
+                  teacher_encoder) -> torch.Tensor | None:
+    """ValueError for a crop set, device or distillation input that does not fit ``config``;
+    returns the teacher embeddings as a tensor (offline distillation) or None."""
+    if crops.size_hw != tuple(config.net.input_hw):
+        raise ValueError(f"crops are {crops.size_hw}, the network takes "
+                         f"{config.net.input_hw}; rebuild crops with --size "
+                         f"{config.net.input_hw[0]}x{config.net.input_hw[1]}")
+    if config.precision == "bf16" and dev.type != "cuda":
+        raise ValueError("precision='bf16' trains under CUDA autocast; use device='cuda' or "
+                         "precision='fp32'")
+    dcfg = config.distill
+    if dcfg.weight > 0 and dcfg.online:
+        if teacher_encoder is None:
+            raise ValueError("online distillation needs teacher_encoder")
+    elif dcfg.weight > 0:
+        if teacher is None or len(teacher) != len(crops) or np.ndim(teacher) != 2:
+            raise ValueError(f"distillation weight {dcfg.weight} needs teacher embeddings of "
+                             f"shape ({len(crops)}, D), got "
+                             f"{None if teacher is None else np.shape(teacher)}")
+        return torch.from_numpy(np.ascontiguousarray(teacher, dtype=np.float32))
+    return None
+
+
+def _make_sampler(crops: CropSet, labels: np.ndarray, num_classes: int, config: TrainConfig):
+    """The P x K batch sampler of ``config.sampler`` (plain, or balanced over datasets)."""
+    if config.sampler == "balanced":
+        sampler = BalancedPKSampler(labels, crops.space_index()[crops.sources], crops.cams,
+                                    min(config.p, num_classes), config.k, config.seed,
+                                    config.balance_power)
+    else:
+        sampler = PKSampler(labels, min(config.p, num_classes), config.k, config.seed)
+    if config.epoch_steps:
+        sampler.batches_per_epoch = config.epoch_steps
+    return sampler
+
+
+def _make_optimiser(model: EmbeddingNet, criterion: Criterion, config: TrainConfig
+                    ) -> torch.optim.Optimizer:
+    """Adam with weight decay on weight matrices and kernels only (not biases, norms, scales)."""
+    decay, no_decay = [], []
+    for m in (model, criterion):
+        for name, p in m.named_parameters():
+            (no_decay if p.ndim <= 1 else decay).append(p)
+    return torch.optim.Adam([{"params": decay, "weight_decay": config.weight_decay},
+                             {"params": no_decay, "weight_decay": 0.0}], lr=config.lr)
+
+
+def _batch_loss(model: EmbeddingNet, criterion: Criterion, x: torch.Tensor, y: torch.Tensor,
+                idx: np.ndarray, config: TrainConfig, teacher_t, teacher_encoder
+                ) -> tuple[torch.Tensor, int, float]:
+    """(loss, correct predictions, distillation loss) of one augmented batch."""
+    dcfg = config.distill
+    with torch.autocast("cuda", dtype=torch.bfloat16, enabled=config.precision == "bf16"):
+        feats = model.features(x)
+        loss, hits = criterion(feats, y)
+    distill = 0.0
+    if dcfg.weight > 0:
+        target = (torch.from_numpy(teacher_encoder.embed_crops(augmented_to_uint8(x.cpu())))
+                  if dcfg.online else teacher_t[torch.from_numpy(idx)]).to(x.device)
+        d = similarity_distill_loss(feats.float(), target, dcfg.kind, dcfg.temperature)
+        loss = loss + dcfg.weight * d
+        distill = d.item()
+    return loss, hits, distill
+
+
 def train(crops: CropSet, config: TrainConfig, out_dir: str | Path | None = None,
           val: CropSet | None = None, progress: bool = True,
           log: Callable[[str], None] = print, meta: dict | None = None,
@@ -156,51 +222,22 @@ def train(crops: CropSet, config: TrainConfig, out_dir: str | Path | None = None
     Writes to ``out_dir`` (when given): ``last.pt`` (and ``best.pt``, best validation mAP, when
     ``val`` is given), ``log.json`` (config + per-epoch history), ``log.csv`` and ``curve.png``.
     """
-    if crops.size_hw != tuple(config.net.input_hw):
-        raise ValueError(f"crops are {crops.size_hw}, the network takes "
-                         f"{config.net.input_hw}; rebuild crops with --size "
-                         f"{config.net.input_hw[0]}x{config.net.input_hw[1]}")
     dev = resolve_device(device)
-    bf16 = config.precision == "bf16"
-    if bf16 and dev.type != "cuda":
-        raise ValueError("precision='bf16' trains under CUDA autocast; use device='cuda' or "
-                         "precision='fp32'")
+    teacher_t = _check_inputs(crops, config, dev, teacher, teacher_encoder)
     labels, num_classes = crops.labels()
     if num_classes < 2:
         raise ValueError(f"training needs at least 2 identities, got {num_classes}")
-    dcfg = config.distill
-    teacher_t = None
-    if dcfg.weight > 0 and dcfg.online:
-        if teacher_encoder is None:
-            raise ValueError("online distillation needs teacher_encoder")
-    elif dcfg.weight > 0:
-        if teacher is None or len(teacher) != len(crops) or np.ndim(teacher) != 2:
-            raise ValueError(f"distillation weight {dcfg.weight} needs teacher embeddings of "
-                             f"shape ({len(crops)}, D), got "
-                             f"{None if teacher is None else np.shape(teacher)}")
-        teacher_t = torch.from_numpy(np.ascontiguousarray(teacher, dtype=np.float32))
     out = Path(out_dir) if out_dir is not None else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
     with torch.random.fork_rng(devices=[]):
+        # the order of these draws is part of the recipe: seeded runs repeat bit for bit
         torch.manual_seed(config.seed)
         model = EmbeddingNet(config.net).to(dev)
         criterion = Criterion(config.loss, config.net.dim, num_classes).to(dev)
-        if config.sampler == "balanced":
-            sampler = BalancedPKSampler(labels, crops.space_index()[crops.sources], crops.cams,
-                                        min(config.p, num_classes), config.k, config.seed,
-                                        config.balance_power)
-        else:
-            sampler = PKSampler(labels, min(config.p, num_classes), config.k, config.seed)
-        if config.epoch_steps:
-            sampler.batches_per_epoch = config.epoch_steps
+        sampler = _make_sampler(crops, labels, num_classes, config)
         gen = torch.Generator().manual_seed(config.seed + 1)
-        decay, no_decay = [], []
-        for m in (model, criterion):
-            for name, p in m.named_parameters():
-                (no_decay if p.ndim <= 1 else decay).append(p)
-        opt = torch.optim.Adam([{"params": decay, "weight_decay": config.weight_decay},
-                                {"params": no_decay, "weight_decay": 0.0}], lr=config.lr)
+        opt = _make_optimiser(model, criterion, config)
         steps_per_epoch = len(sampler)
         total = steps_per_epoch * config.epochs
         warm = steps_per_epoch * config.warmup_epochs
@@ -237,17 +274,9 @@ def train(crops: CropSet, config: TrainConfig, out_dir: str | Path | None = None
                     x = augment(images_dev[torch.from_numpy(idx).to(dev)].float(),
                                 config.augment, gen, noise_gen)
                 y = torch.from_numpy(labels[idx]).to(dev)
-                with torch.autocast("cuda", dtype=torch.bfloat16, enabled=bf16):
-                    feats = model.features(x)
-                    loss, hits = criterion(feats, y)
-                if dcfg.weight > 0:
-                    target = (torch.from_numpy(teacher_encoder.embed_crops(
-                        augmented_to_uint8(x.cpu()))) if dcfg.online
-                        else teacher_t[torch.from_numpy(idx)]).to(dev)
-                    d = similarity_distill_loss(feats.float(), target, dcfg.kind,
-                                                dcfg.temperature)
-                    loss = loss + dcfg.weight * d
-                    distill_sum += d.item() * len(idx)
+                loss, hits, distill = _batch_loss(model, criterion, x, y, idx, config,
+                                                  teacher_t, teacher_encoder)
+                distill_sum += distill * len(idx)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
@@ -262,7 +291,7 @@ def train(crops: CropSet, config: TrainConfig, out_dir: str | Path | None = None
                    "loss": loss_sum / seen, "train_acc": correct / seen,
                    "seconds": time.perf_counter() - t0,
                    "crops_per_s": seen / max(time.perf_counter() - t_epoch, 1e-9)}
-            if dcfg.weight > 0:
+            if config.distill.weight > 0:
                 row["distill_loss"] = distill_sum / seen
             if val is not None and (epoch % config.eval_every == 0 or epoch == config.epochs):
                 row.update(validate(model, val))
