@@ -53,14 +53,6 @@ def known_names() -> list[str]:
     return sorted(names)
 
 
-def default_weights_path() -> Path:
-    """The shipped torch checkpoint named by ``weights/default.json``."""
-    if not DEFAULT_RECORD.is_file():
-        raise FileNotFoundError(f"{DEFAULT_RECORD}: the default weights record is missing "
-                                f"(a broken install?); pass a .pt or .onnx path instead")
-    return WEIGHTS_DIR / read_weights_record(DEFAULT_RECORD)["file"]
-
-
 def torch_available() -> bool:
     return importlib.util.find_spec("torch") is not None
 

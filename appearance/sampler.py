@@ -8,7 +8,23 @@ from typing import Iterator
 import numpy as np
 
 
-class PKSampler:
+class EpochOfBatches:
+    """An epoch is ``batches_per_epoch`` calls of ``batch()`` (subclasses define both)."""
+
+    batches_per_epoch: int
+
+    def batch(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        for _ in range(self.batches_per_epoch):
+            yield self.batch()
+
+    def __len__(self) -> int:
+        return self.batches_per_epoch
+
+
+class PKSampler(EpochOfBatches):
     """Batches of ``P * K`` indices: P distinct identities, K crops of each (drawn without
     replacement when an identity has at least K crops, with replacement otherwise).
 
@@ -39,15 +55,8 @@ class PKSampler:
             parts.append(self.rng.choice(g, size=self.k, replace=len(g) < self.k))
         return np.concatenate(parts).astype(np.int64)
 
-    def __iter__(self) -> Iterator[np.ndarray]:
-        for _ in range(self.batches_per_epoch):
-            yield self.batch()
 
-    def __len__(self) -> int:
-        return self.batches_per_epoch
-
-
-class BalancedPKSampler:
+class BalancedPKSampler(EpochOfBatches):
     """P x K batches spread over identity spaces (datasets) and, per identity, over cameras.
 
     labels: (N,) int identity label per crop. domains: (N,) int dataset (identity space) of each
@@ -129,10 +138,3 @@ class BalancedPKSampler:
             for ident in self.rng.choice(self._ids_of[d], size=n, replace=False):
                 parts.append(self._crops_of(int(ident)))
         return np.concatenate(parts).astype(np.int64)
-
-    def __iter__(self) -> Iterator[np.ndarray]:
-        for _ in range(self.batches_per_epoch):
-            yield self.batch()
-
-    def __len__(self) -> int:
-        return self.batches_per_epoch

@@ -48,7 +48,7 @@ def add_batch_options(p: argparse.ArgumentParser, track: bool = False) -> None:
                        help="with --out-dir: comma-separated mot,json,video (default: mot)")
 
 
-def _check_common(args: argparse.Namespace) -> None:
+def check_batch_options(args: argparse.Namespace) -> None:
     if args.workers < 1:
         raise ValueError(f"--workers {args.workers}: must be >= 1")
     if args.prefetch < 0:
@@ -89,7 +89,7 @@ def _run(args: argparse.Namespace, fn, jobs: list[BatchJob], label: str) -> int:
 
 
 # ---------------------------------------------------------------------------- cosmot mot
-def _is_sequence(path: Path) -> bool:
+def is_sequence_dir(path: Path) -> bool:
     return (path / "seqinfo.ini").is_file()
 
 
@@ -104,10 +104,10 @@ def _sequence_name(text: str) -> str:
 
 def run_mot(args: argparse.Namespace) -> int:
     """``cosmot mot`` over all its SEQ_DIR arguments (folders of sequences and globs too)."""
-    _check_common(args)
+    check_batch_options(args)
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
-    inputs = expand_inputs(args.sequences, _is_sequence, lambda p: False)
+    inputs = expand_inputs(args.sequences, is_sequence_dir, lambda p: False)
     names = unique_names(inputs, _sequence_name)
     jobs = [BatchJob(n, i, (str(out_dir / f"{n}.txt"),)) for n, i in zip(names, inputs)]
     return _run(args, mot_job, jobs, "mot")
@@ -165,7 +165,7 @@ def is_track_batch(args: argparse.Namespace) -> bool:
 def _is_track_input_dir(path: Path) -> bool:
     from cosmot.sources.frames import IMAGE_EXTENSIONS
 
-    if _is_sequence(path):
+    if is_sequence_dir(path):
         return True
     return any(c.suffix.lower() in IMAGE_EXTENSIONS for c in path.iterdir())
 
@@ -179,13 +179,13 @@ def _is_video_file(path: Path) -> bool:
 def _track_name(text: str) -> str:
     path = Path(text)
     if path.is_dir():
-        return _sequence_name(text) if _is_sequence(path) else path.name
+        return _sequence_name(text) if is_sequence_dir(path) else path.name
     return path.stem or text.replace("/", "_").replace(":", "_")
 
 
 def run_track(args: argparse.Namespace) -> int:
     """``cosmot track`` over many inputs, outputs under ``--out-dir``."""
-    _check_common(args)
+    check_batch_options(args)
     if args.out_video or args.out_mot or args.out_json:
         raise ValueError("with many inputs (or --out-dir, --workers, --ray) give "
                          "--out-dir DIR [--outputs mot,json,video], not --out-mot/--out-json/"

@@ -17,7 +17,7 @@ import os
 import sys
 from pathlib import Path
 
-from cosmot.cli.batch import _check_common, _is_sequence, add_batch_options, run_mot
+from cosmot.cli.batch import check_batch_options, is_sequence_dir, add_batch_options, run_mot
 from cosmot.pipeline.batch import expand_inputs
 from cosmot.pipeline.sequence import track_sequence  # noqa: F401 (the loop behind cosmot mot)
 from cosmot.cli.options import add_cmc_option, add_config_options, config_from_args, resolve_cmc
@@ -84,7 +84,7 @@ def encoder_identity(name: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    _check_common(args)  # --workers >= 1, --prefetch >= 0
+    check_batch_options(args)  # --workers >= 1, --prefetch >= 0
     if args.checkpoint_every < 0:
         raise ValueError(f"--checkpoint-every {args.checkpoint_every}: must be >= 0 (0: off)")
     if (args.resume or args.checkpoint_every) and (args.interpolate or args.smooth):
@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
                              "--workers/--ray (there --resume skips finished sequences)")
         return run_mot(args)
     out_dir = Path(args.out)
-    seqs = [Sequence(d) for d in expand_inputs(args.sequences, _is_sequence, lambda p: False)]
+    seqs = [Sequence(d) for d in expand_inputs(args.sequences, is_sequence_dir, lambda p: False)]
     outputs, inputs, seen = {}, {}, {}
     for s in seqs:  # fail early, before any work, on a missing detection file
         if not s.detections_path(args.det).is_file():

@@ -7,6 +7,7 @@ import dataclasses
 import typing
 
 from cosmot.tracker import PRESETS, TrackerConfig, preset
+from cosmot.pipeline.camera_motion import CMC_CHOICES, resolve_cmc  # noqa: F401 (re-exported)
 
 
 def add_config_options(p: argparse.ArgumentParser, default_preset: str = "default") -> None:
@@ -52,7 +53,6 @@ def config_from_args(args: argparse.Namespace, **extra) -> TrackerConfig:
     return cfg.replace(**changes) if changes else cfg
 
 
-CMC_CHOICES = ("auto", "none", "sparse", "ecc")
 
 
 def add_cmc_option(p: argparse.ArgumentParser) -> None:
@@ -61,10 +61,3 @@ def add_cmc_option(p: argparse.ArgumentParser) -> None:
                         "appearance encoder runs (frames are decoded anyway), 'none' when "
                         "tracking on motion alone; 'sparse' (optical flow + RANSAC) or 'ecc' "
                         "force it (decoding frames), 'none' turns it off")
-
-
-def resolve_cmc(choice: str, encoder) -> str:
-    """``--cmc auto`` -> ``"sparse"`` with an encoder, ``"none"`` without; others unchanged."""
-    if choice == "auto":
-        return "sparse" if encoder is not None else "none"
-    return choice

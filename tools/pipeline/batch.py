@@ -138,10 +138,9 @@ def unique_names(inputs: Sequence[str], name_of: Callable[[str], str]) -> list[s
 def threads_per_worker(workers: int, cores: int | None = None) -> int:
     """Cores of this machine shared out among ``workers`` (at least 1 each)."""
     if cores is None:
-        try:
-            cores = len(os.sched_getaffinity(0))
-        except AttributeError:  # not Linux
-            cores = os.cpu_count() or 1
+        from cosmot.appearance.encoder import available_cores
+
+        cores = available_cores()
     return max(1, cores // max(1, workers))
 
 

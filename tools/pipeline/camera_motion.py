@@ -21,6 +21,20 @@ import numpy as np
 METHODS = ("sparse", "ecc")
 
 
+#: ``cmc`` choices of ``cosmot track``/``mot`` and :func:`cosmot.track_video`
+CMC_CHOICES = ("auto", "none", "sparse", "ecc")
+
+
+def resolve_cmc(choice: str, encoder) -> str:
+    """``"auto"`` -> ``"sparse"`` with an encoder (frames are decoded anyway), ``"none"``
+    without; other choices unchanged (ValueError for an unknown one)."""
+    if choice not in CMC_CHOICES:
+        raise ValueError(f"cmc={choice!r}: allowed {', '.join(CMC_CHOICES)}")
+    if choice == "auto":
+        return "sparse" if encoder is not None else "none"
+    return choice
+
+
 class CameraMotionEstimator:
     """Estimate the image motion between consecutive frames of one stream.
 

@@ -9,13 +9,10 @@ from typing import Callable
 from tqdm import tqdm
 
 from cosmot.detectors import create_detector
-from cosmot.pipeline.camera_motion import CameraMotionEstimator
+from cosmot.pipeline.camera_motion import CameraMotionEstimator, resolve_cmc
 from cosmot.pipeline.stream import StreamTimes, TrackOutputs, track_stream
 from cosmot.sources.inputs import open_input
 from cosmot.tracker import Tracker, TrackerConfig
-
-CMC_METHODS = ("auto", "none", "sparse", "ecc")
-
 
 def track_video(source: str | os.PathLike, detector: str | os.PathLike | Callable = "auto",
                 encoder="default", config: TrackerConfig | None = None, *,
@@ -40,8 +37,6 @@ def track_video(source: str | os.PathLike, detector: str | os.PathLike | Callabl
         fps: the source's frame rate when its header is wrong or missing.
     Returns the per-stage seconds, frame count and largest id.
     """
-    if cmc not in CMC_METHODS:
-        raise ValueError(f"cmc={cmc!r}: allowed {', '.join(CMC_METHODS)}")
     src = open_input(os.fspath(source), fps)
     if isinstance(detector, (str, os.PathLike)):
         detector = create_detector(detector)
@@ -50,7 +45,7 @@ def track_video(source: str | os.PathLike, detector: str | os.PathLike | Callabl
 
         encoder = load_encoder(encoder)
     config = config if config is not None else TrackerConfig(fps=src.fps)
-    method = ("sparse" if encoder is not None else "none") if cmc == "auto" else cmc
+    method = resolve_cmc(cmc, encoder)
     camera_motion = CameraMotionEstimator(method) if method != "none" else None
     times = StreamTimes()
     steps = track_stream(src.frames(), detector, Tracker(config), encoder, min_score=min_score,
