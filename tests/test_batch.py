@@ -199,3 +199,25 @@ def test_prefetch_runs_ahead_boundedly_and_closing_stops_the_source():
 def test_prefetch_zero_is_the_plain_iterator():
     src = iter([np.zeros(1)])
     assert prefetch(src, 0) is src
+
+
+def test_track_a_folder_of_videos_and_a_list_file(pets_clip, synthetic_seq, tmp_path, capsys):
+    """A folder holding video files, and a .txt list of them, expand to one input per video
+    (an archive of videos is the batch case: user kind 4)."""
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    for src in (synthetic_seq / "synthetic-crossing.mp4", pets_clip / "PETS09-S2L1-clip.mp4"):
+        (archive / src.name).symlink_to(src)
+    (archive / "notes.md").write_text("not a video\n")
+    listed = tmp_path / "videos.txt"
+    listed.write_text("# one per line, relative to this file\narchive/synthetic-crossing.mp4\n")
+    common = ["--detector", "bgsub", "--encoder", "none", "--no-progress", "--max-frames", "10"]
+    assert main(["track", str(archive), *common, "--out-dir", str(tmp_path / "a")]) == 0
+    assert "2 done, 0 skipped, 0 failed" in capsys.readouterr().err
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == [
+        "PETS09-S2L1-clip.txt", "synthetic-crossing.txt"]
+    assert main(["track", str(listed), *common, "--out-dir", str(tmp_path / "b")]) == 0
+    assert [p.name for p in (tmp_path / "b").iterdir()] == ["synthetic-crossing.txt"]
+    assert ((tmp_path / "b" / "synthetic-crossing.txt").read_bytes()
+            == (tmp_path / "a" / "synthetic-crossing.txt").read_bytes())
+
