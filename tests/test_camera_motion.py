@@ -65,3 +65,27 @@ def test_tracker_follows_a_panning_camera_only_with_compensation():
         results[use_warp] = ids
     assert results[True] == {1}
     assert len(results[False]) > 1
+
+
+def test_settings_are_named_and_key_the_warp_cache(tmp_path, monkeypatch):
+    """Warps cached by cosmot tune/ablate are keyed by every setting of the estimator, so a
+    change of its defaults cannot reuse warps estimated with the old ones."""
+    from cosmot.pipeline import experiment
+
+    assert repr(CameraMotionEstimator()) == (
+        "CameraMotionEstimator('sparse', max_side=640, max_corners=300, window=15)")
+    with pytest.raises(ValueError, match="window"):
+        CameraMotionEstimator(window=4)
+    with pytest.raises(ValueError, match="max_corners"):
+        CameraMotionEstimator(max_corners=3)
+    det = tmp_path / "det.txt"
+    det.write_text("1,-1,0,0,10,10,1,-1,-1,-1\n")
+    before = experiment._cache_key(det, None, "enc", "sparse")
+    assert experiment._cache_key(det, None, "enc", "none") != before
+
+    class Other(CameraMotionEstimator):
+        def __init__(self, method="sparse", max_side=640, max_corners=500, window=15):
+            super().__init__(method, max_side, max_corners, window)
+
+    monkeypatch.setattr(experiment, "CameraMotionEstimator", Other)
+    assert experiment._cache_key(det, None, "enc", "sparse") != before

@@ -41,16 +41,38 @@ class CameraMotionEstimator:
     Args:
         method: ``"sparse"`` or ``"ecc"``.
         max_side: frames are downscaled so that their longer side is at most this (pixels).
+        max_corners: ``"sparse"``: at most this many corners are followed.
+        window: ``"sparse"``: side in pixels of the Lucas-Kanade window (odd, >= 5).
+
+    The ``"sparse"`` defaults (640, 300 corners, 15 px window) were chosen for speed at equal
+    accuracy: on MOT16-11 (moving camera, 300 frames) they agree with a full-resolution,
+    1,000-corner, 21 px estimate as well as the earlier 600 corners / 21 px did (median 0.8 vs
+    1.0 px, 95th percentile 2.2 vs 2.4 px on a 1920x1080 frame) in 35% less CPU time
+    (docs/detectors.md, speed).
     """
 
-    def __init__(self, method: str = "sparse", max_side: int = 640):
+    def __init__(self, method: str = "sparse", max_side: int = 640, max_corners: int = 300,
+                 window: int = 15):
         if method not in METHODS:
             raise ValueError(f"method = {method!r}: choose one of {METHODS}")
         if max_side < 64:
             raise ValueError(f"max_side = {max_side}: must be >= 64")
+        if max_corners < 8:
+            raise ValueError(f"max_corners = {max_corners}: must be >= 8 (a transform needs "
+                             f"at least 8 followed corners here)")
+        if window < 5 or window % 2 == 0:
+            raise ValueError(f"window = {window}: must be an odd number >= 5")
         self.method = method
         self.max_side = int(max_side)
+        self.max_corners = int(max_corners)
+        self.window = int(window)
         self.reset()
+
+    def __repr__(self) -> str:
+        """Names the method and every setting (caches of estimated warps are keyed by it)."""
+        extra = (f", max_corners={self.max_corners}, window={self.window}"
+                 if self.method == "sparse" else "")
+        return (f"CameraMotionEstimator({self.method!r}, max_side={self.max_side}{extra})")
 
     def reset(self) -> None:
         self._prev: np.ndarray | None = None
@@ -85,14 +107,13 @@ class CameraMotionEstimator:
         self._prev, self._prev_mask = grey, mask
         return warp
 
-    @staticmethod
-    def _sparse(prev: np.ndarray, cur: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
-        pts = cv2.goodFeaturesToTrack(prev, maxCorners=600, qualityLevel=0.01, minDistance=5,
-                                      blockSize=3, mask=mask)
+    def _sparse(self, prev: np.ndarray, cur: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
+        pts = cv2.goodFeaturesToTrack(prev, maxCorners=self.max_corners, qualityLevel=0.01,
+                                      minDistance=5, blockSize=3, mask=mask)
         if pts is None or len(pts) < 8:
             return None
-        nxt, status, _ = cv2.calcOpticalFlowPyrLK(prev, cur, pts, None, winSize=(21, 21),
-                                                  maxLevel=3)
+        nxt, status, _ = cv2.calcOpticalFlowPyrLK(prev, cur, pts, None,
+                                                  winSize=(self.window, self.window), maxLevel=3)
         ok = status.reshape(-1) == 1
         if ok.sum() < 8:
             return None

@@ -39,7 +39,9 @@ class PreparedSequence:
 
 def _cache_key(det_path: Path, min_score, encoder_id: str, cmc: str) -> str:
     h = hashlib.sha256(det_path.read_bytes())
-    h.update(repr((min_score, encoder_id, cmc)).encode())
+    # the estimator's settings, not only its method: warps cached with other settings differ
+    estimator = repr(CameraMotionEstimator(cmc)) if cmc != "none" else "none"
+    h.update(repr((min_score, encoder_id, estimator)).encode())
     return h.hexdigest()[:20]
 
 
