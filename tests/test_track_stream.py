@@ -153,3 +153,54 @@ def test_encoder_gets_each_frames_boxes_and_is_skipped_on_empty_frames():
     steps = list(track_stream(images, detector, Tracker(TrackerConfig(n_init=1)), Encoder()))
     assert calls == [2, 2, 2, 2, 2, 2]  # frames 3 and 4 have nothing to embed
     assert steps[-1].tracks.track_id.tolist() == [1, 2]
+
+
+def test_detect_ahead_gives_the_same_steps_reads_boundedly_and_names_the_failing_frame():
+    """The detector running ahead in its thread changes nothing in the results; it runs at
+    most ``detect_ahead`` frames (+ the one in hand) ahead of the tracker; a detector error is
+    raised in the caller with its frame number."""
+    scene = SyntheticScene(SceneConfig(width=160, height=96, frames=40, people=5, seed=7))
+    runs = {}
+    for ahead in (0, 2):
+        det, produced = GroundTruthDetector(), []
+        steps = []
+        for step in track_stream(scene_frames(scene, det, produced), det,
+                                 Tracker(TrackerConfig(n_init=1)), detect_ahead=ahead,
+                                 max_frames=35):
+            steps.append(step)
+            assert len(produced) - len(steps) <= ahead + 2
+        runs[ahead] = steps
+    assert [s.frame for s in runs[2]] == list(range(1, 36))
+    for a, b in zip(runs[0], runs[2]):
+        assert a.tracks.track_id.tolist() == b.tracks.track_id.tolist()
+        assert np.array_equal(a.tracks.xyxy, b.tracks.xyxy)
+
+    def failing(image):
+        failing.n = getattr(failing, "n", 0) + 1
+        if failing.n == 5:
+            return np.zeros((1, 3)), np.ones(1), None  # not (N, 4)
+        return np.zeros((0, 4)), np.zeros(0), None
+
+    images = (np.zeros((32, 32, 3), np.uint8) for _ in range(10))
+    with pytest.raises(ValueError, match="frame 5: "):
+        list(track_stream(images, failing, Tracker(), detect_ahead=2))
+
+
+def test_background_outputs_write_the_same_files(tmp_path):
+    """TrackOutputs' writer thread gives the same MOT, JSON and video bytes as writing in the
+    caller's thread; sizes() counts every frame handed over."""
+    scene = SyntheticScene(SceneConfig(width=160, height=96, frames=25, people=4, seed=5))
+    sizes = {}
+    for background in (False, True):
+        det = GroundTruthDetector()
+        d = tmp_path / str(background)
+        with TrackOutputs(video=d / "v.avi", mot=d / "r.txt", json=d / "t.jsonl", fps=10,
+                          trails=5, background=background) as out:
+            for step in track_stream(scene_frames(scene, det, []), det,
+                                     Tracker(TrackerConfig(n_init=1))):
+                out.write(step)
+            sizes[background] = out.sizes()
+    for name in ("v.avi", "r.txt", "t.jsonl"):
+        assert (tmp_path / "True" / name).read_bytes() == (tmp_path / "False" / name).read_bytes()
+    assert sizes[True] == sizes[False] == {"mot": (tmp_path / "True" / "r.txt").stat().st_size,
+                                           "json": (tmp_path / "True" / "t.jsonl").stat().st_size}

@@ -85,3 +85,56 @@ def test_json_lines_format_and_partial_last_line(tmp_path):
     with open(path, "a") as f:
         f.write('{"frame":3,"tra')  # what a kill in mid-write leaves
     assert [d["frame"] for d in read_json_tracks(path)] == [1, 2]
+
+
+def test_writer_thread_keeps_order_and_hands_errors_back():
+    from cosmot.writers.background import WriterThread
+
+    done = []
+    w = WriterThread(depth=1)
+    for k in range(20):
+        w.submit(done.append, k)
+    w.flush()
+    assert done == list(range(20))
+
+    def fail(k):
+        if k == 3:
+            raise OSError(28, "No space left on device", "out.txt")
+        done.append(k)
+
+    done.clear()
+    with pytest.raises(OSError, match="No space left"):  # at a later submit or at flush
+        for k in range(5):
+            w.submit(fail, k)
+        w.flush()
+    assert done == [0, 1, 2]  # the calls after the failing one are dropped
+    w.close()
+    with pytest.raises(ValueError, match="closed"):
+        w.submit(done.append, 9)
+    with pytest.raises(ValueError, match="depth"):
+        WriterThread(depth=0)
+
+
+def test_mp4_is_encoded_directly_and_falls_back_to_converting_the_avi(tmp_path, monkeypatch):
+    """A .mp4 is written frame by frame beside its kill-safe .partial.avi, which close()
+    removes; when OpenCV cannot open the direct writer, the AVI is converted instead."""
+    frames = [np.full((48, 64, 3), 30 * k, np.uint8) for k in range(6)]
+    for case in ("direct", "fallback"):
+        if case == "fallback":
+            monkeypatch.setattr(VideoFileWriter, "_open_direct", lambda self: None)
+        path = tmp_path / f"{case}.mp4"
+        with VideoFileWriter(path, fps=10) as w:
+            for f in frames:
+                w.write(f)
+            assert w.partial_path.is_file()  # readable at every moment
+        assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(case)) == [
+            f"{case}.mp4"]
+        cap = cv2.VideoCapture(str(path))
+        means = []
+        while True:
+            ok, image = cap.read()
+            if not ok:
+                break
+            means.append(image.mean())
+        cap.release()
+        assert np.allclose(means, 30 * np.arange(6), atol=6)

@@ -19,7 +19,9 @@ from cosmot.tracker import Tracker, TrackedObjects
 from cosmot.tracker.geometry import xyxy_to_tlwh
 
 from cosmot.pipeline.camera_motion import CameraMotionEstimator
+from cosmot.pipeline.prefetch import prefetch
 from cosmot.detectors import Detector, FrameDetections, check_detections
+from cosmot.writers.background import WriterThread
 from cosmot.writers.drawing import Trails, draw_tracks
 from cosmot.writers.json_tracks import JSONTracksWriter
 from cosmot.writers.mot import MOTWriter
@@ -40,13 +42,18 @@ class TrackStep:
 @dataclass
 class StreamTimes:
     """Seconds spent per stage, summed over the frames processed so far, and the largest track
-    id output (ids count up from 1, so it is the number of tracks confirmed)."""
+    id output (ids count up from 1, so it is the number of tracks confirmed); ``detect`` runs
+    in its own thread with ``detect_ahead``, beside the others. :func:`cosmot.track_video`
+    also sets the last frame whose outputs were written and whether the input was tracked to
+    its end."""
 
     frames: int = 0
     detect: float = 0.0
     embed: float = 0.0
     track: float = 0.0
     max_id: int = 0
+    last_frame: int = 0
+    finished: bool = False
 
 
 def numbered(frames: Iterable) -> Iterator[tuple[int, np.ndarray]]:
@@ -64,7 +71,7 @@ def track_stream(frames: Iterable, detector: Detector, tracker: Tracker, encoder
                  min_score: float | None = None, max_frames: int | None = None,
                  times: StreamTimes | None = None,
                  camera_motion: CameraMotionEstimator | None = None,
-                 resume_after: int = 0) -> Iterator[TrackStep]:
+                 resume_after: int = 0, detect_ahead: int = 0) -> Iterator[TrackStep]:
     """Track a stream of frames lazily, one :class:`TrackStep` per frame.
 
     Args:
@@ -80,6 +87,10 @@ def track_stream(frames: Iterable, detector: Detector, tracker: Tracker, encoder
             tracks before association (moving cameras).
         resume_after: continue a run whose ``tracker`` was restored at this frame: frames up
             to it are skipped (the last one only primes ``camera_motion``).
+        detect_ahead: run the detector up to this many frames ahead in a background thread
+            (0: in the caller's thread). The detector then works on the next frames while the
+            encoder, the camera motion and the tracker work on this one; the outputs are the
+            same. The detector must not be used by anything else meanwhile.
 
     Frame numbers come from the stream (an image folder's file names): when some are
     missing, the tracker is advanced through them without detections and nothing is
@@ -89,10 +100,27 @@ def track_stream(frames: Iterable, detector: Detector, tracker: Tracker, encoder
     if max_frames is not None and max_frames < 1:
         raise ValueError(f"max_frames = {max_frames!r}: must be >= 1 (or None for all)")
     times = times if times is not None else StreamTimes()
+    detected = _detected(numbered(frames), detector, min_score, max_frames, resume_after)
+    if detect_ahead:
+        detected = prefetch(detected, detect_ahead)
+    try:
+        yield from _tracked(detected, tracker, encoder, times, camera_motion, resume_after)
+    finally:
+        close = getattr(detected, "close", None)
+        if close is not None:
+            close()
+
+
+def _detected(frames: Iterator[tuple[int, np.ndarray]], detector: Detector,
+              min_score: float | None, max_frames: int | None, resume_after: int
+              ) -> Iterator[tuple[int, np.ndarray, FrameDetections, float]]:
+    """``(frame number, image, detections, detector seconds)`` for the first ``max_frames``
+    frames of the stream from ``resume_after`` on."""
     source = getattr(detector, "name", type(detector).__name__)
     by_number = getattr(detector, "by_frame_number", False)
-    prev = resume_after or None
-    for count, (k, image) in enumerate(numbered(frames), start=1):
+    for count, (k, image) in enumerate(frames, start=1):
+        if max_frames is not None and count > max_frames:
+            return
         if k < resume_after:
             continue
         image = np.asarray(image)
@@ -107,6 +135,15 @@ def track_stream(frames: Iterable, detector: Detector, tracker: Tracker, encoder
             raise ValueError(f"frame {k}: {e}") from None
         if min_score is not None:
             dets = dets.select(dets.scores >= min_score)
+        yield k, image, dets, time.perf_counter() - t0
+
+
+def _tracked(detected, tracker: Tracker, encoder, times: StreamTimes,
+             camera_motion: CameraMotionEstimator | None, resume_after: int
+             ) -> Iterator[TrackStep]:
+    """Embed, estimate the camera motion and track each detected frame."""
+    prev = resume_after or None
+    for k, image, dets, detect_seconds in detected:
         if k == resume_after:  # the checkpoint's frame: only the camera motion needs it
             if camera_motion is not None:
                 camera_motion(image, dets.boxes_xyxy)
@@ -117,6 +154,7 @@ def track_stream(frames: Iterable, detector: Detector, tracker: Tracker, encoder
                 tracker.update(np.zeros((0, 4)))
         prev = k
         t1 = time.perf_counter()
+        times.detect += detect_seconds
         # no boxes, no embedding call (the tracker accepts None on frames without detections)
         emb = (encoder.embed(image, dets.boxes_xyxy) if encoder is not None and len(dets)
                else None)
@@ -128,14 +166,11 @@ def track_stream(frames: Iterable, detector: Detector, tracker: Tracker, encoder
             raise ValueError(f"frame {k}: {e}") from None
         t3 = time.perf_counter()
         times.frames += 1
-        times.detect += t1 - t0
         times.embed += t2 - t1
         times.track += t3 - t2
         if len(out):
             times.max_id = max(times.max_id, int(out.track_id.max()))
         yield TrackStep(k, image, dets, out)
-        if max_frames is not None and count >= max_frames:
-            return
 
 
 class TrackOutputs:
@@ -153,12 +188,17 @@ class TrackOutputs:
         draw_class_names: also write the class name beside the id on the video (for runs that
             track several classes).
         append: append to the MOT and JSON files (a resumed run) instead of replacing them.
+        background: write in a thread (:class:`~cosmot.writers.background.WriterThread`): the
+            video frame is encoded while the next frame is tracked. Each frame's video frame,
+            MOT rows and JSON line are written together, in order, so the files always agree
+            with each other; :meth:`sizes` and :meth:`close` wait for what is queued. At most
+            two frames are queued, so a hard kill loses at most those.
     """
 
     def __init__(self, video: str | os.PathLike | None = None, mot: str | os.PathLike | None = None,
                  json: str | os.PathLike | None = None, fps: float = 25.0, trails: int = 0,
                  output_box: str = "kalman", class_names: Sequence[str] | None = None,
-                 draw_class_names: bool = False, append: bool = False):
+                 draw_class_names: bool = False, append: bool = False, background: bool = True):
         if output_box not in ("kalman", "detection"):
             raise ValueError(f"output_box = {output_box!r}: must be 'kalman' or 'detection'")
         if draw_class_names and not class_names:
@@ -168,10 +208,12 @@ class TrackOutputs:
         self.draw_class_names = draw_class_names
         self.trails = Trails(trails) if trails else None
         self._video = self._mot = self._json = None
+        self._thread = None
         try:
             self._video = VideoFileWriter(video, fps) if video else None
             self._mot = MOTWriter(mot, append) if mot else None
             self._json = JSONTracksWriter(json, append) if json else None
+            self._thread = WriterThread() if background else None
         except Exception:
             self.close()
             raise
@@ -179,36 +221,50 @@ class TrackOutputs:
     def write(self, step: TrackStep) -> None:
         t = step.tracks
         box = t.xyxy if self.output_box == "kalman" else t.det_xyxy
-        if self._mot is not None:
-            self._mot.write(step.frame, t.track_id, xyxy_to_tlwh(box), t.score)
-        if self._json is not None:
-            self._json.write(step.frame, t.track_id, box, t.score, t.class_id,
-                             labels=self._labels(t.class_id) if self.class_names else None)
+        frame = None
         if self._video is not None:
             if self.trails is not None:
                 self.trails.update(t.track_id, box)
             frame = draw_tracks(step.image.copy(), t.track_id, box, self.trails,
                                 labels=self._labels(t.class_id) if self.draw_class_names
                                 else None)
+        labels = self._labels(t.class_id) if self._json is not None and self.class_names \
+            else None
+        if self._thread is not None:
+            self._thread.submit(self._write_files, step.frame, t, box, labels, frame)
+        else:
+            self._write_files(step.frame, t, box, labels, frame)
+
+    def _write_files(self, frame_number: int, t: TrackedObjects, box: np.ndarray,
+                     labels: list[str] | None, frame: np.ndarray | None) -> None:
+        if self._video is not None:
             self._video.write(frame)
+        if self._mot is not None:
+            self._mot.write(frame_number, t.track_id, xyxy_to_tlwh(box), t.score)
+        if self._json is not None:
+            self._json.write(frame_number, t.track_id, box, t.score, t.class_id, labels=labels)
 
     def _labels(self, class_ids: np.ndarray) -> list[str]:
         names = self.class_names
         return [names[c] if 0 <= c < len(names) else str(c) for c in class_ids.tolist()]
 
     def sizes(self) -> dict[str, int]:
-        """Bytes written so far to the MOT and JSON files (keys ``"mot"``, ``"json"``)."""
+        """Bytes written so far to the MOT and JSON files (keys ``"mot"``, ``"json"``), once
+        every frame handed to :meth:`write` is written."""
+        if self._thread is not None:
+            self._thread.flush()
         return {k: w.tell() for k, w in (("mot", self._mot), ("json", self._json))
                 if w is not None}
 
     def close(self) -> None:
-        """Close every output, even when one of them fails (the first error is raised)."""
+        """Write what is queued, then close every output, even when one of them fails (the
+        first error is raised)."""
         error = None
-        for w in (self._mot, self._json, self._video):
+        for w in (self._thread, self._mot, self._json, self._video):
             if w is not None:
                 try:
                     w.close()
-                except Exception as e:  # noqa: BLE001 - close the others first
+                except BaseException as e:  # noqa: BLE001 - close the others first (Ctrl-C too)
                     error = error or e
         if error is not None:
             raise error

@@ -5,10 +5,14 @@ What survives which end of a run:
 
 - ``.avi``: written as Motion-JPEG by :class:`~cosmot.writers.avi.MJPEGAVIWriter`, playable
   after every frame: even a hard kill (SIGKILL, out-of-memory killer) keeps every frame written.
-- ``.mp4``, ``.m4v``, ``.mov``, ``.mkv``: frames go to ``OUT.partial.avi`` (as above) while
-  the run lasts; :meth:`VideoFileWriter.close` converts it to the requested container (OpenCV,
-  MPEG-4 Part 2 / XVID) and removes it. A normal end, an error, Ctrl-C or SIGTERM gives the
-  ``.mp4``; after a hard kill ``OUT.partial.avi`` is left and holds every frame written.
+- ``.mp4``, ``.m4v``, ``.mov``, ``.mkv``: every frame is encoded twice while the run lasts:
+  into the requested container (OpenCV, MPEG-4 Part 2 / XVID, file ``OUT.tmp.mp4``), which is
+  unreadable until it is finalised, and into ``OUT.partial.avi`` (as above), which is readable
+  at every moment. :meth:`VideoFileWriter.close` finalises the first, checks its frame count,
+  renames it to ``OUT.mp4`` and removes the AVI (when the direct file cannot be written or
+  comes out short, the AVI is converted instead). A normal end, an error, Ctrl-C or SIGTERM
+  gives the ``.mp4``; after a hard kill ``OUT.partial.avi`` is left and holds every frame
+  written.
 
 An AVI file stops just under 4 GiB (about 30,000 frames of 768x576 at 136 kB each): the frames
 go on in ``OUT-002.avi``, ``OUT-003.avi``, ... (``OUT.mp4.partial-002.avi``, ... converted into
@@ -56,6 +60,10 @@ class VideoFileWriter:
         self.segments: list[Path] = []
         self._segment_bytes = segment_bytes
         self._writer: MJPEGAVIWriter | None = None
+        #: the requested container written frame by frame (None for .avi, or when OpenCV
+        #: cannot open it: the AVI is converted at the end then)
+        self._direct: cv2.VideoWriter | None = None
+        self._direct_path = self.path.with_name(self.path.name + ".tmp" + self.path.suffix)
         self._size: tuple[int, int] | None = None
         self._closed = False
 
@@ -82,6 +90,8 @@ class VideoFileWriter:
         if self._size is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._size = size
+            if self.partial_path != self.path:
+                self._direct = self._open_direct()
         elif size != self._size:
             raise ValueError(f"{self.path}: frame {self.frames_written + 1} is "
                              f"{size[0]}x{size[1]}, the video is {self._size[0]}x{self._size[1]}")
@@ -91,16 +101,48 @@ class VideoFileWriter:
         if self._writer is None:
             self._open_segment()
         self._writer.write(frame_bgr)
+        if self._direct is not None:
+            self._direct.write(frame_bgr)
         self.frames_written += 1
+
+    def _open_direct(self) -> cv2.VideoWriter | None:
+        fourcc = cv2.VideoWriter_fourcc(*CODECS[self.path.suffix.lower()])
+        out = cv2.VideoWriter(str(self._direct_path), fourcc, self.fps, self._size)
+        if out.isOpened():
+            return out
+        out.release()
+        self._direct_path.unlink(missing_ok=True)
+        return None
 
     def close(self) -> None:
         """Finalise the video (convert the partial file for containers other than .avi)."""
         self._closed = True
         writer, self._writer = self._writer, None
-        if writer is not None:
-            writer.close()
+        direct, self._direct = self._direct, None
+        try:
+            if writer is not None:
+                writer.close()
+        finally:
+            if direct is not None:
+                direct.release()
         if self.partial_path != self.path and self.segments:
-            self._convert()
+            if direct is not None and self._frame_count(self._direct_path) == \
+                    self.frames_written:
+                os.replace(self._direct_path, self.path)
+                for segment in self.segments:
+                    os.remove(segment)
+            else:
+                self._direct_path.unlink(missing_ok=True)
+                self._convert()
+
+    @staticmethod
+    def _frame_count(path: Path) -> int:
+        """Frames in a finalised video file, as its header says (-1 when unreadable)."""
+        cap = cv2.VideoCapture(str(path))
+        try:
+            return int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) if cap.isOpened() else -1
+        finally:
+            cap.release()
 
     def _convert(self) -> None:
         """The partial AVI segments -> ``path`` in its container, replaced atomically; they are
