@@ -32,11 +32,23 @@ class Encoder(Protocol):
 
 
 def available_cores() -> int:
-    """CPU cores this process may run on."""
+    """CPU cores this process may run on, or ``COSMOT_THREADS`` when it is set lower (the
+    batch runner sets it to each worker's share of the cores)."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cores = max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
+        cores = max(1, os.cpu_count() or 1)
+    limit = os.environ.get("COSMOT_THREADS", "").strip()
+    if limit:
+        try:
+            n = int(limit)
+        except ValueError:
+            raise ValueError(f"COSMOT_THREADS={limit!r}: must be a whole number >= 1 (or "
+                             f"unset)") from None
+        if n < 1:
+            raise ValueError(f"COSMOT_THREADS={limit!r}: must be a whole number >= 1 (or unset)")
+        cores = min(cores, n)
+    return cores
 
 
 def check_boxes(boxes_xyxy: np.ndarray) -> np.ndarray:

@@ -221,3 +221,22 @@ def test_track_a_folder_of_videos_and_a_list_file(pets_clip, synthetic_seq, tmp_
     assert ((tmp_path / "b" / "synthetic-crossing.txt").read_bytes()
             == (tmp_path / "a" / "synthetic-crossing.txt").read_bytes())
 
+
+def test_cores_follow_cosmot_threads_and_are_split_when_the_detector_runs_ahead(monkeypatch):
+    from cosmot.appearance.encoder import available_cores
+    from cosmot.pipeline.video import thread_split
+
+    monkeypatch.delenv("COSMOT_THREADS", raising=False)
+    cores = available_cores()
+    monkeypatch.setenv("COSMOT_THREADS", "1")
+    assert available_cores() == 1  # a batch worker's share
+    monkeypatch.setenv("COSMOT_THREADS", str(cores + 5))
+    assert available_cores() == cores  # never above the cores the process may use
+    monkeypatch.setenv("COSMOT_THREADS", "zero")
+    with pytest.raises(ValueError, match="COSMOT_THREADS='zero'"):
+        available_cores()
+    assert thread_split(2, cores=2) == (1, 1)
+    assert thread_split(2, cores=1) == (1, 1)
+    assert thread_split(2, cores=16) == (8, 8)
+    assert thread_split(2, cores=3) == (1, 2)
+    assert thread_split(0, cores=4) == (4, 4)

@@ -134,5 +134,14 @@ def test_track_video_library_call_equals_the_command(pets_clip, tmp_path):
                  "--out-mot", str(tmp_path / "cli.txt"), "--no-progress"]) == 0
     times = cosmot.track_video(pets_clip, cosmot.create_detector(det), max_frames=30,
                                out_mot=tmp_path / "lib.txt")
-    assert times.frames == 30 and times.max_id > 0
+    assert times.frames == 30 and times.max_id > 0 and times.last_frame == 30
+    assert not times.finished  # stopped by max_frames, not at the input's end
+    # every stage is timed: decoding (prefetch thread), encoder, camera motion, tracker, writer
+    assert min(times.decode, times.embed, times.cmc, times.track, times.write) > 0
     assert (tmp_path / "lib.txt").read_bytes() == (tmp_path / "cli.txt").read_bytes()
+    # one thread for everything: the same rows
+    one = cosmot.track_video(pets_clip, cosmot.create_detector(det), max_frames=30,
+                             out_mot=tmp_path / "one.txt", prefetch=0, detect_ahead=0,
+                             background_writer=False)
+    assert one.frames == 30
+    assert (tmp_path / "one.txt").read_bytes() == (tmp_path / "cli.txt").read_bytes()

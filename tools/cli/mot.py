@@ -57,13 +57,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def load_encoder_arg(name: str, device: str):
-    """The encoder named on the command line, or None for 'none' (motion only)."""
+def load_encoder_arg(name: str, device: str, threads: int | None = None):
+    """The encoder named on the command line, or None for 'none' (motion only); ``threads``:
+    its intra-op threads on the CPU (default: every core)."""
     if name == "none":
         return None
     from cosmot.appearance import load_encoder
 
-    return load_encoder(name, device=device)
+    return load_encoder(name, device=device, threads=threads)
 
 
 def encoder_identity(name: str) -> str:

@@ -14,7 +14,6 @@ Examples::
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import sys
@@ -22,23 +21,18 @@ import time
 import warnings
 from pathlib import Path
 
-from tqdm import tqdm
-
-from cosmot.tracker import Tracker
-
 from cosmot.cli.batch import add_batch_options, is_track_batch, run_track
-from cosmot.pipeline.camera_motion import CameraMotionEstimator
-from cosmot.pipeline.prefetch import prefetch
-from cosmot.cli.options import add_cmc_option, add_config_options, config_from_args, resolve_cmc
-from cosmot.detectors import BUILT_IN, DEFAULT_DETECTOR, create_detector
 from cosmot.cli.mot import load_encoder_arg
-from cosmot.sources.inputs import open_input
-from cosmot.sources.frames import IMAGE_EXTENSIONS
-from cosmot.sources.motchallenge import Sequence
-from cosmot.pipeline.stream import StreamTimes, TrackOutputs, track_stream
-from cosmot.pipeline.checkpoint import checkpoint_path, cut_outputs, load_checkpoint, save_checkpoint
+from cosmot.cli.options import add_cmc_option, add_config_options, config_from_args, resolve_cmc
 from cosmot.cli.paths import check_outputs
 from cosmot.cli.signals import stop_between_frames
+from cosmot.detectors import BUILT_IN, DEFAULT_DETECTOR, create_detector, takes_threads
+from cosmot.pipeline.checkpoint import checkpoint_path
+from cosmot.pipeline.stream import StreamTimes
+from cosmot.pipeline.video import thread_split, track_video
+from cosmot.sources.frames import IMAGE_EXTENSIONS
+from cosmot.sources.inputs import open_input
+from cosmot.sources.motchallenge import Sequence
 from cosmot.sources.validation import DroppedRowsWarning
 
 
@@ -87,6 +81,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fps", type=float, default=None,
                    help="frame rate of the input, when its header is wrong or missing")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--detect-ahead", type=int, default=2, metavar="N",
+                   help="run the detector up to N frames ahead in its own thread, beside the "
+                        "encoder and tracker, with half the cores each (default 2; 0: one "
+                        "after the other, each with every core); the outputs are the same")
     p.add_argument("--checkpoint-every", type=int, default=0, metavar="N",
                    help="every N frames (and when stopped early) save the tracker's state next "
                         "to the MOT (else JSON) output as OUT.ckpt.npz, for --resume")
@@ -124,21 +122,16 @@ def _learned_detector_options(name: str, size: int | None, classes: str | None
         out["classes"] = ",".join(str(k) for k in ids)
     return out
 
-def _run_description(args, source, cmc_method: str, config) -> dict:
-    """What a checkpoint must agree on with the run that resumes it."""
-    import dataclasses
-
+def _run_description(args) -> dict:
+    """What a checkpoint must agree on with the run that resumes it, besides the settings
+    :func:`cosmot.track_video` adds (score filter, camera motion, outputs, tracker config)."""
     from cosmot.cli.mot import encoder_identity
 
     return {"input": os.path.realpath(args.input) if Path(args.input).exists() else args.input,
             "detections": (os.path.realpath(args.detections) if args.detections
                            else f"{args.detector or 'auto'} {sorted(args.det_options)} "
                                 f"size={args.detector_size} classes={args.classes}"),
-            "min_score": args.min_score, "encoder": encoder_identity(args.encoder),
-            "cmc": cmc_method, "output_box": args.output_box,
-            "outputs": sorted(k for k, v in (("mot", args.out_mot), ("json", args.out_json))
-                              if v),
-            "config": json.dumps(dataclasses.asdict(config), sort_keys=True)}
+            "encoder": encoder_identity(args.encoder)}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -153,6 +146,9 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--max-frames {args.max_frames}: must be >= 1")
     if args.checkpoint_every < 0:
         raise ValueError(f"--checkpoint-every {args.checkpoint_every}: must be >= 0 (0: off)")
+    if args.detect_ahead < 0:
+        raise ValueError(f"--detect-ahead {args.detect_ahead}: must be >= 0 (0: detect in "
+                         f"the main thread)")
     if not (args.out_video or args.out_mot or args.out_json):
         print("cosmot track: no --out-video, --out-mot or --out-json given; tracking without "
               "saving anything", file=sys.stderr)
@@ -198,6 +194,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"cosmot track: --resume: {done[0]} exists and has no checkpoint: finished, "
                   f"skipped", file=sys.stderr)
             return 0
+    det_threads, enc_threads = thread_split(args.detect_ahead)
     if args.detections is not None:
         if args.detector_size is not None or args.classes is not None:
             raise ValueError("--detector-size and --classes apply to a detector, not to "
@@ -217,78 +214,31 @@ def run(args: argparse.Namespace) -> int:
         name = args.detector or "auto"
         options = _options(args.det_options)
         options.update(_learned_detector_options(name, args.detector_size, args.classes))
+        if takes_threads(name):  # --det-set threads=N wins
+            options.setdefault("threads", str(det_threads))
         detector = create_detector(name, options)
         det_name = f"detector {name}" + (f" ({DEFAULT_DETECTOR})" if name == "auto" else "")
-    encoder = load_encoder_arg(args.encoder, args.device)
+    encoder = load_encoder_arg(args.encoder, args.device, threads=enc_threads)
     config = config_from_args(args, fps=source.fps)
-    tracker = Tracker(config)
     cmc_method = resolve_cmc(args.cmc, encoder)
-    description = _run_description(args, source, cmc_method, config)
-    resume_after = 0
-    if args.resume and ckpt is not None and ckpt.is_file():
-        if args.out_video:
-            raise ValueError(f"--resume from {ckpt}: an annotated video cannot be continued; "
-                             f"drop --out-video (or remove the checkpoint to start afresh)")
-        tracker, resume_after, sizes = load_checkpoint(ckpt, description)
-        cut_outputs({k: v for k, v in (("mot", args.out_mot), ("json", args.out_json)) if v},
-                    sizes, ckpt)
-        print(f"cosmot track: resuming after frame {resume_after} from {ckpt}", file=sys.stderr)
-
-    total = source.length if source.length > 0 else None
-    if args.max_frames is not None:
-        total = min(total, args.max_frames) if total else args.max_frames
     print(f"cosmot track: {source.description}, {det_name}, encoder {args.encoder}, "
           f"camera-motion compensation {cmc_method}", file=sys.stderr)
-    cmc = CameraMotionEstimator(cmc_method) if cmc_method != "none" else None
-    # class names in the JSON lines when the detector has them; on the video when the run
-    # tracks more than one class
-    class_names = getattr(detector, "class_names", None)
-    wanted = getattr(getattr(detector, "config", None), "classes", (0,))
-    several = bool(class_names) and len(wanted) != 1
     times = StreamTimes()
     args.stream_times = times  # read by the batch runner (cosmot.cli.batch)
     t0 = time.perf_counter()
-    max_frames = args.max_frames  # counts from the input's first frame, also when resuming
-    if max_frames is not None and resume_after:
-        if max_frames <= resume_after:
-            raise ValueError(f"--max-frames {max_frames}: the checkpoint {ckpt} is already at "
-                             f"frame {resume_after}")
-        max_frames -= resume_after - 1  # the stream starts at the checkpoint's frame
-    steps = track_stream(prefetch(source.frames(max(resume_after, 1)), args.prefetch), detector,
-                         tracker, encoder,
-                         min_score=args.min_score, max_frames=max_frames, times=times,
-                         camera_motion=cmc, resume_after=resume_after)
-    last = resume_after
-    written = tracker.frame_count  # the tracker's frame count when outputs were last written
-    finished = False
     try:
-        with stop_between_frames() as stop, \
-                TrackOutputs(args.out_video, args.out_mot, args.out_json, fps=source.fps,
-                             trails=args.trails, output_box=args.output_box,
-                             class_names=class_names, draw_class_names=several,
-                             append=resume_after > 0) as outputs, \
-                tqdm(total=total, initial=min(resume_after, total or resume_after),
-                     unit="frame", disable=args.no_progress, dynamic_ncols=True) as bar:
-            if ckpt is not None and args.checkpoint_every and resume_after == 0:
-                save_checkpoint(ckpt, tracker, 0, outputs.sizes(), description)
-            for step in steps:
-                outputs.write(step)
-                last, written = step.frame, tracker.frame_count
-                bar.update(1)
-                bar.set_postfix(tracks=len(step.tracks), refresh=False)
-                if args.checkpoint_every and step.frame % args.checkpoint_every == 0:
-                    save_checkpoint(ckpt, tracker, last, outputs.sizes(), description)
-                if stop:
-                    break
-            else:
-                finished = args.max_frames is None
-            # on an error mid-frame the tracker is ahead of the outputs: keep the last checkpoint
-            consistent = tracker.frame_count == written
-            if ckpt is not None and args.checkpoint_every and consistent and not finished:
-                save_checkpoint(ckpt, tracker, last, outputs.sizes(), description)
+        with stop_between_frames() as stop:
+            track_video(source, detector, encoder, config, out_video=args.out_video,
+                        out_mot=args.out_mot, out_json=args.out_json, cmc=cmc_method,
+                        trails=args.trails, min_score=args.min_score,
+                        max_frames=args.max_frames, output_box=args.output_box,
+                        progress=not args.no_progress, prefetch=args.prefetch,
+                        detect_ahead=args.detect_ahead,
+                        checkpoint_every=args.checkpoint_every, resume=args.resume,
+                        run=_run_description(args), stop=stop, times=times,
+                        log=lambda line: print(f"cosmot track: {line}", file=sys.stderr))
             stop.raise_if_set()
     finally:
-        steps.close()  # releases the video capture now, also on Ctrl-C
         wall = time.perf_counter() - t0
         n = times.frames
         fps = n / wall if wall > 0 else math.inf
@@ -299,9 +249,8 @@ def run(args: argparse.Namespace) -> int:
                             ("JSON", args.out_json)):
             if path:
                 print(f"  {label}: {os.fspath(path)}", file=sys.stderr)
-    if finished and ckpt is not None and ckpt.exists():
-        ckpt.unlink()
-    if finished and args.detections is not None:
+    last = times.last_frame
+    if times.finished and args.detections is not None:
         rows, frames = detector.rows_after(last)
         if rows:
             warnings.warn(DroppedRowsWarning(

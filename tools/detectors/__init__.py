@@ -31,7 +31,7 @@ DEFAULT_DETECTOR = "yolox"
 BUILT_IN = ("auto", "yolox", "hog", "bgsub")
 
 __all__ = ["Detector", "FrameDetections", "CallableDetector", "check_detections", "PERSON",
-           "create_detector", "DEFAULT_DETECTOR", "BUILT_IN"]
+           "create_detector", "takes_threads", "DEFAULT_DETECTOR", "BUILT_IN"]
 
 
 def _parse_field(cls: type, name: str, text: str):
@@ -71,6 +71,15 @@ def apply_options(config, options: Mapping[str, str] | None):
         except ValueError as e:
             raise ValueError(f"detector option {key}={text}: {e}") from None
     return dataclasses.replace(config, **changes)
+
+
+def takes_threads(spec) -> bool:
+    """Whether :func:`create_detector` of ``spec`` accepts a ``threads`` option (the learned
+    detectors run by ONNX Runtime: auto, yolox, an .onnx file)."""
+    if not isinstance(spec, (str, os.PathLike)):
+        return False
+    text = os.fspath(spec)
+    return text in ("auto", "yolox") or text.lower().endswith(".onnx")
 
 
 def create_detector(spec: str | os.PathLike | Callable, options: Mapping[str, str] | None = None,

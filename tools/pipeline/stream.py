@@ -42,15 +42,21 @@ class TrackStep:
 @dataclass
 class StreamTimes:
     """Seconds spent per stage, summed over the frames processed so far, and the largest track
-    id output (ids count up from 1, so it is the number of tracks confirmed); ``detect`` runs
-    in its own thread with ``detect_ahead``, beside the others. :func:`cosmot.track_video`
-    also sets the last frame whose outputs were written and whether the input was tracked to
-    its end."""
+    id output (ids count up from 1, so it is the number of tracks confirmed).
+
+    Stages run in several threads (decoding ahead, the detector ahead, the writer), so these
+    are busy times per stage, which may add up to more than the wall time. ``decode`` and
+    ``write`` are filled by :func:`cosmot.track_video` (reading frames, drawing and encoding
+    the outputs), which also sets the last frame whose outputs were written and whether the
+    input was tracked to its end."""
 
     frames: int = 0
+    decode: float = 0.0
     detect: float = 0.0
     embed: float = 0.0
+    cmc: float = 0.0
     track: float = 0.0
+    write: float = 0.0
     max_id: int = 0
     last_frame: int = 0
     finished: bool = False
@@ -158,6 +164,7 @@ def _tracked(detected, tracker: Tracker, encoder, times: StreamTimes,
         # no boxes, no embedding call (the tracker accepts None on frames without detections)
         emb = (encoder.embed(image, dets.boxes_xyxy) if encoder is not None and len(dets)
                else None)
+        t_cmc = time.perf_counter()
         warp = camera_motion(image, dets.boxes_xyxy) if camera_motion is not None else None
         t2 = time.perf_counter()
         try:
@@ -166,7 +173,8 @@ def _tracked(detected, tracker: Tracker, encoder, times: StreamTimes,
             raise ValueError(f"frame {k}: {e}") from None
         t3 = time.perf_counter()
         times.frames += 1
-        times.embed += t2 - t1
+        times.embed += t_cmc - t1
+        times.cmc += t2 - t_cmc
         times.track += t3 - t2
         if len(out):
             times.max_id = max(times.max_id, int(out.track_id.max()))
@@ -209,6 +217,8 @@ class TrackOutputs:
         self.trails = Trails(trails) if trails else None
         self._video = self._mot = self._json = None
         self._thread = None
+        #: seconds spent drawing and writing, in the caller's and the writer's thread
+        self.seconds = 0.0
         try:
             self._video = VideoFileWriter(video, fps) if video else None
             self._mot = MOTWriter(mot, append) if mot else None
@@ -219,6 +229,7 @@ class TrackOutputs:
             raise
 
     def write(self, step: TrackStep) -> None:
+        t0 = time.perf_counter()
         t = step.tracks
         box = t.xyxy if self.output_box == "kalman" else t.det_xyxy
         frame = None
@@ -230,6 +241,7 @@ class TrackOutputs:
                                 else None)
         labels = self._labels(t.class_id) if self._json is not None and self.class_names \
             else None
+        self.seconds += time.perf_counter() - t0
         if self._thread is not None:
             self._thread.submit(self._write_files, step.frame, t, box, labels, frame)
         else:
@@ -237,12 +249,14 @@ class TrackOutputs:
 
     def _write_files(self, frame_number: int, t: TrackedObjects, box: np.ndarray,
                      labels: list[str] | None, frame: np.ndarray | None) -> None:
+        t0 = time.perf_counter()
         if self._video is not None:
             self._video.write(frame)
         if self._mot is not None:
             self._mot.write(frame_number, t.track_id, xyxy_to_tlwh(box), t.score)
         if self._json is not None:
             self._json.write(frame_number, t.track_id, box, t.score, t.class_id, labels=labels)
+        self.seconds += time.perf_counter() - t0
 
     def _labels(self, class_ids: np.ndarray) -> list[str]:
         names = self.class_names

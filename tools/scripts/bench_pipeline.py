@@ -1,17 +1,20 @@
 """End-to-end speed of ``cosmot track`` with its defaults, stage by stage.
 
     python tools/scripts/bench_pipeline.py INPUT [INPUT ...] [--max-frames N] [--detector auto]
-                                   [--detector-size N] [--encoder default] [--det-threads T]
-                                   [--torch-threads T] [--no-write]
+                                   [--detector-size N] [--encoder default] [--prefetch N]
+                                   [--detect-ahead N] [--no-write] [--compare]
 
-Runs what ``cosmot track INPUT --out-video V.mp4 --out-mot R.txt`` runs (the default detector,
-the shipped encoder, camera-motion compensation, the default preset; outputs to a temporary
-folder) and prints per input: frames/s end to end, and the wall time per frame of each stage:
-decode (reading the next frame), detect, embed (appearance encoder), cmc (camera-motion
-estimation), track (``Tracker.update``), write (annotated video + MOT rows). Also the process's
-CPU time per frame (above the wall time when stages run on several threads) and the load
-average before and after, since the machine may be shared. Not a test: numbers depend on the
-machine and its load.
+Runs :func:`cosmot.track_video` — the call ``cosmot track INPUT --out-video V.mp4 --out-mot
+R.txt`` makes (default detector, shipped encoder, camera-motion compensation, default preset,
+decoding and detection ahead in their threads, outputs in a writer thread; outputs to a
+temporary folder) — and prints per input: frames/s end to end, then the busy time per frame of
+each stage in its thread: decode (reading frames), detect, embed (appearance encoder), cmc
+(camera-motion estimation), track (``Tracker.update``), write (drawing + encoding the video, MOT
+rows). The stages overlap, so they add up to more than the wall time. Also the process's CPU
+time per frame and the load average before and after, since the machine may be shared.
+``--compare`` also runs each input with everything in one thread (``--prefetch 0
+--detect-ahead 0`` and outputs written in the loop), in the same process, and prints the ratio.
+Not a test: numbers depend on the machine and its load.
 """
 
 from __future__ import annotations
@@ -23,99 +26,41 @@ import tempfile
 import time
 from pathlib import Path
 
-
-class Timed:
-    """Wraps a callable and sums the wall time of its calls."""
-
-    def __init__(self, fn):
-        self.fn = fn
-        self.seconds = 0.0
-        for attr in ("name", "config", "class_names", "dim"):
-            if hasattr(fn, attr):
-                setattr(self, attr, getattr(fn, attr))
-
-    def __call__(self, *args):
-        t0 = time.perf_counter()
-        out = self.fn(*args)
-        self.seconds += time.perf_counter() - t0
-        return out
+STAGES = ("decode", "detect", "embed", "cmc", "track", "write")
 
 
-class TimedEncoder:
-    """An encoder whose ``embed`` calls are timed."""
+def bench(input_path: str, args: argparse.Namespace, threaded: bool = True) -> dict:
+    from cosmot import track_video
+    from cosmot.detectors import create_detector, takes_threads
+    from cosmot.pipeline.stream import StreamTimes
+    from cosmot.pipeline.video import thread_split
 
-    def __init__(self, encoder):
-        self.encoder = encoder
-        self.dim = encoder.dim
-        self.seconds = 0.0
-
-    def embed(self, image, boxes):
-        t0 = time.perf_counter()
-        out = self.encoder.embed(image, boxes)
-        self.seconds += time.perf_counter() - t0
-        return out
-
-
-def timed_frames(frames, counter: dict):
-    it = iter(frames)
-    while True:
-        t0 = time.perf_counter()
-        try:
-            item = next(it)
-        except StopIteration:
-            return
-        counter["decode"] += time.perf_counter() - t0
-        yield item
-
-
-def bench(input_path: str, args: argparse.Namespace) -> dict:
-    import torch
-
-    from cosmot.tracker import Tracker, preset
-
-    from cosmot.pipeline.camera_motion import CameraMotionEstimator
-    from cosmot.detectors import create_detector
-    from cosmot.cli.mot import load_encoder_arg
-    from cosmot.sources.inputs import open_input
-    from cosmot.pipeline.stream import StreamTimes, TrackOutputs, track_stream
-
-    if args.torch_threads:
-        torch.set_num_threads(args.torch_threads)
-    source = open_input(input_path, args.fps)
-    options = {}
-    if args.detector_size:
-        options["size"] = str(args.detector_size)
-    if args.det_threads:
-        options["threads"] = str(args.det_threads)
-    detector = Timed(create_detector(args.detector, options))
-    encoder = load_encoder_arg(args.encoder, "cpu")
-    enc = TimedEncoder(encoder) if encoder is not None else None
-    cmc = Timed(CameraMotionEstimator("sparse")) if encoder is not None else None
-    tracker = Tracker(preset("default").replace(fps=source.fps))
-    counter = {"decode": 0.0, "write": 0.0}
+    detect_ahead = args.detect_ahead if threaded else 0
+    options = {"size": str(args.detector_size)} if args.detector_size else {}
+    if takes_threads(args.detector):
+        options["threads"] = str(thread_split(detect_ahead)[0])
+    detector = create_detector(args.detector, options)
     times = StreamTimes()
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="cosmot-bench-") as tmp:
         video = None if args.no_write else Path(tmp) / "tracked.mp4"
         mot = None if args.no_write else Path(tmp) / "results.txt"
         cpu0, t0 = time.process_time(), time.perf_counter()
-        with TrackOutputs(video, mot, None, fps=source.fps) as outputs:
-            for step in track_stream(timed_frames(source.frames(), counter), detector, tracker,
-                                     enc, max_frames=args.max_frames, times=times,
-                                     camera_motion=cmc):
-                tw = time.perf_counter()
-                outputs.write(step)
-                counter["write"] += time.perf_counter() - tw
+        track_video(input_path, detector, args.encoder, out_video=video, out_mot=mot,
+                    max_frames=args.max_frames, prefetch=args.prefetch if threaded else 0,
+                    detect_ahead=detect_ahead, background_writer=threaded, times=times)
         wall = time.perf_counter() - t0
         cpu = time.process_time() - cpu0
-    n = times.frames
-    return {"input": source.description, "frames": n, "wall": wall, "cpu": cpu,
-            "decode": counter["decode"], "detect": detector.seconds,
-            "embed": enc.seconds if enc else 0.0, "cmc": cmc.seconds if cmc else 0.0,
-            "track": times.track, "write": counter["write"],
-            "load": (load_before, os.getloadavg()),
-            "threads": (detector.config.threads if hasattr(detector, "config") else None,
-                        torch.get_num_threads())}
+    return {"frames": times.frames, "wall": wall, "cpu": cpu,
+            **{s: getattr(times, s) for s in STAGES},
+            "load": (load_before, os.getloadavg())}
+
+
+def row(name: str, r: dict) -> str:
+    n = max(r["frames"], 1)
+    cells = "".join(f"{1000 * r[s] / n:>8.1f}" for s in STAGES)
+    return (f"{name[:43]:<44}{r['frames']:>7}{r['frames'] / r['wall']:>9.1f}  {'':10}{cells}"
+            f"{1000 * r['cpu'] / n:>8.1f}  {r['load'][0][0]:.2f}/{r['load'][1][0]:.2f}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,24 +71,27 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--detector", default="auto")
     p.add_argument("--detector-size", type=int, default=None)
     p.add_argument("--encoder", default="default")
-    p.add_argument("--det-threads", type=int, default=0,
-                   help="onnxruntime threads of the detector (0: its default)")
-    p.add_argument("--torch-threads", type=int, default=0,
-                   help="torch threads of the encoder (0: its default)")
-    p.add_argument("--fps", type=float, default=None)
+    p.add_argument("--prefetch", type=int, default=4)
+    p.add_argument("--detect-ahead", type=int, default=2)
     p.add_argument("--no-write", action="store_true", help="no video or MOT output")
+    p.add_argument("--compare", action="store_true",
+                   help="also run everything in one thread and print the speed-up")
     args = p.parse_args(argv)
-    stages = ("decode", "detect", "embed", "cmc", "track", "write")
+    from cosmot.cli.main import limit_blas_threads
+
+    limit_blas_threads()  # as the cosmot command does
     print(f"{'input':<44}{'frames':>7}{'frames/s':>9}  ms/frame: "
-          + "".join(f"{s:>8}" for s in stages) + f"{'other':>8}{'CPU':>8}  load before/after")
+          + "".join(f"{s:>8}" for s in STAGES) + f"{'CPU':>8}  load before/after")
     for path in args.inputs:
+        name = Path(path).name
         r = bench(path, args)
-        n = max(r["frames"], 1)
-        other = r["wall"] - sum(r[s] for s in stages)
-        cells = "".join(f"{1000 * r[s] / n:>8.1f}" for s in stages)
-        print(f"{r['input'][:43]:<44}{r['frames']:>7}{r['frames'] / r['wall']:>9.1f}  "
-              f"{'':10}{cells}{1000 * other / n:>8.1f}{1000 * r['cpu'] / n:>8.1f}  "
-              f"{r['load'][0][0]:.2f}/{r['load'][1][0]:.2f}", flush=True)
+        print(row(name, r), flush=True)
+        if args.compare:
+            base = bench(path, args, threaded=False)
+            print(row(f"{name} (one thread)", base), flush=True)
+            print(f"{'':44}speed-up {base['wall'] / r['wall']:.2f}x "
+                  f"(frames/s {r['frames'] / r['wall']:.1f} vs {base['frames'] / base['wall']:.1f})",
+                  flush=True)
     return 0
 
 
