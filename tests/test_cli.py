@@ -124,3 +124,11 @@ def test_cmc_auto_follows_the_encoder():
     assert resolve_cmc("auto", object()) == "sparse"
     assert resolve_cmc("auto", None) == "none"
     assert resolve_cmc("ecc", None) == "ecc" and resolve_cmc("none", object()) == "none"
+
+
+def test_mot_no_progress_prints_no_bar(tmp_path, pets_clip, capsys):
+    args = ["mot", str(pets_clip), "--encoder", "none", "--out", str(tmp_path / "o")]
+    assert main(args + ["--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert "frame/s" not in err and "%|" not in err
+    assert (tmp_path / "o" / "PETS09-S2L1-clip.txt").stat().st_size > 0

@@ -142,7 +142,8 @@ def mot_job(job: BatchJob, partial: tuple[str, ...], options: dict) -> dict:
     config = config_from_args(args, fps=seq.info.fps)
     st = track_sequence(seq, args.det, args.min_score, config, Path(partial[0]), encoder,
                         args.output_box, resolve_cmc(args.cmc, encoder), args.interpolate,
-                        args.smooth, progress=not options["_quiet"], prefetch=args.prefetch)
+                        args.smooth, progress=not (options["_quiet"] or args.no_progress),
+                        prefetch=args.prefetch)
     fps = st["frames"] / st["track_seconds"] if st["track_seconds"] else float("inf")
     if not options["_quiet"]:
         msg = (f"{seq.name}: {st['frames']} frames, {st['detections']} detections, "

@@ -49,6 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="offline: fill gaps of up to N frames inside tracks (default 0: off)")
     p.add_argument("--smooth", action="store_true",
                    help="offline: RTS-smooth each track after the sequence ends")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("--checkpoint-every", type=int, default=0, metavar="N",
                    help="every N frames (and when stopped early) save the tracker's state as "
                         "OUT/<sequence>.txt.ckpt.npz, for --resume")
@@ -136,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
                                     args.output_box, cmc, args.interpolate, args.smooth,
                                     checkpoint_every=args.checkpoint_every,
                                     resume=args.resume, stop=stop, run=run_info,
-                                    prefetch=args.prefetch)
+                                    prefetch=args.prefetch, progress=not args.no_progress)
             except KeyboardInterrupt:
                 raise
             except Exception as e:  # keep going: the other sequences' results are still useful
