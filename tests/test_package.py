@@ -93,6 +93,32 @@ def test_import_is_light_and_sets_no_environment():
     assert out.strip() == "[] True"
 
 
+def test_command_line_parser_loads_no_training_or_evaluation_stack():
+    """Every ``cosmot`` call builds the parser of all subcommands: that must not import torch,
+    TrackEval, matplotlib or filterpy's scipy.stats (seen: 2 s added to each call)."""
+    out = run_python(
+        "import sys; from cosmot.cli.main import build_parser; build_parser(); "
+        "print([m for m in ('torch', 'trackeval', 'matplotlib', 'filterpy', 'scipy.stats') "
+        "if m in sys.modules])")
+    assert out.strip() == "[]"
+
+
+def test_train_help_lists_every_loss():
+    """``--loss`` names are checked when training starts (no torch at parse time); its help
+    must still list each of them."""
+    pytest.importorskip("torch")
+    from cosmot.appearance.criterion import LOSSES
+    from cosmot.cli.main import build_parser
+
+    parser = build_parser()
+    reid = next(a for a in parser._subparsers._group_actions[0].choices["reid"]._actions
+                if a.dest == "reid_command" or getattr(a, "choices", None)
+                and "train" in (a.choices or {}))
+    help_text = reid.choices["train"].format_help()
+    for name in LOSSES:
+        assert name in help_text
+
+
 def test_default_encoder_and_tracker_run_without_torch():
     """The core path (tracker + shipped encoder through ONNX Runtime) never imports torch."""
     out = run_python(

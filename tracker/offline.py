@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from filterpy.kalman import KalmanFilter as FilterpyKF
 
 from .geometry import tlwh_to_xyxy, xyah_to_xyxy, xyxy_to_tlwh, xyxy_to_xyah
 from .kalman_filter import KalmanFilter
@@ -72,6 +71,9 @@ def interpolate_gaps(rows: TrackRows, max_gap: int) -> TrackRows:
 def smooth_tracks(rows: TrackRows, kf: KalmanFilter | None = None) -> TrackRows:
     """Rauch-Tung-Striebel smoothing of each track with the tracker's motion model (filterpy's
     ``rts_smoother``); frames missing inside a track are predicted through, not output."""
+    # imported here: filterpy pulls scipy.stats (~0.6 s), which only smoothing needs
+    from filterpy.kalman import KalmanFilter as FilterpyKF
+
     kf = kf or KalmanFilter()
     out = rows.tlwh.copy()
     for s, e in rows._segments():

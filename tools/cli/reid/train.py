@@ -84,9 +84,9 @@ def run(args: argparse.Namespace) -> int:
     if args.recipe:
         apply_recipe(args)
     torch.set_num_threads(args.threads)
+    config = train_config_from_args(args)  # bad settings (e.g. --loss) fail before any work
     crops = CropSet.load(args.crops)
     check_no_heldout(crops.source_names, args.allow_heldout)
-    config = train_config_from_args(args)
     teacher = cache_file = teacher_encoder = None
     if config.distill.weight > 0 and config.distill.online:
         from cosmot.appearance.registry import load_encoder
@@ -163,18 +163,17 @@ TRAIN_DEFAULTS: dict = {}
 
 
 def register(sub) -> None:
-    try:
-        from cosmot.appearance.criterion import LOSSES
-    except ModuleNotFoundError:  # no torch: running the command names the extra to install
-        LOSSES = None
-
     p = sub.add_parser("train", help="train the embedding network on a crop set",
                        description="Train on a crop .npz (P x K batches). Writes last.pt, "
                                    "best.pt (with a validation split), log.json, log.csv and "
                                    "curve.png to --out.")
     p.add_argument("--crops", type=Path, default=CACHE / "train.npz")
     p.add_argument("--out", type=Path, required=True, help="output folder")
-    p.add_argument("--loss", choices=LOSSES, default="cosine_softmax")
+    # names checked when the command runs (LossConfig), so that registering the command does
+    # not import torch (1.2 s on every cosmot call)
+    p.add_argument("--loss", default="cosine_softmax",
+                   help="cosine_softmax (default), softmax, arcface, cosface, triplet, "
+                        "contrastive or center (cosmot.appearance.criterion.LOSSES)")
     p.add_argument("--epochs", type=int, default=60)
     p.add_argument("--p", type=int, default=16, help="identities per batch")
     p.add_argument("--k", type=int, default=4, help="crops per identity in a batch")
