@@ -7,8 +7,8 @@
 Runs :func:`cosmot.track_video` — the call ``cosmot track INPUT --out-video V.mp4 --out-mot
 R.txt`` makes (default detector, shipped encoder, camera-motion compensation, default preset,
 decoding and detection ahead in their threads, outputs in a writer thread; outputs to a
-temporary folder) — and prints per input: frames/s end to end, then the busy time per frame of
-each stage in its thread: decode (reading frames), detect, embed (appearance encoder), cmc
+temporary folder; detector and encoder are made before the clock starts) — and prints per
+input: frames/s end to end, then the busy time per frame of each stage in its thread: decode (reading frames), detect, embed (appearance encoder), cmc
 (camera-motion estimation), track (``Tracker.update``), write (drawing + encoding the video, MOT
 rows). The stages overlap, so they add up to more than the wall time. Also the process's CPU
 time per frame and the load average before and after, since the machine may be shared.
@@ -40,13 +40,18 @@ def bench(input_path: str, args: argparse.Namespace, threaded: bool = True) -> d
     if takes_threads(args.detector):
         options["threads"] = str(thread_split(detect_ahead)[0])
     detector = create_detector(args.detector, options)
+    encoder = None
+    if args.encoder != "none":  # loaded before the clock starts, like the detector
+        from cosmot.appearance import load_encoder
+
+        encoder = load_encoder(args.encoder, threads=thread_split(detect_ahead)[1])
     times = StreamTimes()
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="cosmot-bench-") as tmp:
         video = None if args.no_write else Path(tmp) / "tracked.mp4"
         mot = None if args.no_write else Path(tmp) / "results.txt"
         cpu0, t0 = time.process_time(), time.perf_counter()
-        track_video(input_path, detector, args.encoder, out_video=video, out_mot=mot,
+        track_video(input_path, detector, encoder, out_video=video, out_mot=mot,
                     max_frames=args.max_frames, prefetch=args.prefetch if threaded else 0,
                     detect_ahead=detect_ahead, background_writer=threaded, times=times)
         wall = time.perf_counter() - t0
