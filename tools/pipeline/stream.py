@@ -217,8 +217,8 @@ class TrackOutputs:
         self.trails = Trails(trails) if trails else None
         self._video = self._mot = self._json = None
         self._thread = None
-        #: seconds spent drawing and writing, in the caller's and the writer's thread
-        self.seconds = 0.0
+        # seconds drawing (caller's thread) and writing (writer's thread): one counter each
+        self._draw_seconds = self._write_seconds = 0.0
         try:
             self._video = VideoFileWriter(video, fps) if video else None
             self._mot = MOTWriter(mot, append) if mot else None
@@ -241,7 +241,7 @@ class TrackOutputs:
                                 else None)
         labels = self._labels(t.class_id) if self._json is not None and self.class_names \
             else None
-        self.seconds += time.perf_counter() - t0
+        self._draw_seconds += time.perf_counter() - t0
         if self._thread is not None:
             self._thread.submit(self._write_files, step.frame, t, box, labels, frame)
         else:
@@ -256,7 +256,12 @@ class TrackOutputs:
             self._mot.write(frame_number, t.track_id, xyxy_to_tlwh(box), t.score)
         if self._json is not None:
             self._json.write(frame_number, t.track_id, box, t.score, t.class_id, labels=labels)
-        self.seconds += time.perf_counter() - t0
+        self._write_seconds += time.perf_counter() - t0
+
+    @property
+    def seconds(self) -> float:
+        """Seconds spent drawing and writing so far, in the caller's and the writer's thread."""
+        return self._draw_seconds + self._write_seconds
 
     def _labels(self, class_ids: np.ndarray) -> list[str]:
         names = self.class_names

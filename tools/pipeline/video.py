@@ -163,7 +163,6 @@ def track_video(source, detector: str | os.PathLike | Callable = "auto",
                          tracker, encoder, min_score=min_score, max_frames=max_frames,
                          times=times, camera_motion=camera_motion, resume_after=resume_after,
                          detect_ahead=detect_ahead)
-    written = tracker.frame_count  # the tracker's frame count when outputs were last written
     outputs = None
     try:
         with TrackOutputs(out_video, out_mot, out_json, fps=src.fps, trails=trails,
@@ -172,26 +171,24 @@ def track_video(source, detector: str | os.PathLike | Callable = "auto",
                           background=background_writer) as outputs, \
                 tqdm(total=total, initial=min(resume_after, total or resume_after),
                      unit="frame", disable=not progress, dynamic_ncols=True) as bar:
-            try:
-                if checkpoint_every and resume_after == 0:
-                    save_checkpoint(ckpt, tracker, 0, outputs.sizes(), description)
-                for step in steps:
-                    outputs.write(step)
-                    times.last_frame, written = step.frame, tracker.frame_count
-                    bar.update(1)
-                    bar.set_postfix(tracks=len(step.tracks), refresh=False)
-                    if checkpoint_every and step.frame % checkpoint_every == 0:
-                        save_checkpoint(ckpt, tracker, step.frame, outputs.sizes(), description)
-                    if stop:
-                        break
-                else:
-                    times.finished = max_frames is None
-            finally:
-                # stopped early (signal, error): checkpoint the last frame written, when the
-                # tracker is at it (an error mid-frame keeps the previous checkpoint)
-                if checkpoint_every and not times.finished and tracker.frame_count == written:
-                    save_checkpoint(ckpt, tracker, times.last_frame, outputs.sizes(),
-                                    description)
+            if checkpoint_every and resume_after == 0:
+                save_checkpoint(ckpt, tracker, 0, outputs.sizes(), description)
+            for step in steps:
+                outputs.write(step)
+                times.last_frame = step.frame
+                bar.update(1)
+                bar.set_postfix(tracks=len(step.tracks), refresh=False)
+                if checkpoint_every and step.frame % checkpoint_every == 0:
+                    save_checkpoint(ckpt, tracker, step.frame, outputs.sizes(), description)
+                if stop:
+                    break
+            else:
+                times.finished = max_frames is None
+            # stopped early (stop, max_frames): checkpoint the last frame, once its outputs are
+            # written (sizes() waits for them). On an error the last periodic checkpoint stays:
+            # the tracker may be ahead of the outputs then.
+            if checkpoint_every and not times.finished:
+                save_checkpoint(ckpt, tracker, times.last_frame, outputs.sizes(), description)
     finally:
         steps.close()  # releases the video capture now, also on Ctrl-C
         if outputs is not None:  # drawing and encoding, the queued frames included
