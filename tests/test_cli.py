@@ -34,7 +34,14 @@ def test_set_overrides_are_validated(tmp_path, mot_dir, capsys):
     assert rc == 1 and "max_age" in capsys.readouterr().err
     rc = main(["mot", str(mot_dir / "KITTI-17"), "--out", str(tmp_path), "--encoder", "none",
                "--set", "nope=1"])
-    assert rc == 1 and "not a TrackerConfig field" in capsys.readouterr().err
+    assert rc == 1 and "--set 'nope' is not a field of TrackerConfig" in capsys.readouterr().err
+    for item, why in (("max_age=x", "TrackerConfig.max_age=x: expected a whole number"),
+                      ("nsa_kalman=maybe", "expected true or false"),
+                      ("max_cosine_distance=.2.", "expected a number")):
+        rc = main(["mot", str(mot_dir / "KITTI-17"), "--out", str(tmp_path), "--encoder",
+                   "none", "--set", item])
+        err = capsys.readouterr().err
+        assert rc == 1 and f"--set {item}: " in err and why in err
 
 
 def test_help_lists_subcommands(capsys):

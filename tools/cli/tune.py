@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 from cosmot.tracker import PRESETS, TrackerConfig
 
-from cosmot.cli.options import _parse_value, add_config_options, config_from_args
+from cosmot.cli.options import add_config_options, config_from_args
+from cosmot.settings import parse_field
 from cosmot.evaluation.mot_metrics import EvalResult
 from cosmot.pipeline.experiment import prepare, score_config
 
@@ -111,8 +112,11 @@ def run_tune(args: argparse.Namespace) -> int:
         key, values = g.split("=", 1)
         if key not in fields:
             raise ValueError(f"--grid {key}: not a TrackerConfig field")
-        fld = TrackerConfig.__dataclass_fields__[key]
-        axes.append((key, [_parse_value(fld, v) for v in values.split(",") if v]))
+        try:
+            axes.append((key, [parse_field(TrackerConfig, key, v.strip())
+                               for v in values.split(",") if v.strip()]))
+        except ValueError as e:
+            raise ValueError(f"--grid {g}: {e}") from None
     combos = list(itertools.product(*[v for _, v in axes])) or [()]
     prepared = _prepare_all(args, args.cmc)
     results = []

@@ -16,12 +16,11 @@ callable   any function ``frame_bgr -> (boxes_xyxy, scores, classes)``          
 
 from __future__ import annotations
 
-import dataclasses
 import os
-import typing
 from pathlib import Path
 from typing import Callable, Mapping
 
+from cosmot.settings import with_fields
 from cosmot.detectors.base import PERSON, CallableDetector, Detector, FrameDetections, check_detections
 
 #: What ``auto`` means: the shipped YOLOX-Nano (docs/detectors.md: AP50 and tracking scores
@@ -34,43 +33,11 @@ __all__ = ["Detector", "FrameDetections", "CallableDetector", "check_detections"
            "create_detector", "takes_threads", "DEFAULT_DETECTOR", "BUILT_IN"]
 
 
-def _parse_field(cls: type, name: str, text: str):
-    hints = typing.get_type_hints(cls)
-    kind = hints[name]
-    origin = typing.get_origin(kind)
-    if kind is bool:
-        if text.lower() in ("1", "true", "yes", "on"):
-            return True
-        if text.lower() in ("0", "false", "no", "off"):
-            return False
-        raise ValueError(f"{cls.__name__}.{name}={text}: expected true or false")
-    if kind is int:
-        return int(text)
-    if kind is float:
-        return float(text)
-    if origin is tuple:
-        parts = [p for p in text.replace("x", ",").split(",") if p.strip()]
-        return tuple(int(p) for p in parts)
-    return text
-
-
 def apply_options(config, options: Mapping[str, str] | None):
-    """A copy of a frozen config dataclass with ``options`` (field name -> text) parsed in.
-
-    Raises ``ValueError`` naming the unknown field and listing the known ones."""
-    if not options:
-        return config
-    fields = {f.name for f in dataclasses.fields(config)}
-    changes = {}
-    for key, text in options.items():
-        if key not in fields:
-            raise ValueError(f"detector option {key!r} is not a field of "
-                             f"{type(config).__name__}; known: {sorted(fields)}")
-        try:
-            changes[key] = _parse_field(type(config), key, str(text))
-        except ValueError as e:
-            raise ValueError(f"detector option {key}={text}: {e}") from None
-    return dataclasses.replace(config, **changes)
+    """A copy of a frozen config dataclass with ``options`` (field name -> text) parsed in
+    (:func:`cosmot.settings.with_fields`); ``ValueError`` names an unknown field and lists the
+    known ones."""
+    return with_fields(config, options, "detector option")
 
 
 def takes_threads(spec) -> bool:
