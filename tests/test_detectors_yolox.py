@@ -58,6 +58,18 @@ def test_decode_hand_made_output():
     assert obj[14] == pytest.approx(0.9) and prob[109, 2] == pytest.approx(0.9)
     with pytest.raises(ValueError, match="126 grid cells"):
         decode_yolox(np.zeros((1, 127, 8), np.float32), HW)
+    # the objectness cut decodes the same rows, only those (the threshold is compared in
+    # float64: float32(0.7) is 0.69999998..., below 0.7, and must not pass)
+    out = hand_made_output()
+    out[0, 3, 4] = np.float32(0.7)
+    full = decode_yolox(out, HW)
+    assert full[1][3] < 0.7
+    for cut in (0.7, 0.3, 0.0):
+        keep = full[1] >= cut
+        part = decode_yolox(out, HW, min_objectness=cut)
+        assert part[1].size == keep.sum()
+        for f, p in zip(full, part):
+            assert np.array_equal(f[keep], p)
 
 
 def test_postprocess_scores_classes_and_letterbox_inverse():

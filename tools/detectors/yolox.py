@@ -21,6 +21,7 @@ never suppress each other).
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -153,7 +154,14 @@ def letterbox_top_left(frame_bgr: np.ndarray, input_hw: tuple[int, int]
 def grid_cells(input_hw: tuple[int, int], strides: tuple[int, ...] = STRIDES
                ) -> tuple[np.ndarray, np.ndarray]:
     """``(grid (N, 2) float32 x, y cell indices, stride (N, 1) float32)`` for every output row,
-    the stride-8 grid first, each grid in row-major order (as YOLOX's head flattens them)."""
+    the stride-8 grid first, each grid in row-major order (as YOLOX's head flattens them).
+    Made once per input shape (read-only arrays)."""
+    return _grid_cells(tuple(int(v) for v in input_hw), tuple(int(s) for s in strides))
+
+
+@functools.lru_cache(maxsize=16)
+def _grid_cells(input_hw: tuple[int, int], strides: tuple[int, ...]
+                ) -> tuple[np.ndarray, np.ndarray]:
     ih, iw = input_hw
     grids, steps = [], []
     for s in strides:
@@ -161,19 +169,26 @@ def grid_cells(input_hw: tuple[int, int], strides: tuple[int, ...] = STRIDES
         yv, xv = np.meshgrid(np.arange(gh), np.arange(gw), indexing="ij")
         grids.append(np.stack([xv, yv], axis=2).reshape(-1, 2))
         steps.append(np.full((gh * gw, 1), s))
-    return (np.concatenate(grids).astype(np.float32), np.concatenate(steps).astype(np.float32))
+    grid, stride = (np.concatenate(grids).astype(np.float32),
+                    np.concatenate(steps).astype(np.float32))
+    grid.flags.writeable = stride.flags.writeable = False
+    return grid, stride
 
 
 def decode_yolox(output: np.ndarray, input_hw: tuple[int, int],
-                 strides: tuple[int, ...] = STRIDES) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 strides: tuple[int, ...] = STRIDES, min_objectness: float | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Decode one image's raw YOLOX output.
 
     Args:
         output: (1, N, 5 + C) or (N, 5 + C) raw rows (see the module docstring).
         input_hw: the network input's (height, width), which fixes the grids.
+        min_objectness: decode only the rows whose objectness is at least this (no detection
+            scores more than its objectness, so a score threshold can cut here first).
 
     Returns:
-        ``(boxes_xyxy (N, 4) float64 input pixels, objectness (N,), class_prob (N, C))``.
+        ``(boxes_xyxy (K, 4) float64 input pixels, objectness (K,), class_prob (K, C))`` for
+        the K rows kept (all N without ``min_objectness``), in output order.
     """
     out = np.asarray(output, np.float32)
     if out.ndim == 3:
@@ -188,6 +203,9 @@ def decode_yolox(output: np.ndarray, input_hw: tuple[int, int],
                          f"{input_hw[0]} has {grid.shape[0]} grid cells at strides {strides}: "
                          f"not a YOLOX export without decoding (export with YOLOX's "
                          f"tools/export_onnx.py, without --decode_in_inference)")
+    if min_objectness is not None:
+        rows = (out[:, 4].astype(np.float64) >= min_objectness).nonzero()[0]
+        out, grid, stride = out[rows], grid[rows], stride[rows]
     xy = (out[:, 0:2] + grid) * stride
     wh = np.exp(np.minimum(out[:, 2:4], 20.0)) * stride
     boxes = np.concatenate([xy - wh / 2, xy + wh / 2], axis=1).astype(np.float64)
@@ -349,7 +367,8 @@ class YOLOXDetector:
 
     def __call__(self, frame_bgr: np.ndarray) -> FrameDetections:
         out, hw, ratio = self.raw(frame_bgr)
-        boxes, obj, prob = decode_yolox(out, hw)
+        # rows below the score threshold in objectness cannot score above it: not decoded
+        boxes, obj, prob = decode_yolox(out, hw, min_objectness=self.config.min_score)
         return postprocess(boxes, obj, prob, self.config, ratio, frame_bgr.shape[:2])
 
     def reset(self) -> None:
