@@ -73,7 +73,8 @@ def test_settings_are_named_and_key_the_warp_cache(tmp_path, monkeypatch):
     from cosmot.pipeline import experiment
 
     assert repr(CameraMotionEstimator()) == (
-        "CameraMotionEstimator('sparse', max_side=640, max_corners=300, window=15)")
+        "CameraMotionEstimator('sparse', max_side=640, max_corners=300, window=15, "
+        "half_res_corners=True)")
     with pytest.raises(ValueError, match="window"):
         CameraMotionEstimator(window=4)
     with pytest.raises(ValueError, match="max_corners"):
@@ -84,8 +85,9 @@ def test_settings_are_named_and_key_the_warp_cache(tmp_path, monkeypatch):
     assert experiment._cache_key(det, None, "enc", "none") != before
 
     class Other(CameraMotionEstimator):
-        def __init__(self, method="sparse", max_side=640, max_corners=500, window=15):
-            super().__init__(method, max_side, max_corners, window)
+        def __init__(self, method="sparse", max_side=640, max_corners=500, window=15,
+                     half_res_corners=True):
+            super().__init__(method, max_side, max_corners, window, half_res_corners)
 
     monkeypatch.setattr(experiment, "CameraMotionEstimator", Other)
     assert experiment._cache_key(det, None, "enc", "sparse") != before
