@@ -81,23 +81,73 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-write", action="store_true", help="no video or MOT output")
     p.add_argument("--compare", action="store_true",
                    help="also run everything in one thread and print the speed-up")
+    p.add_argument("--cv-threads", type=int, default=None,
+                   help="cv2.setNumThreads(N) before running (default: OpenCV's own)")
+    p.add_argument("--plot", default=None, metavar="PNG",
+                   help="also draw the figures: per run, the wall time per frame beside the "
+                        "busy time of each stage (needs matplotlib: cosmot[eval])")
     args = p.parse_args(argv)
     from cosmot.cli.main import limit_blas_threads
 
     limit_blas_threads()  # as the cosmot command does
+    if args.cv_threads is not None:
+        import cv2
+
+        cv2.setNumThreads(args.cv_threads)
     print(f"{'input':<44}{'frames':>7}{'frames/s':>9}  ms/frame: "
           + "".join(f"{s:>8}" for s in STAGES) + f"{'CPU':>8}  load before/after")
+    runs = []
     for path in args.inputs:
         name = Path(path).name
         r = bench(path, args)
         print(row(name, r), flush=True)
+        runs.append((name, r))
         if args.compare:
             base = bench(path, args, threaded=False)
             print(row(f"{name} (one thread)", base), flush=True)
+            runs.append((f"{name}, one thread", base))
             print(f"{'':44}speed-up {base['wall'] / r['wall']:.2f}x "
                   f"(frames/s {r['frames'] / r['wall']:.1f} vs {base['frames'] / base['wall']:.1f})",
                   flush=True)
+    if args.plot:
+        plot(runs, args.plot, "annotated .mp4 + MOT" if not args.no_write else "no outputs")
+        print(f"figure: {args.plot}")
     return 0
+
+
+def plot(runs: list[tuple[str, dict]], path: str, outputs: str) -> None:
+    """Two bars per run: the wall time per frame, and the stages' busy times stacked (they run
+    in several threads, so the stack may be longer than the wall time)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    colours = dict(zip(STAGES, ("#9e9e9e", "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728",
+                                "#9467bd")))
+    fig, ax = plt.subplots(figsize=(9, 0.9 + 0.75 * len(runs)))
+    for i, (name, r) in enumerate(runs):
+        n = max(r["frames"], 1)
+        y = len(runs) - 1 - i
+        wall = 1000 * r["wall"] / n
+        ax.barh(y + 0.18, wall, height=0.32, color="black")
+        ax.text(wall + 0.5, y + 0.18, f"{wall:.1f} ms = {1000 / wall:.1f} frames/s", va="center",
+                fontsize=8)
+        left = 0.0
+        for s in STAGES:
+            ms = 1000 * r[s] / n
+            ax.barh(y - 0.18, ms, left=left, height=0.32, color=colours[s],
+                    label=s if i == 0 else None)
+            left += ms
+    ax.set_yticks(range(len(runs)), [name for name, _ in reversed(runs)], fontsize=8)
+    ax.set_xlabel("ms per frame: wall (black) and busy time per stage (stacked)")
+    ax.set_title(f"cosmot track, defaults, {outputs}: decode, detect, track and write threads "
+                 f"share the cores", fontsize=9)
+    ax.legend(ncol=len(STAGES), fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.18 -
+              0.1 / max(1, len(runs))), frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 if __name__ == "__main__":
