@@ -200,7 +200,8 @@ class TrackOutputs:
             video frame is encoded while the next frame is tracked. Each frame's video frame,
             MOT rows and JSON line are written together, in order, so the files always agree
             with each other; :meth:`sizes` and :meth:`close` wait for what is queued. At most
-            two frames are queued, so a hard kill loses at most those.
+            two frames wait in the queue besides the one being written: a hard kill loses at
+            most those three.
     """
 
     def __init__(self, video: str | os.PathLike | None = None, mot: str | os.PathLike | None = None,
