@@ -23,7 +23,7 @@ class WriterThread:
     Args:
         depth: at most this many calls wait in the queue (``submit`` blocks beyond it); it
             bounds memory (``depth`` frames) and how many frames, at most, are not yet on disk
-            when the process is killed outright.
+            when the process is killed outright (``depth``, plus the one being written).
         name: the thread's name.
     """
 
