@@ -32,6 +32,11 @@ class FrameGapWarning(UserWarning):
     count and the first gaps)."""
 
 
+class VideoEndedEarlyWarning(UserWarning):
+    """A video file stopped decoding well before the frame count its header announces (a
+    truncated or damaged file; the message names the file and both counts)."""
+
+
 _NUMBER = re.compile(r"(\d+)$")
 
 
@@ -105,6 +110,7 @@ def iter_video(source: str | os.PathLike | int, start: int = 1
     src = source if isinstance(source, int) else str(source)
     cap = _open_capture(src)
     try:
+        announced = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) if isinstance(src, str) else 0
         k = 0
         while True:
             ok, image = cap.read()
@@ -113,6 +119,13 @@ def iter_video(source: str | os.PathLike | int, start: int = 1
             k += 1
             if k >= start:
                 yield k, image
+        # containers may estimate their count (duration x rate): only a clear shortfall warns
+        if announced > 0 and k < announced - max(2, announced // 100):
+            warnings.warn(VideoEndedEarlyWarning(
+                f"{src}: decoding stopped after frame {k} of the {announced} its header "
+                f"announces; the file is probably truncated or damaged (results cover frames "
+                f"1-{k}). If it plays to the end elsewhere, re-encode it (e.g. ffmpeg -i IN "
+                f"OUT.mp4) and run again"))
     finally:
         cap.release()
 
