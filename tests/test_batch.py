@@ -240,3 +240,34 @@ def test_cores_follow_cosmot_threads_and_are_split_when_the_detector_runs_ahead(
     assert thread_split(2, cores=16) == (8, 8)
     assert thread_split(2, cores=3) == (1, 2)
     assert thread_split(0, cores=4) == (4, 4)
+
+
+def test_warnings_of_each_input_reach_the_user(pets_clip, tmp_path, capsys):
+    """In a batch the inputs' own stderr is not shown (or is a worker's): their warnings (here
+    a truncated video) travel back with the result and are printed with the input's name."""
+    import cv2
+
+    full = tmp_path / "full.avi"
+    writer = cv2.VideoWriter(str(full), cv2.VideoWriter_fourcc(*"MJPG"), 10, (64, 48))
+    rng = np.random.default_rng(0)
+    for _ in range(40):
+        writer.write(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8))
+    writer.release()
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
+    assert main(["track", str(full), str(cut), "--detector", "bgsub", "--encoder", "none",
+                 "--no-progress", "--out-dir", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err
+    assert "cut: warning: " in err and "of the 40 its header announces" in err
+    assert "full: warning" not in err
+    result = run_job(lambda job, partial, options: warnings_emitted(), BatchJob("x", "in", ()),
+                     {})
+    assert result.status == "done" and result.warnings == ("first", "second")
+
+
+def warnings_emitted() -> dict:
+    import warnings
+
+    for text in ("first", "second", "first"):  # said once each, in order
+        warnings.warn(text)
+    return {}

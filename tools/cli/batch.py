@@ -71,6 +71,8 @@ def _run(args: argparse.Namespace, fn, jobs: list[BatchJob], label: str) -> int:
     t0 = time.perf_counter()
 
     def report(r) -> None:
+        for text in r.warnings:
+            print(f"{r.name}: warning: {text}", file=sys.stderr)
         if r.status == "failed":
             print(f"{r.name}: failed: {r.error}", file=sys.stderr)
 

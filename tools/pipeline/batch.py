@@ -23,6 +23,7 @@ import os
 import sys
 import time
 import traceback
+import warnings
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +58,9 @@ class JobResult:
     cpu_seconds: float = 0.0
     stats: dict = field(default_factory=dict)
     error: str = ""
+    #: the warnings the job raised (dropped rows, frame gaps, a truncated video, ...): a
+    #: worker's stderr is not the user's, so they travel back with the result
+    warnings: tuple[str, ...] = ()
 
     @property
     def frames(self) -> int:
@@ -167,26 +171,29 @@ def run_job(fn: Callable, job: BatchJob, options: dict) -> JobResult:
     """
     partial = tuple(str(partial_path(p)) for p in job.outputs)
     t0, c0 = time.perf_counter(), time.process_time()
-    try:
-        for p in job.outputs:
-            Path(p).parent.mkdir(parents=True, exist_ok=True)
-        stats = fn(job, partial, options) or {}
-        for tmp, final in zip(partial, job.outputs):
-            if os.path.exists(tmp):
-                os.replace(tmp, final)
-        status, error = "done", ""
-    except Exception as e:  # reported in the summary; the other inputs go on
-        stats, status = {}, "failed"
-        error = f"{type(e).__name__}: {e}"
-        if options.get("verbose"):
-            error += "\n" + traceback.format_exc()
-        for tmp in partial:
-            try:
-                os.remove(tmp)
-            except FileNotFoundError:
-                pass
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            for p in job.outputs:
+                Path(p).parent.mkdir(parents=True, exist_ok=True)
+            stats = fn(job, partial, options) or {}
+            for tmp, final in zip(partial, job.outputs):
+                if os.path.exists(tmp):
+                    os.replace(tmp, final)
+            status, error = "done", ""
+        except Exception as e:  # reported in the summary; the other inputs go on
+            stats, status = {}, "failed"
+            error = f"{type(e).__name__}: {e}"
+            if options.get("verbose"):
+                error += "\n" + traceback.format_exc()
+            for tmp in partial:
+                try:
+                    os.remove(tmp)
+                except FileNotFoundError:
+                    pass
+    said = tuple(dict.fromkeys(str(w.message) for w in caught))  # in order, once each
     return JobResult(job.name, status, time.perf_counter() - t0, time.process_time() - c0,
-                     stats, error)
+                     stats, error, said)
 
 
 def _worker_init(threads: int) -> None:
@@ -315,10 +322,12 @@ def _run_ray(fn, jobs, options, workers, address, finished) -> None:
 def summary_table(results: Iterable[JobResult], wall_seconds: float | None = None) -> str:
     """A plain-text table: one row per input, then the totals."""
     results = list(results)
-    rows = [("input", "status", "frames", "frames/s", "ids", "seconds", "error")]
+    rows = [("input", "status", "frames", "frames/s", "ids", "seconds", "error or warnings")]
     for r in results:
         fps = f"{r.frames / r.seconds:.1f}" if r.status == "done" and r.seconds > 0 else ""
         err = r.error.splitlines()[0] if r.error else ""
+        if r.warnings:  # printed in full as the input finished
+            err = (err + "; " if err else "") + f"{len(r.warnings)} warning(s), see above"
         rows.append((r.name, r.status, str(r.frames) if r.status == "done" else "", fps,
                      str(r.ids) if r.status == "done" else "",
                      f"{r.seconds:.1f}" if r.status != "skipped" else "", err))
