@@ -554,3 +554,16 @@ def test_a_truncated_video_warns_with_both_frame_counts(tmp_path, recwarn):
         frames = iter_video(cut)
         next(frames)
         frames.close()
+
+
+def test_an_assumed_frame_rate_is_said(tmp_path):
+    """An image folder has no frame rate: the 25 fps assumed (the tracker's seconds, the
+    video's rate) is said in the run's first line, with the option that sets it."""
+    from cosmot.sources.inputs import open_input
+
+    for k in (1, 2):
+        cv2.imwrite(str(tmp_path / f"{k:06d}.jpg"), np.zeros((8, 8, 3), np.uint8))
+    assumed = open_input(str(tmp_path))
+    assert assumed.fps == 25.0 and "25 fps assumed, set --fps if wrong" in assumed.description
+    given = open_input(str(tmp_path), fps=10)
+    assert given.fps == 10.0 and "10 fps)" in given.description

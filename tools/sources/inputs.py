@@ -53,7 +53,9 @@ def open_input(text: str, fps: float | None = None) -> FrameSource:
     path = Path(text)
     if "://" in text:
         vfps, n, w, h = video_properties(text)
-        return FrameSource(f"stream {text} ({w}x{h})", "video", text, fps or vfps or 25.0, n)
+        rate = fps or vfps or 25.0
+        return FrameSource(f"stream {text} ({w}x{h}, {_rate(rate, fps or vfps)})", "video",
+                           text, rate, n)
     if not path.exists() and text.isdigit():
         _, _, w, h = video_properties(int(text))
         return FrameSource(f"camera {text} ({w}x{h})", "camera", int(text), fps or 30.0, -1)
@@ -70,13 +72,22 @@ def open_input(text: str, fps: float | None = None) -> FrameSource:
             return FrameSource(f"sequence {seq.name}", "sequence", str(path),
                                fps or seq.info.fps, seq.info.length or -1)
         numbered = number_images(path, warn=False)  # raises when the folder has no images
-        return FrameSource(f"image folder {path} ({len(numbered)} images)", "images", str(path),
-                           fps or 25.0, numbered[-1][0])
+        rate = fps or 25.0
+        return FrameSource(f"image folder {path} ({len(numbered)} images, {_rate(rate, fps)})",
+                           "images", str(path), rate, numbered[-1][0])
     if path.suffix.lower() in IMAGE_EXTENSIONS:
         raise ValueError(f"INPUT {text}: a single image; give the folder of images instead")
     if path.suffix.lower() not in VIDEO_FILE_EXTENSIONS:
         raise ValueError(f"INPUT {text}: not a video file (extensions "
                          f"{', '.join(VIDEO_FILE_EXTENSIONS)}), image folder or sequence folder")
     vfps, n, w, h = video_properties(path)  # raises OSError when OpenCV cannot open it
-    return FrameSource(f"video {path.name} ({w}x{h}, {vfps:g} fps)", "video", str(path),
-                       fps or vfps or 25.0, n)
+    rate = fps or vfps or 25.0
+    return FrameSource(f"video {path.name} ({w}x{h}, {_rate(rate, fps or vfps)})", "video",
+                       str(path), rate, n)
+
+
+def _rate(rate: float, known: float | None) -> str:
+    """``"25 fps"``, or ``"25 fps assumed, set --fps if wrong"`` when neither the user nor the
+    input gave a frame rate: the tracker counts seconds in frames, and the video is written
+    at it."""
+    return f"{rate:g} fps" if known else f"{rate:g} fps assumed, set --fps if wrong"
