@@ -48,3 +48,21 @@ def synthetic_seq() -> Path:
 @pytest.fixture(scope="session")
 def pets_clip() -> Path:
     return SAMPLES / "PETS09-S2L1-clip"
+
+
+@pytest.fixture
+def cut_video(tmp_path) -> tuple[Path, Path]:
+    """``(full, cut)``: a 40-frame Motion-JPEG AVI (64x48, 10 fps, seeded noise) and a copy
+    cut at half its bytes, as an interrupted copy or recording leaves it."""
+    import cv2
+    import numpy as np
+
+    full = tmp_path / "full.avi"
+    writer = cv2.VideoWriter(str(full), cv2.VideoWriter_fourcc(*"MJPG"), 10, (64, 48))
+    rng = np.random.default_rng(0)
+    for _ in range(40):
+        writer.write(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8))
+    writer.release()
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
+    return full, cut

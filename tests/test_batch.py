@@ -242,19 +242,10 @@ def test_cores_follow_cosmot_threads_and_are_split_when_the_detector_runs_ahead(
     assert thread_split(0, cores=4) == (4, 4)
 
 
-def test_warnings_of_each_input_reach_the_user(pets_clip, tmp_path, capsys):
+def test_warnings_of_each_input_reach_the_user(cut_video, tmp_path, capsys):
     """In a batch the inputs' own stderr is not shown (or is a worker's): their warnings (here
     a truncated video) travel back with the result and are printed with the input's name."""
-    import cv2
-
-    full = tmp_path / "full.avi"
-    writer = cv2.VideoWriter(str(full), cv2.VideoWriter_fourcc(*"MJPG"), 10, (64, 48))
-    rng = np.random.default_rng(0)
-    for _ in range(40):
-        writer.write(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8))
-    writer.release()
-    cut = tmp_path / "cut.avi"
-    cut.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
+    full, cut = cut_video
     assert main(["track", str(full), str(cut), "--detector", "bgsub", "--encoder", "none",
                  "--no-progress", "--out-dir", str(tmp_path / "out")]) == 0
     err = capsys.readouterr().err

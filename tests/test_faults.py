@@ -526,24 +526,17 @@ def test_mot_runs_through_a_missing_image(pets_clip, tmp_path, capsys):
 
 
 # ----------------------------------------------------------------- truncated video files
-def test_a_truncated_video_warns_with_both_frame_counts(tmp_path, recwarn):
+def test_a_truncated_video_warns_with_both_frame_counts(cut_video):
     """A video whose data stops early (copy interrupted, disk full while recording) used to
     end the run as if finished; it now warns naming the file and both counts."""
     import warnings
 
     from cosmot.sources.frames import VideoEndedEarlyWarning, iter_video
 
-    full = tmp_path / "full.avi"
-    writer = cv2.VideoWriter(str(full), cv2.VideoWriter_fourcc(*"MJPG"), 10, (64, 48))
-    rng = np.random.default_rng(0)
-    for _ in range(40):
-        writer.write(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8))
-    writer.release()
+    full, cut = cut_video
     with warnings.catch_warnings():
         warnings.simplefilter("error", VideoEndedEarlyWarning)
         assert len(list(iter_video(full))) == 40  # complete: no warning
-    cut = tmp_path / "cut.avi"
-    cut.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
     with pytest.warns(VideoEndedEarlyWarning, match=r"cut.avi: decoding stopped after frame "
                                                     r"(\d+) of the 40 its header announces"):
         n = len(list(iter_video(cut)))
