@@ -20,7 +20,8 @@ from tqdm import tqdm
 
 from cosmot.detectors import create_detector, takes_threads
 from cosmot.pipeline.camera_motion import CameraMotionEstimator, resolve_cmc
-from cosmot.pipeline.checkpoint import checkpoint_path, cut_outputs, load_checkpoint, save_checkpoint
+from cosmot.pipeline.checkpoint import (checkpoint_path, cut_outputs, load_checkpoint,
+                                        save_checkpoint)
 from cosmot.pipeline.prefetch import prefetch as prefetched
 from cosmot.pipeline.stream import StreamTimes, TrackOutputs, track_stream
 from cosmot.sources.inputs import open_input

@@ -8,9 +8,9 @@ Runs :func:`cosmot.track_video` — the call ``cosmot track INPUT --out-video V.
 R.txt`` makes (default detector, shipped encoder, camera-motion compensation, default preset,
 decoding and detection ahead in their threads, outputs in a writer thread; outputs to a
 temporary folder; detector and encoder are made before the clock starts) — and prints per
-input: frames/s end to end, then the busy time per frame of each stage in its thread: decode (reading frames), detect, embed (appearance encoder), cmc
-(camera-motion estimation), track (``Tracker.update``), write (drawing + encoding the video, MOT
-rows). The stages overlap, so they add up to more than the wall time. Also the process's CPU
+input: frames/s end to end, then the busy time per frame of each stage in its thread: decode
+(reading frames), detect, embed (appearance encoder), cmc (camera-motion estimation), track
+(``Tracker.update``), write (drawing + encoding the video, MOT rows). The stages overlap, so they add up to more than the wall time. Also the process's CPU
 time per frame and the load average before and after, since the machine may be shared.
 ``--compare`` also runs each input with everything in one thread (``--prefetch 0
 --detect-ahead 0`` and outputs written in the loop), in the same process, and prints the ratio.
@@ -107,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
             print(row(f"{name} (one thread)", base), flush=True)
             runs.append((f"{name}, one thread", base))
             print(f"{'':44}speed-up {base['wall'] / r['wall']:.2f}x "
-                  f"(frames/s {r['frames'] / r['wall']:.1f} vs {base['frames'] / base['wall']:.1f})",
+                  f"(frames/s {r['frames'] / r['wall']:.1f} vs "
+                  f"{base['frames'] / base['wall']:.1f})",
                   flush=True)
     if args.plot:
         plot(runs, args.plot, "annotated .mp4 + MOT" if not args.no_write else "no outputs")
