@@ -145,3 +145,6 @@ def test_track_video_library_call_equals_the_command(pets_clip, tmp_path):
                              background_writer=False)
     assert one.frames == 30
     assert (tmp_path / "one.txt").read_bytes() == (tmp_path / "cli.txt").read_bytes()
+    # max_frames past the input's end: the whole input was tracked, so the run is finished
+    whole = cosmot.track_video(pets_clip, cosmot.create_detector(det), max_frames=500)
+    assert whole.frames == 120 and whole.input_ended and whole.finished

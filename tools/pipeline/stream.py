@@ -48,7 +48,8 @@ class StreamTimes:
     are busy times per stage, which may add up to more than the wall time. ``decode`` and
     ``write`` are filled by :func:`cosmot.track_video` (reading frames, drawing and encoding
     the outputs), which also sets the last frame whose outputs were written and whether the
-    input was tracked to its end."""
+    input was tracked to its end. ``input_ended``: the stream ran out of frames (rather than
+    stopping at ``max_frames``)."""
 
     frames: int = 0
     decode: float = 0.0
@@ -58,6 +59,7 @@ class StreamTimes:
     track: float = 0.0
     write: float = 0.0
     max_id: int = 0
+    input_ended: bool = False
     last_frame: int = 0
     finished: bool = False
 
@@ -106,7 +108,8 @@ def track_stream(frames: Iterable, detector: Detector, tracker: Tracker, encoder
     if max_frames is not None and max_frames < 1:
         raise ValueError(f"max_frames = {max_frames!r}: must be >= 1 (or None for all)")
     times = times if times is not None else StreamTimes()
-    detected = _detected(numbered(frames), detector, min_score, max_frames, resume_after)
+    detected = _detected(numbered(frames), detector, min_score, max_frames, resume_after,
+                         times)
     if detect_ahead:
         detected = prefetch(detected, detect_ahead)
     try:
@@ -118,12 +121,13 @@ def track_stream(frames: Iterable, detector: Detector, tracker: Tracker, encoder
 
 
 def _detected(frames: Iterator[tuple[int, np.ndarray]], detector: Detector,
-              min_score: float | None, max_frames: int | None, resume_after: int
-              ) -> Iterator[tuple[int, np.ndarray, FrameDetections, float]]:
+              min_score: float | None, max_frames: int | None, resume_after: int,
+              times: StreamTimes) -> Iterator[tuple[int, np.ndarray, FrameDetections, float]]:
     """``(frame number, image, detections, detector seconds)`` for the first ``max_frames``
     frames of the stream from ``resume_after`` on."""
     source = getattr(detector, "name", type(detector).__name__)
     by_number = getattr(detector, "by_frame_number", False)
+    times.input_ended = False
     for count, (k, image) in enumerate(frames, start=1):
         if max_frames is not None and count > max_frames:
             return
@@ -142,6 +146,7 @@ def _detected(frames: Iterator[tuple[int, np.ndarray]], detector: Detector,
         if min_score is not None:
             dets = dets.select(dets.scores >= min_score)
         yield k, image, dets, time.perf_counter() - t0
+    times.input_ended = True
 
 
 def _tracked(detected, tracker: Tracker, encoder, times: StreamTimes,

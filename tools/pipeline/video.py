@@ -183,8 +183,8 @@ def track_video(source, detector: str | os.PathLike | Callable = "auto",
                     save_checkpoint(ckpt, tracker, step.frame, outputs.sizes(), description)
                 if stop:
                     break
-            else:
-                times.finished = max_frames is None
+            else:  # the stream ended: at the input's end, or at max_frames
+                times.finished = times.input_ended
             # stopped early (stop, max_frames): checkpoint the last frame, once its outputs are
             # written (sizes() waits for them). On an error the last periodic checkpoint stays:
             # the tracker may be ahead of the outputs then.
