@@ -61,6 +61,22 @@ def test_restored_tracker_continues_identically(how, appearance, scene, tmp_path
     assert run(a, scene[30:], appearance) == expected[30:]
 
 
+def test_restored_tracker_keeps_the_class_rule():
+    """Tracks of a class never match class-less detections, before and after a save (the
+    rule used to hang on an unsaved flag: a restored tracker matched them)."""
+    box = np.array([[10.0, 10.0, 50.0, 100.0]])
+
+    def run(restore: bool):
+        t = Tracker(TrackerConfig(n_init=1))
+        for _ in range(5):
+            t.update(box, None, None, np.array([1]))
+        if restore:
+            t = pickle.loads(pickle.dumps(t))
+        return [t.update(box).track_id.tolist() for _ in range(3)]
+
+    assert run(True) == run(False)
+
+
 def test_state_is_plain_arrays(scene, tmp_path):
     t = Tracker()
     run(t, scene[:30])

@@ -64,7 +64,6 @@ class Tracker:
         self._uses_appearance: bool | None = None
         # whether any class id >= 0 was given yet: until then every track's class is -1 and
         # the class veto has nothing to do (skipped, a few numpy calls per stage and frame)
-        self._uses_classes = False
 
     # ------------------------------------------------------------------ public API
     def update(self, boxes_xyxy: np.ndarray, scores: np.ndarray | None = None,
@@ -124,8 +123,7 @@ class Tracker:
             rows = cand.nonzero()[0]
             if rows.size:
                 cost = 1.0 - iou_matrix(self._predicted_xyxy(rows), boxes[low])
-                if self._uses_classes:
-                    veto_class_pairs(cost, t.class_id[rows], classes[low])
+                veto_class_pairs(cost, t.class_id[rows], classes[low])
                 r, c = linear_assignment(cost, cfg.byte_max_iou_distance)
                 byte_rows = rows[r]
                 matched_rows.append(byte_rows)
@@ -171,11 +169,8 @@ class Tracker:
 
     # ------------------------------------------------------------------ steps
     def _validate(self, boxes, scores, embeddings, classes):
-        given_classes = classes is not None
         boxes, scores, feats, classes = check_frame_inputs(boxes, scores, embeddings, classes,
                                                            self.tracks.dim)
-        if given_classes and not self._uses_classes and classes.size:
-            self._uses_classes = bool(classes.max() >= 0)
         if len(boxes):
             uses = feats is not None
             if self._uses_appearance is None:
@@ -220,8 +215,7 @@ class Tracker:
         if feats is None or rows.size == 0:
             return _EMPTY, _EMPTY
         cost, limit = appearance_cost(cfg, t, self.kf, rows, dets, det_xyah, feats)
-        if self._uses_classes:
-            veto_class_pairs(cost, t.class_id[rows], classes[dets])
+        veto_class_pairs(cost, t.class_id[rows], classes[dets])
         if cfg.matching_cascade:
             r, c = matching_cascade(cost, t.time_since_update[rows], limit)
         else:
@@ -240,8 +234,7 @@ class Tracker:
         if rows.size == 0:
             return _EMPTY, _EMPTY
         cost, limit = iou_cost(cfg, t, rows, dets, self._predicted_xyxy(rows), boxes, feats)
-        if self._uses_classes:
-            veto_class_pairs(cost, t.class_id[rows], classes[dets])
+        veto_class_pairs(cost, t.class_id[rows], classes[dets])
         r, c = linear_assignment(cost, limit)
         return rows[r], c
 
