@@ -2,7 +2,8 @@
 left at their defaults take the recipe's value; options given with another value win).
 
 Keys are the option names of ``cosmot reid train`` with ``-`` written ``_``; ``crops`` is the
-crop file made by the recipe's ``crops_command``.
+crop file (a name in the crop cache, `cosmot.cli.reid.common.CACHE`) made by the recipe's
+``crops_command``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ RECIPES: dict[str, dict] = {
     # CUHK crops plus the low-resolution augmentation; the shipped v1 network shape.
     "v2": {
         "crops_command": "cosmot reid build-crops --preset train-v2",
-        "crops": ".cache/reid/train_v2.npz",
+        "crops": "train_v2.npz",  # in the crop cache, where build-crops writes it
         "loss": "cosine_softmax",
         "sampler": "balanced",
         "domain_aug": True,

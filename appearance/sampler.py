@@ -101,7 +101,8 @@ class BalancedPKSampler(EpochOfBatches):
         self._ids_of = [np.flatnonzero(id_domain == d) for d in self.domains]
         sizes = np.array([len(g) for g in self._ids_of], np.float64)
         self.weights = sizes ** power / (sizes ** power).sum()
-        self.min_domains = min(min_domains, len(self.domains))
+        # P slots cannot hold more datasets than P (with P = 1 the draw never ended)
+        self.min_domains = min(min_domains, len(self.domains), p)
         self.batches_per_epoch = max(1, len(labels) // (p * k))
 
     def _slots(self) -> np.ndarray:

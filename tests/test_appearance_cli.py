@@ -177,3 +177,21 @@ def test_ship_writes_record_with_relative_paths(workdir, capsys, monkeypatch, tm
     e_torch = load_encoder("t", runtime="torch").embed_crops(crops)
     assert type(load_encoder("t")).__name__ == "OnnxEncoder"
     assert np.min(np.sum(e_onnx * e_torch, axis=1)) > 0.999
+
+
+def test_reid_commands_load_user_installed_weights(tmp_path, monkeypatch):
+    """Weights installed by ``cosmot reid ship`` lie in the user weights folder: export, adapt
+    and bench read them from there (they looked in the package's folder)."""
+    import json
+    import shutil
+
+    from cosmot.appearance.registry import WEIGHTS_DIR
+    from cosmot.cli.reid.export import load_torch_model
+
+    record = json.loads((WEIGHTS_DIR / "default.json").read_text())
+    shutil.copy(WEIGHTS_DIR / record["file"], tmp_path / "mine.pt")
+    record["file"] = "mine.pt"
+    record.pop("onnx", None)
+    (tmp_path / "mine.json").write_text(json.dumps(record))
+    monkeypatch.setenv("COSMOT_WEIGHTS", str(tmp_path))
+    assert type(load_torch_model("mine")).__name__ == type(load_torch_model("default")).__name__

@@ -129,6 +129,9 @@ def test_balanced_sampler_mixes_datasets_and_cameras():
         BalancedPKSampler(labels, np.r_[domains[:-1], 0], cams, 6, 4)
     with pytest.raises(ValueError, match="P=40"):
         BalancedPKSampler(labels, domains, cams, 40, 4)
+    # one identity per batch (P = 1) cannot mix datasets: batches still come (it used to hang)
+    one = BalancedPKSampler(labels, domains, cams, 1, 4, seed=0)
+    assert one.min_domains == 1 and one.batch().shape == (4,)
 
 
 def test_domain_augment_shapes_determinism_and_off():
@@ -271,6 +274,9 @@ def test_recipe_fills_only_default_options():
     assert args.epochs == recipe("v2")["epochs"] and args.threads == 1
     assert args.val_fraction == 0.0 and args.checkpoint_every == 1
     assert str(args.crops).endswith("reid/train_v2.npz")  # in the user cache folder
+    from cosmot.cli.reid.common import CACHE
+
+    assert args.crops == CACHE / "train_v2.npz"  # where build-crops --preset train-v2 writes
     assert args.lr == 0.01  # given on the command line: kept
     args = parser.parse_args(["reid", "train", "--recipe", "v2", "--out", "x", "--loss",
                               "triplet", "--epochs", "3"])

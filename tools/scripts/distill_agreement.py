@@ -1,8 +1,8 @@
 """Diagnostic for appearance/README.md "Distillation from OSNet-x0.25: results": Pearson
 correlation between each student's and OSNet-x0.25's pairwise cosine similarities on 400 random
 training crops and 400 crops of each MOT held-out sequence. Needs the runs of that section under
-runs/distill/ and the crop files in .cache/reid/ (the teacher cache beside train.npz is reused or
-made). Run from the repository root: python tools/scripts/distill_agreement.py
+runs/distill/ and the crop files in the reid crop cache (``cosmot.cli.reid.common.CACHE``; the
+teacher cache beside train.npz is reused or made). Run from the repository root: python tools/scripts/distill_agreement.py
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import torch
 from cosmot.appearance import load_encoder
 from cosmot.appearance.crops import CropSet
 from cosmot.appearance.distill import embed_with_teacher, teacher_embeddings
+from cosmot.cli.reid.common import CACHE
 from cosmot.paths import data_dir
 
 RUNS = ("baseline_s0", "w1_s0", "w5_s0", "w20_s0", "online_w5_s0", "online_w20_s0")
@@ -29,11 +30,11 @@ def main() -> None:
     torch.set_num_threads(1)
     osnet = data_dir() / "models" / "osnet_x0_25_msmt17.onnx"
     rng = np.random.default_rng(0)
-    tr = CropSet.load(".cache/reid/train.npz")
-    ho = CropSet.load(".cache/reid/heldout.npz")
+    tr = CropSet.load(CACHE / "train.npz")
+    ho = CropSet.load(CACHE / "heldout.npz")
     teach = load_encoder(str(osnet), threads=1)
     it = rng.choice(len(tr), 400, replace=False)
-    emb = teacher_embeddings(".cache/reid/train.npz", osnet, tr.images, True, threads=1)[0]
+    emb = teacher_embeddings(CACHE / "train.npz", osnet, tr.images, True, threads=1)[0]
     sets = {"train (aug-free)": (tr.images[it], emb[it])}
     for name in ("PETS09-S2L1", "TUD-Stadtmitte"):
         s = ho.select_sources([name])

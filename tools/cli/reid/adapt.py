@@ -20,6 +20,10 @@ def run(args: argparse.Namespace) -> int:
     from cosmot.appearance.crops import CropSet
 
     torch.set_num_threads(args.threads)
+    labelled = None
+    if args.sup_weight > 0:  # checked before the (slow) crop extraction
+        labelled = CropSet.load(args.labelled)
+        check_no_heldout(labelled.source_names, False, "--labelled", allow_option=None)
     model = load_torch_model(args.weights)
     hw = tuple(model.config.input_hw)
     sets = [unlabelled_from_sequence(s, args.det, args.min_score, args.min_height, hw)
@@ -28,10 +32,6 @@ def run(args: argparse.Namespace) -> int:
     lengths = np.bincount(data.tracklets)
     print(f"{len(data)} detection crops from {', '.join(args.sequences)}; "
           f"{len(lengths)} tracklets, {int((lengths >= 5).sum())} of >= 5 crops")
-    labelled = None
-    if args.sup_weight > 0:
-        labelled = CropSet.load(args.labelled)
-        check_no_heldout(labelled.source_names, False)
     cfg = AdaptConfig(steps=args.steps, lr=args.lr, temperature=args.temperature,
                       negatives=args.negatives, sup_weight=args.sup_weight,
                       min_gap=args.min_gap, seed=args.seed)

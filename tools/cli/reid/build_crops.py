@@ -73,11 +73,12 @@ def register(sub) -> None:
                        description="Cut person crops from MOTChallenge ground truth, a col780 "
                                    "folder or Market-1501-style folders into one .npz.")
     p.add_argument("--preset", choices=["train", "train-v2", "heldout"],
-                   help="train: MOT16-11 + KITTI-17 + col780/train at 128x64 -> "
-                        ".cache/reid/train.npz; train-v2: the same plus CUHK03 (labeled + "
-                        "detected) and CUHK01 -> .cache/reid/train_v2.npz; heldout: "
-                        "PETS09-S2L1 + TUD-Stadtmitte + col780/val at 256x128 -> "
-                        ".cache/reid/heldout.npz")
+                   help=f"train: MOT16-11 + KITTI-17 + col780/train at 128x64 -> "
+                        f"{CACHE}/train.npz; train-v2: the same plus CUHK03 (labeled + "
+                        f"detected) and CUHK01 -> train_v2.npz there; heldout: "
+                        f"PETS09-S2L1 + TUD-Stadtmitte + col780/val at 256x128 -> "
+                        f"heldout.npz there (the cache folder: $COSMOT_CACHE/reid, else the "
+                        f"user cache)")
     p.add_argument("--cuhk", help="reid data folder holding cuhk03/{labeled,detected} and "
                                   "cuhk01 (research-use data; labeled and detected share "
                                   "identities)")

@@ -99,8 +99,8 @@ def register(sub) -> None:
                        description="Compare encoders on held-out identities of a crop file. "
                                    "Video sources: all-vs-all with a time gap; */query + "
                                    "*/gallery sources: query vs gallery across cameras.")
-    p.add_argument("--crops", type=Path, help="crop .npz (default .cache/reid/heldout.npz, "
-                                              "made by 'build-crops --preset heldout')")
+    p.add_argument("--crops", type=Path, help=f"crop .npz (default {CACHE}/heldout.npz, "
+                                              f"made by 'build-crops --preset heldout')")
     p.add_argument("--encoders", nargs="*", help="'default', 'histogram', .pt or .onnx paths "
                                                  "(default: default, histogram, OSNet-x0.25)")
     p.add_argument("--min-gap-seconds", type=float, default=2.0,

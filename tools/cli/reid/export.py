@@ -10,13 +10,16 @@ from cosmot.cli.reid.common import CACHE
 
 
 def load_torch_model(name: str):
+    """The torch network of installed weights ``name`` (shipped or ``cosmot reid ship``-ed:
+    read from the folder its record lies in, SHA-256 checked) or of a ``.pt`` checkpoint."""
     from cosmot.appearance.checkpoint import load_checkpoint
     from cosmot.appearance.integrity import read_weights_record
-    from cosmot.appearance.registry import DEFAULT_RECORD, WEIGHTS_DIR, named_record
+    from cosmot.appearance.registry import DEFAULT_RECORD, named_record
 
-    if name == "default" or named_record(name):
-        rec = read_weights_record(named_record(name) or DEFAULT_RECORD)
-        return load_checkpoint(WEIGHTS_DIR / rec["file"], rec["sha256"])[0]
+    record_path = named_record(name) or (DEFAULT_RECORD if name == "default" else None)
+    if record_path is not None:
+        rec = read_weights_record(record_path)
+        return load_checkpoint(record_path.parent / rec["file"], rec["sha256"])[0]
     if Path(name).suffix not in (".pt", ".pth"):
         raise ValueError(f"--weights {name!r}: give 'default' or a .pt checkpoint")
     return load_checkpoint(name)[0]

@@ -6,7 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 import numpy as np
-from cosmot.paths import REPO_ROOT
 from cosmot.cli.reid.common import CACHE, HELDOUT_SEQUENCES, repo_relative
 
 
@@ -17,15 +16,18 @@ def int_list(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"{text!r}: expected comma-separated integers") from None
 
 
-def check_no_heldout(source_names: tuple[str, ...], allow: bool) -> None:
-    """Refuse to train on the tracking validation sequences or col780's val identities."""
+def check_no_heldout(source_names: tuple[str, ...], allow: bool, option: str = "--crops",
+                     allow_option: str | None = "--allow-heldout") -> None:
+    """Refuse to train on the tracking validation sequences or col780's val identities
+    (``option`` names the crop file's option; ``allow_option`` the one that permits it)."""
     bad = [n for n in source_names
            if n in HELDOUT_SEQUENCES or n.startswith("col780/query") or
            n.startswith("col780/gallery")]
     if bad and not allow:
-        raise ValueError(f"training crops contain held-out sources {bad} (the tracking "
-                         f"validation sequences / col780 val); build training crops with "
-                         f"'build-crops --preset train', or pass --allow-heldout on purpose")
+        hint = f", or pass {allow_option} on purpose" if allow_option else ""
+        raise ValueError(f"{option}: the training crops contain held-out sources {bad} (the "
+                         f"tracking validation sequences / col780 val); build training crops "
+                         f"with 'build-crops --preset train'{hint}")
 
 
 def train_config_from_args(args: argparse.Namespace):
@@ -85,6 +87,10 @@ def run(args: argparse.Namespace) -> int:
         apply_recipe(args)
     torch.set_num_threads(args.threads)
     config = train_config_from_args(args)  # bad settings (e.g. --loss) fail before any work
+    command = getattr(args, "crops_command", None)
+    if command and not Path(args.crops).is_file():
+        raise FileNotFoundError(f"--recipe {args.recipe}: no crop file {args.crops}; make it "
+                                f"with '{command}'")
     crops = CropSet.load(args.crops)
     check_no_heldout(crops.source_names, args.allow_heldout)
     teacher = cache_file = teacher_encoder = None
@@ -151,12 +157,13 @@ def apply_recipe(args: argparse.Namespace) -> None:
     from cosmot.appearance.recipes import recipe
 
     values = recipe(args.recipe)
-    values.pop("crops_command", None)
+    command = values.pop("crops_command", None)
     for key, value in values.items():
         if key == "crops":
-            value = REPO_ROOT / value
+            value = CACHE / value
         if getattr(args, key) == TRAIN_DEFAULTS.get(key):
             setattr(args, key, value)
+    args.crops_command = command  # named when the crop file is missing
 
 
 TRAIN_DEFAULTS: dict = {}
