@@ -196,6 +196,15 @@ def test_prefetch_runs_ahead_boundedly_and_closing_stops_the_source():
     assert len(produced) < 10
 
 
+def test_prefetch_hands_over_an_error_of_iter():
+    class Broken:
+        def __iter__(self):
+            raise OSError("cannot open the stream")
+
+    with pytest.raises(OSError, match="cannot open the stream"):
+        list(prefetch(Broken(), 2))  # it used to wait forever
+
+
 def test_prefetch_zero_is_the_plain_iterator():
     src = iter([np.zeros(1)])
     assert prefetch(src, 0) is src

@@ -114,6 +114,9 @@ def test_writer_thread_keeps_order_and_hands_errors_back():
             w.submit(fail, k)
         w.flush()
     assert done == [0, 1, 2]  # the calls after the failing one are dropped
+    w.submit(done.append, 99)  # and so is everything after: no hole-then-rows in a file
+    w.flush()
+    assert done == [0, 1, 2]
     w.close()
     with pytest.raises(ValueError, match="closed"):
         w.submit(done.append, 9)
@@ -137,3 +140,5 @@ def test_mp4_is_encoded_directly_and_falls_back_to_converting_the_avi(tmp_path, 
             f"{case}.mp4"]
         means = frame_means(path)
         assert len(means) == 6 and np.allclose(means, 30 * np.arange(6), atol=6)
+        w.close()  # a second close changes nothing
+        assert path.is_file() and not w.partial_path.exists()

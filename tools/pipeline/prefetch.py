@@ -4,7 +4,8 @@ Decoding a frame (JPEG or a video codec in OpenCV) releases the GIL, so a decode
 while the main thread detects, embeds and tracks the previous frame. Items come out in the same
 order as the source yields them; an exception in the source is raised in the consumer at the
 point where it happened; closing the consumer (or leaving a ``for`` loop early) stops the thread
-and closes the source. Memory stays bounded by ``depth`` items.
+and closes the source (waiting up to 5 s for a read in progress: a stalled network read ends in
+the background, and closes the source then). Memory stays bounded by ``depth`` items.
 """
 
 from __future__ import annotations
@@ -47,8 +48,9 @@ def _prefetch(source: Iterable[T], depth: int) -> Iterator[T]:
         return False
 
     def produce() -> None:
-        it = iter(source)
+        it = None
         try:
+            it = iter(source)  # may raise too: handed over like any other error
             for item in it:
                 if not put(item):
                     break

@@ -191,7 +191,7 @@ def track_video(source, detector: str | os.PathLike | Callable = "auto",
             if checkpoint_every and not times.finished:
                 save_checkpoint(ckpt, tracker, times.last_frame, outputs.sizes(), description)
     finally:
-        steps.close()  # releases the video capture now, also on Ctrl-C
+        steps.close()  # stops the reader threads and releases the capture, also on Ctrl-C
         if outputs is not None:  # drawing and encoding, the queued frames included
             times.write = outputs.seconds
     if times.finished and ckpt is not None and ckpt.exists():

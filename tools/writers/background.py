@@ -5,7 +5,7 @@ thread encodes frame k while the pipeline detects, embeds and tracks frame k+1.
 :class:`WriterThread` runs the calls handed to :meth:`~WriterThread.submit` one after the
 other in its thread; :meth:`~WriterThread.flush` waits until all are done; an error in the
 thread is raised in the caller at its next ``submit``, ``flush`` or ``close``, after which the
-calls still queued are dropped.
+calls still queued and every later one are dropped (a file never gets rows after a hole).
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ class WriterThread:
         if depth < 1:
             raise ValueError(f"depth = {depth!r}: must be >= 1")
         self._queue: queue.Queue = queue.Queue(maxsize=depth)
-        self._error: BaseException | None = None
+        self._error: BaseException | None = None  # to raise in the caller (once)
+        self._failed = False  # set for good by the first error: later calls are dropped
         self._closed = False
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
@@ -42,11 +43,12 @@ class WriterThread:
             try:
                 if item is _STOP:
                     return
-                if self._error is None:  # after an error, drain without running
+                if not self._failed:  # after an error, drain without running
                     fn, args = item
                     try:
                         fn(*args)
                     except BaseException as e:  # noqa: BLE001 - handed to the caller
+                        self._failed = True
                         self._error = e
             finally:
                 self._queue.task_done()

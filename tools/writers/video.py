@@ -115,7 +115,10 @@ class VideoFileWriter:
         return None
 
     def close(self) -> None:
-        """Finalise the video (convert the partial file for containers other than .avi)."""
+        """Finalise the video (convert the partial file for containers other than .avi); a
+        second call does nothing."""
+        if self._closed:
+            return
         self._closed = True
         writer, self._writer = self._writer, None
         direct, self._direct = self._direct, None
