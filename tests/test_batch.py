@@ -205,6 +205,12 @@ def test_prefetch_hands_over_an_error_of_iter():
         list(prefetch(Broken(), 2))  # it used to wait forever
 
 
+def test_track_checks_batch_options_for_one_input_too(pets_clip, tmp_path, capsys):
+    assert main(["track", str(pets_clip), "--prefetch", "-1", "--out-mot",
+                 str(tmp_path / "r.txt")]) == 1
+    assert "--prefetch -1: must be >= 0" in capsys.readouterr().err
+
+
 def test_prefetch_zero_is_the_plain_iterator():
     src = iter([np.zeros(1)])
     assert prefetch(src, 0) is src

@@ -121,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     encoder = load_encoder_arg(args.encoder, args.device)
     cmc = resolve_cmc(args.cmc, encoder)
+    encoder_id = encoder_identity(args.encoder)  # hashes a weights file: once, not per sequence
     failures = 0
     with stop_between_frames() as stop:
         for s in seqs:
@@ -130,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
                 continue
             config = config_from_args(args, fps=s.info.fps)
             run_info = {"sequence": os.path.realpath(s.path), "det": args.det,
-                        "min_score": args.min_score, "encoder": encoder_identity(args.encoder),
+                        "min_score": args.min_score, "encoder": encoder_id,
                         "cmc": cmc, "output_box": args.output_box}
             try:
                 st = track_sequence(s, args.det, args.min_score, config, out_path, encoder,

@@ -21,7 +21,7 @@ import time
 import warnings
 from pathlib import Path
 
-from cosmot.cli.batch import add_batch_options, is_track_batch, run_track
+from cosmot.cli.batch import add_batch_options, check_batch_options, is_track_batch, run_track
 from cosmot.cli.mot import load_encoder_arg
 from cosmot.cli.options import add_cmc_option, add_config_options, config_from_args, resolve_cmc
 from cosmot.cli.paths import check_outputs
@@ -137,6 +137,7 @@ def _run_description(args) -> dict:
 def run(args: argparse.Namespace) -> int:
     if is_track_batch(args):
         return run_track(args)
+    check_batch_options(args)  # --workers >= 1, --prefetch >= 0
     args.input = args.input[0]
     if args.detector is not None and args.detections is not None:
         raise ValueError("give --detector or --detections, not both")

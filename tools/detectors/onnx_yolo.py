@@ -42,7 +42,7 @@ class YOLOConfig:
     min_score: keep detections with score >= this, in [0, 1].
     nms_iou: per-class NMS IoU threshold.
     max_detections: at most this many per frame (highest scores).
-    threads: onnxruntime intra-op threads (0: its default).
+    threads: onnxruntime intra-op threads (0: the cores this process may use).
     """
 
     input_size: tuple[int, int] = (640, 640)
@@ -178,9 +178,9 @@ class ONNXYOLODetector:
         if not isinstance(config, YOLOConfig):
             raise ValueError(f"config must be a YOLOConfig, got {type(config).__name__}")
         self.config = config
-        opts = ort.SessionOptions()
-        if config.threads:
-            opts.intra_op_num_threads = config.threads
+        from cosmot.detectors.yolox import session_options
+
+        opts = session_options(config.threads)  # no spin-waiting, as the shipped detector
         try:
             self._session = ort.InferenceSession(str(self.path), opts,
                                                  providers=providers or ["CPUExecutionProvider"])
