@@ -26,12 +26,10 @@ def appearance_cost(cfg: TrackerConfig, tracks: TrackSet, kf: KalmanFilter, rows
     maha = kf.gating_distance(tracks.mean[rows], tracks.cov[rows], det_xyah[dets],
                               cfg.gate_only_position)
     gated = maha > cfg.gating_threshold
-    # appearance only where the gate leaves something: rows with a possible detection, and
-    # only the filled part of their galleries (the rest repeats the first feature)
     cos = np.empty(maha.shape)
     cos.fill(np.inf)
-    # only the pairs the gate admits (about 2 per live track at MOT16 density, whatever the
-    # crowd), each track's gallery read in place over its filled slots (the rest repeats the
+    # appearance only for the pairs the gate admits (a few per live track), each track's
+    # gallery read in place over its filled slots (the rest repeats the
     # first feature): gathering the galleries of all rows first copied N x B x D floats per
     # frame, the largest cost at MOT16 density with 512-d features
     pair_rows, pair_cols = np.nonzero(~gated)

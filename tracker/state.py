@@ -26,7 +26,7 @@ from .track_set import TrackSet
 
 STATE_FORMAT = "cosmot-tracker-state/1"
 
-_TRACK_BASES = ("_ints", "_floats", "_covs", "gallery", "last_feature")
+_TRACK_BASES = TrackSet._BASES  # the arrays that hold every track
 
 
 def state_dict(tracker) -> dict[str, np.ndarray]:

@@ -1,6 +1,6 @@
 """The detector interface: one call per frame, boxes in ``xyxy`` pixels, scores and class ids.
 
-Every backend of :mod:`tools.detectors` (and any plain Python function a library user brings) is a
+Every backend of :mod:`cosmot.detectors` (and any plain Python function a library user brings) is a
 callable ``detector(frame_bgr) -> FrameDetections``:
 
 - ``frame_bgr``: (H, W, 3) uint8 image in OpenCV's BGR layout;

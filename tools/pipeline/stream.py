@@ -84,7 +84,7 @@ def track_stream(frames: Iterable, detector: Detector, tracker: Tracker, encoder
 
     Args:
         frames: iterable of BGR uint8 (H, W, 3) images or ``(frame_number, image)`` pairs
-            (e.g. :func:`tools.frames.iter_video`); consumed one at a time.
+            (e.g. :func:`cosmot.sources.frames.iter_video`); consumed one at a time.
         detector: ``detector(image) -> (boxes_xyxy, scores, classes)`` (any callable).
         tracker: a :class:`tracker.Tracker` (its state carries over between frames).
         encoder: optional appearance encoder with ``embed(image, boxes_xyxy) -> (N, D)``.
@@ -192,7 +192,7 @@ class TrackOutputs:
     Args:
         video: annotated video path (``.mp4``, ``.avi``, ...), boxes and ids drawn on frames.
         mot: MOTChallenge results path (``frame,id,left,top,width,height,score,-1,-1,-1``).
-        json: JSON-lines path (see :mod:`tools.json_tracks`).
+        json: JSON-lines path (see :mod:`cosmot.writers.json_tracks`).
         fps: frame rate of the annotated video.
         trails: length in frames of the motion trails drawn (0: none).
         output_box: ``"kalman"`` writes the filtered boxes, ``"detection"`` the matched ones.

@@ -1,7 +1,7 @@
 """Data preparation for ``cosmot reid`` from MOTChallenge sequences: labelled crops from ground
 truth, unlabelled detection crops linked into tracklets, frames and boxes for benchmarks.
 
-This is where MOT files are read (``tools.motchallenge``); ``appearance`` gets arrays only.
+This is where MOT files are read (``cosmot.sources.motchallenge``); ``appearance`` gets arrays only.
 """
 
 from __future__ import annotations
