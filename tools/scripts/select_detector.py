@@ -12,7 +12,7 @@ the shipped encoder, camera-motion compensation and the default preset, and scor
 
 Protocol (as for the default tracker preset, docs/accuracy.md): the size and threshold are
 chosen on the tuning sequences (MOT16-11, PETS09-S2L1) by the highest mean HOTA, 640 only when
-it beats 416 by more than 1 HOTA point (it costs about 2.5x the time), and the choice is then
+it beats 416 by more than 1 HOTA point (it costs about twice the detector time), and the choice is then
 checked on the held-out ones (KITTI-17, TUD-Stadtmitte), whose scores play no part in it.
 It also prints detection quality (AP50, recall and precision at each threshold) per sequence.
 """
