@@ -39,6 +39,18 @@ def parse_field(cls: type, name: str, text: str):
     return text
 
 
+def key_values(items, option: str) -> dict[str, str]:
+    """``["KEY=VALUE", ...]`` as given to a repeatable option -> ``{KEY: VALUE}`` (stripped);
+    ``ValueError`` naming ``option`` for an item without ``=``."""
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise ValueError(f"{option} {item!r}: expected KEY=VALUE")
+        key, value = item.split("=", 1)
+        out[key.strip()] = value.strip()
+    return out
+
+
 def with_fields(config, options: Mapping[str, str] | None, label: str):
     """A copy of the frozen dataclass ``config`` with ``options`` (field name -> text) parsed
     in; ``ValueError`` starting with ``label`` names an unknown field (listing the known ones)

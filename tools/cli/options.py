@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from cosmot.settings import with_fields
+from cosmot.settings import key_values, with_fields
 from cosmot.tracker import PRESETS, TrackerConfig, preset
 from cosmot.pipeline.camera_motion import CMC_CHOICES, resolve_cmc  # noqa: F401 (re-exported)
 
@@ -18,12 +18,7 @@ def add_config_options(p: argparse.ArgumentParser, default_preset: str = "defaul
 
 def config_from_args(args: argparse.Namespace, **extra) -> TrackerConfig:
     """The preset with ``--set`` overrides and ``extra`` fields applied (validated)."""
-    options = {}
-    for item in args.overrides:
-        if "=" not in item:
-            raise ValueError(f"--set {item!r}: expected KEY=VALUE")
-        key, value = item.split("=", 1)
-        options[key.strip()] = value.strip()
+    options = key_values(args.overrides, "--set")
     cfg = with_fields(preset(args.preset), options, "--set")
     return cfg.replace(**extra) if extra else cfg
 

@@ -34,6 +34,7 @@ from cosmot.sources.frames import IMAGE_EXTENSIONS
 from cosmot.sources.inputs import open_input
 from cosmot.sources.motchallenge import Sequence
 from cosmot.sources.validation import DroppedRowsWarning
+from cosmot.settings import key_values
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -91,16 +92,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_config_options(p)
     add_batch_options(p, track=True)
     p.set_defaults(func=run)
-
-
-def _options(items: list[str]) -> dict[str, str]:
-    out = {}
-    for item in items:
-        if "=" not in item:
-            raise ValueError(f"--det-set {item!r}: expected KEY=VALUE")
-        k, v = item.split("=", 1)
-        out[k.strip()] = v.strip()
-    return out
 
 
 def _learned_detector_options(name: str, size: int | None, classes: str | None
@@ -213,7 +204,7 @@ def run(args: argparse.Namespace) -> int:
         det_name = f"detections {args.detections}"
     else:
         name = args.detector or "auto"
-        options = _options(args.det_options)
+        options = key_values(args.det_options, "--det-set")
         options.update(_learned_detector_options(name, args.detector_size, args.classes))
         if takes_threads(name):  # --det-set threads=N wins
             options.setdefault("threads", str(det_threads))

@@ -150,11 +150,10 @@ class VideoFileWriter:
     def _convert(self) -> None:
         """The partial AVI segments -> ``path`` in its container, replaced atomically; they are
         removed only once the conversion is complete."""
-        tmp = self.path.with_name(self.path.name + ".tmp" + self.path.suffix)
-        fourcc = cv2.VideoWriter_fourcc(*CODECS[self.path.suffix.lower()])
-        out = cv2.VideoWriter(str(tmp), fourcc, self.fps, self._size)
+        tmp = self._direct_path  # the same temporary name as the direct writer's
+        out = self._open_direct()
         kept = ", ".join(str(p) for p in self.segments)
-        if not out.isOpened():
+        if out is None:
             raise OSError(f"{self.path}: OpenCV cannot open a video writer "
                           f"({CODECS[self.path.suffix.lower()]}, {self._size[0]}x"
                           f"{self._size[1]}); the frames are kept in {kept}")
