@@ -9,6 +9,7 @@ motion are computed once per sequence (``--cache DIR`` keeps them on disk betwee
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import sys
 from dataclasses import dataclass, field
@@ -79,8 +80,7 @@ class Trial:
 
 
 def _score(prepared, trial: Trial) -> EvalResult:
-    runs = prepared if trial.use_cmc else [
-        type(p)(p.seq, p.det, p.xyxy, p.embeddings, None, p.slices) for p in prepared]
+    runs = prepared if trial.use_cmc else [dataclasses.replace(p, warps=None) for p in prepared]
     return score_config(runs, trial.config, interpolate=trial.interpolate, smooth=trial.smooth)
 
 
