@@ -1,8 +1,14 @@
 """Knowledge distillation from a stronger (teacher) embedder into the student network.
 
-Relational / similarity-preserving distillation: within a training batch, the student's
-cosine-similarity matrix is pulled towards the teacher's. The embeddings may have different
-lengths (128 vs 512), so no projection head is needed.
+Two kinds of target:
+
+- embedding regression (``kind="regress"``): the student's embedding of each crop is pulled
+  towards the teacher's embedding of the same crop (``1 - cosine``); when the two lengths differ a
+  linear projection head (trained with the student, not shipped) maps the student's features to
+  the teacher's length. This is what carries OSNet-x0.25's metric into a small network.
+- relational / similarity-preserving distillation (``kind="kl"`` or ``"mse"``): within a
+  training batch, the student's cosine-similarity matrix is pulled towards the teacher's. The
+  embeddings may have different lengths (128 vs 512), so no projection head is needed.
 
 By default the teacher is not run during training (too slow on the CPU): its embeddings of the
 *un-augmented* training crops (optionally averaged with those of the horizontally flipped crop)
@@ -26,14 +32,15 @@ import torch.nn.functional as F
 
 from .checkpoint import sha256_file
 
-DISTILL_KINDS = ("kl", "mse")
+DISTILL_KINDS = ("regress", "kl", "mse")
 CACHE_FORMAT = "cosmot-teacher-cache/1"
 
 
 @dataclass(frozen=True)
 class DistillConfig:
     """weight: w in ``loss = id_loss + w * distill_loss`` (0 = off).
-    kind: "kl" = KL(teacher row || student row) of the softmax over each row's off-diagonal
+    kind: "regress" = ``1 - cos(student, teacher)`` per crop (embedding regression, see
+        ``embedding_regression_loss``); "kl" = KL(teacher row || student row) of the softmax over each row's off-diagonal
         similarities at ``temperature`` (both sides the same temperature); "mse" = mean squared
         difference of the off-diagonal cosine similarities.
     teacher: path of the teacher model (recorded only; the embeddings or the teacher itself are
@@ -85,6 +92,18 @@ def similarity_distill_loss(student: torch.Tensor, teacher: torch.Tensor, kind: 
     ls = (sim_s[off].view(b, b - 1) / temperature).log_softmax(dim=1)
     lt = (sim_t[off].view(b, b - 1) / temperature).log_softmax(dim=1)
     return (lt.exp() * (lt - ls)).sum(dim=1).mean()
+
+
+def embedding_regression_loss(student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+    """Mean of ``1 - cos(student_i, teacher_i)`` over the batch: zero when every student row
+    points where its teacher row does. student and teacher: (B, D) of the same D (project the
+    student first when its length differs)."""
+    if student.shape != teacher.shape or student.ndim != 2:
+        raise ValueError(f"student {tuple(student.shape)} and teacher {tuple(teacher.shape)}: "
+                         f"expected two (B, D) arrays of one shape (project the student to the "
+                         f"teacher's length first)")
+    cos = (F.normalize(student, dim=1) * F.normalize(teacher.to(student.dtype), dim=1)).sum(1)
+    return (1.0 - cos).mean()
 
 
 def augmented_to_uint8(x: torch.Tensor) -> np.ndarray:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -29,7 +30,8 @@ from .checkpoint import save_checkpoint
 from .criterion import Criterion, LossConfig
 from .crops import CropSet
 from .device import resolve_device
-from .distill import DistillConfig, augmented_to_uint8, similarity_distill_loss
+from .distill import (DistillConfig, augmented_to_uint8, embedding_regression_loss,
+                      similarity_distill_loss)
 from .model import EmbeddingNet, NetConfig
 from .reid_eval import evaluate_embeddings, mean_scores
 from .sampler import BalancedPKSampler, PKSampler
@@ -44,7 +46,8 @@ class TrainConfig:
     identity spaces with weights ``size ** balance_power``, crops over cameras).
     epoch_steps: batches per epoch (0: ``N // (P*K)``), e.g. to give every run of a comparison
     the same number of steps. checkpoint_every: also write ``epoch_NNN.pt`` (and the logs so
-    far) every this many epochs (0: only at the end)."""
+    far) every this many epochs (0: only at the end). id_weight: factor of the identity loss
+    (``loss``) beside the distillation term (0: distillation alone)."""
 
     net: NetConfig = field(default_factory=NetConfig)
     loss: LossConfig = field(default_factory=LossConfig)
@@ -64,6 +67,7 @@ class TrainConfig:
     balance_power: float = 0.5
     epoch_steps: int = 0
     checkpoint_every: int = 0
+    id_weight: float = 1.0
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
@@ -84,6 +88,8 @@ class TrainConfig:
             raise ValueError(f"sampler={self.sampler!r}: allowed 'pk' or 'balanced'")
         if self.balance_power < 0 or self.epoch_steps < 0 or self.checkpoint_every < 0:
             raise ValueError("balance_power, epoch_steps, checkpoint_every: must be >= 0")
+        if self.id_weight < 0:
+            raise ValueError(f"id_weight={self.id_weight}: must be >= 0")
         if not 0 < self.final_lr_ratio <= 1:
             raise ValueError(f"final_lr_ratio={self.final_lr_ratio}: allowed range (0, 1]")
 
@@ -139,14 +145,14 @@ class TrainResult:
     best_epoch: int | None
 
 
+RESUME_FORMAT = "cosmot-train-state/1"
+RESUME_FILE = "resume.pt"
+
+
 def _check_inputs(crops: CropSet, config: TrainConfig, dev: torch.device, teacher,
                   teacher_encoder) -> torch.Tensor | None:
-    """ValueError for a crop set, device or distillation input that does not fit ``config``;
-    returns the teacher embeddings as a tensor (offline distillation) or None."""
-    if crops.size_hw != tuple(config.net.input_hw):
-        raise ValueError(f"crops are {crops.size_hw}, the network takes "
-                         f"{config.net.input_hw}; rebuild crops with --size "
-                         f"{config.net.input_hw[0]}x{config.net.input_hw[1]}")
+    """ValueError for a device or distillation input that does not fit ``config``; returns the
+    teacher embeddings as a tensor (offline distillation) or None."""
     if config.precision == "bf16" and dev.type != "cuda":
         raise ValueError("precision='bf16' trains under CUDA autocast; use device='cuda' or "
                          "precision='fp32'")
@@ -176,147 +182,293 @@ def _make_sampler(crops: CropSet, labels: np.ndarray, num_classes: int, config: 
     return sampler
 
 
-def _make_optimiser(model: EmbeddingNet, criterion: Criterion, config: TrainConfig
+def _make_optimiser(modules: list[torch.nn.Module], config: TrainConfig
                     ) -> torch.optim.Optimizer:
     """Adam with weight decay on weight matrices and kernels only (not biases, norms, scales)."""
     decay, no_decay = [], []
-    for m in (model, criterion):
+    for m in modules:
         for name, p in m.named_parameters():
             (no_decay if p.ndim <= 1 else decay).append(p)
     return torch.optim.Adam([{"params": decay, "weight_decay": config.weight_decay},
                              {"params": no_decay, "weight_decay": 0.0}], lr=config.lr)
 
 
-def _batch_loss(model: EmbeddingNet, criterion: Criterion, x: torch.Tensor, y: torch.Tensor,
-                idx: np.ndarray, config: TrainConfig, teacher_t, teacher_encoder
+@dataclass
+class _Run:
+    """Everything a training run changes from step to step: what ``resume.pt`` holds."""
+
+    model: EmbeddingNet
+    criterion: Criterion
+    projector: torch.nn.Module | None
+    sampler: object
+    gen: torch.Generator
+    opt: torch.optim.Optimizer
+    epoch: int = 0
+    step: int = 0
+    history: list = field(default_factory=list)
+    best: float = -1.0
+    best_epoch: int | None = None
+
+    def modules(self) -> list[torch.nn.Module]:
+        return [m for m in (self.model, self.criterion, self.projector) if m is not None]
+
+
+def _projector(config: TrainConfig, teacher_dim: int | None) -> torch.nn.Module | None:
+    """Linear head from the student's length to the teacher's (embedding regression only, and
+    only when the two differ); trained beside the student, never saved with it."""
+    dcfg = config.distill
+    if dcfg.weight <= 0 or dcfg.kind != "regress" or teacher_dim in (None, config.net.dim):
+        return None
+    return torch.nn.Linear(config.net.dim, teacher_dim, bias=False)
+
+
+def _new_run(crops: CropSet, labels: np.ndarray, num_classes: int, config: TrainConfig,
+             dev: torch.device, teacher_dim: int | None) -> _Run:
+    """A fresh run; the order of these draws is part of the recipe: seeded runs repeat bit for
+    bit (the projector, drawn last, leaves earlier recipes' draws unchanged)."""
+    torch.manual_seed(config.seed)
+    model = EmbeddingNet(config.net).to(dev)
+    criterion = Criterion(config.loss, config.net.dim, num_classes).to(dev)
+    sampler = _make_sampler(crops, labels, num_classes, config)
+    gen = torch.Generator().manual_seed(config.seed + 1)
+    projector = _projector(config, teacher_dim)
+    if projector is not None:
+        projector = projector.to(dev)
+    modules = [m for m in (model, criterion, projector) if m is not None]
+    return _Run(model, criterion, projector, sampler, gen, _make_optimiser(modules, config))
+
+
+def _data_fingerprint(labels: np.ndarray, teacher_t: torch.Tensor | None) -> str:
+    import hashlib
+
+    h = hashlib.sha256(np.ascontiguousarray(labels).tobytes())
+    if teacher_t is not None:
+        h.update(teacher_t.numpy().tobytes())
+    return h.hexdigest()
+
+
+def save_run_state(path: Path, run: _Run, config: TrainConfig, fingerprint: str) -> None:
+    """Write everything needed to continue ``run`` bit for bit (atomically: a kill during the
+    write leaves the previous state)."""
+    state = {"format": RESUME_FORMAT, "config": json.dumps(config.to_dict(), sort_keys=True),
+             "fingerprint": fingerprint, "epoch": run.epoch, "step": run.step,
+             "history": json.dumps(run.history), "best": run.best,
+             "best_epoch": -1 if run.best_epoch is None else run.best_epoch,
+             "model": run.model.state_dict(), "criterion": run.criterion.state_dict(),
+             "projector": None if run.projector is None else run.projector.state_dict(),
+             "opt": run.opt.state_dict(),
+             "sampler_rng": json.dumps(run.sampler.rng.bit_generator.state),
+             "gen": run.gen.get_state(), "torch_rng": torch.get_rng_state()}
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def load_run_state(path: Path, run: _Run, config: TrainConfig, fingerprint: str) -> None:
+    """Restore ``run`` from ``save_run_state``'s file; ValueError when it belongs to another
+    configuration or other data."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 - any unreadable file gets the same message
+        raise ValueError(f"{path}: cannot be read as a training state ({e}); delete it to "
+                         f"start the run again") from None
+    if not isinstance(state, dict) or state.get("format") != RESUME_FORMAT:
+        raise ValueError(f"{path}: not a cosmot training state ({RESUME_FORMAT!r} expected)")
+    saved = json.loads(state["config"])
+    now = config.to_dict()
+    diff = sorted(k for k in set(saved) | set(now) if saved.get(k) != json.loads(
+        json.dumps(now.get(k))))
+    if diff:
+        raise ValueError(f"{path}: the run was started with other settings ({', '.join(diff)} "
+                         f"differ); resume with the run's own settings or use another --out")
+    if state["fingerprint"] != fingerprint:
+        raise ValueError(f"{path}: the run was started on other crops or teacher embeddings; "
+                         f"resume with the same --crops (and teacher) or use another --out")
+    run.model.load_state_dict(state["model"])
+    run.criterion.load_state_dict(state["criterion"])
+    if run.projector is not None:
+        run.projector.load_state_dict(state["projector"])
+    run.opt.load_state_dict(state["opt"])
+    run.sampler.rng.bit_generator.state = json.loads(state["sampler_rng"])
+    run.gen.set_state(state["gen"])
+    torch.set_rng_state(state["torch_rng"])
+    run.epoch, run.step = int(state["epoch"]), int(state["step"])
+    run.history = json.loads(state["history"])
+    run.best = float(state["best"])
+    run.best_epoch = None if int(state["best_epoch"]) < 0 else int(state["best_epoch"])
+
+
+def _batch_loss(run: _Run, x: torch.Tensor, y: torch.Tensor, idx: np.ndarray,
+                config: TrainConfig, teacher_t, teacher_encoder
                 ) -> tuple[torch.Tensor, int, float]:
     """(loss, correct predictions, distillation loss) of one augmented batch."""
     dcfg = config.distill
     with torch.autocast("cuda", dtype=torch.bfloat16, enabled=config.precision == "bf16"):
-        feats = model.features(x)
-        loss, hits = criterion(feats, y)
+        feats = run.model.features(x)
+        loss, hits = run.criterion(feats, y)
+    if config.id_weight != 1.0:
+        loss = config.id_weight * loss
     distill = 0.0
     if dcfg.weight > 0:
         target = (torch.from_numpy(teacher_encoder.embed_crops(augmented_to_uint8(x.cpu())))
                   if dcfg.online else teacher_t[torch.from_numpy(idx)]).to(x.device)
-        d = similarity_distill_loss(feats.float(), target, dcfg.kind, dcfg.temperature)
+        if dcfg.kind == "regress":
+            student = feats.float() if run.projector is None else run.projector(feats.float())
+            d = embedding_regression_loss(student, target)
+        else:
+            d = similarity_distill_loss(feats.float(), target, dcfg.kind, dcfg.temperature)
         loss = loss + dcfg.weight * d
         distill = d.item()
     return loss, hits, distill
+
+
+def _run_epoch(run: _Run, crops_images: np.ndarray, labels: np.ndarray, config: TrainConfig,
+               dev: torch.device, images_dev, noise_gen, teacher_t, teacher_encoder, bar
+               ) -> dict:
+    """One pass of the sampler; returns the epoch's log row (without validation)."""
+    steps_per_epoch = len(run.sampler)
+    total = steps_per_epoch * config.epochs
+    warm = steps_per_epoch * config.warmup_epochs
+    margin_warm = steps_per_epoch * config.loss.margin_warmup_epochs
+    loss_sum, distill_sum, correct, seen = 0.0, 0.0, 0, 0
+    t_epoch = time.perf_counter()
+    for idx in run.sampler:
+        for g in run.opt.param_groups:
+            g["lr"] = config.lr * lr_factor(run.step, total, warm, config.final_lr_ratio)
+        if margin_warm:
+            run.criterion.set_margin_factor(run.step / margin_warm)
+        if images_dev is None:
+            x = augment(to_tensor(crops_images[idx]), config.augment, run.gen)
+        else:
+            x = augment(images_dev[torch.from_numpy(idx).to(dev)].float(), config.augment,
+                        run.gen, noise_gen)
+        y = torch.from_numpy(labels[idx]).to(dev)
+        loss, hits, distill = _batch_loss(run, x, y, idx, config, teacher_t, teacher_encoder)
+        distill_sum += distill * len(idx)
+        run.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        run.opt.step()
+        loss_sum += loss.item() * len(idx)
+        correct += hits
+        seen += len(idx)
+        run.step += 1
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(epoch=run.epoch + 1, loss=f"{loss_sum / seen:.3f}")
+    row = {"epoch": run.epoch + 1, "step": run.step, "lr": run.opt.param_groups[0]["lr"],
+           "loss": loss_sum / seen, "train_acc": correct / seen,
+           "epoch_seconds": time.perf_counter() - t_epoch,
+           "crops_per_s": seen / max(time.perf_counter() - t_epoch, 1e-9)}
+    if config.distill.weight > 0:
+        row["distill_loss"] = distill_sum / seen
+    if hasattr(os, "getloadavg"):
+        row["load_avg_1min"] = os.getloadavg()[0]
+    return row
 
 
 def train(crops: CropSet, config: TrainConfig, out_dir: str | Path | None = None,
           val: CropSet | None = None, progress: bool = True,
           log: Callable[[str], None] = print, meta: dict | None = None,
           teacher: np.ndarray | None = None, teacher_encoder=None,
-          device: str = "cpu") -> TrainResult:
-    """Train on all crops of ``crops`` (its (source, pid) pairs are the classes).
+          device: str = "cpu", resume: bool = False) -> TrainResult:
+    """Train on all crops of ``crops`` (its (source, pid) pairs are the classes). Crops of
+    another size than the network's input are resized to it first (as the encoder resizes
+    at inference), so one crop set at 256x128 serves a 256x128 teacher and a 128x64 student.
 
     teacher: (N, Dt) teacher embeddings of the crops (row i for crop i), needed when
-    ``config.distill.weight > 0``: the loss gains ``weight x similarity_distill_loss``.
+    ``config.distill.weight > 0``: the loss gains ``weight x`` the distillation loss of
+    ``config.distill.kind`` (embedding regression or batch similarity).
     teacher_encoder: with ``config.distill.online``, an encoder (``embed_crops``) run on each
     augmented batch instead (``teacher`` is then not used).
 
     device: "cpu" or "cuda[:k]" (``config.precision`` "bf16" needs CUDA).
 
     Writes to ``out_dir`` (when given): ``last.pt`` (and ``best.pt``, best validation mAP, when
-    ``val`` is given), ``log.json`` (config + per-epoch history), ``log.csv`` and ``curve.png``.
+    ``val`` is given), ``log.json`` (config + per-epoch history), ``log.csv``, ``curve.png``
+    and, after every epoch, ``resume.pt``: with ``resume=True`` a run whose folder holds one
+    continues after its last finished epoch, giving the same tensors as an uninterrupted run
+    (on the CPU, same thread count). Each log row carries the epoch's seconds and the 1-minute
+    load average.
     """
+    from .encoder import resize_crops
+
     dev = resolve_device(device)
     teacher_t = _check_inputs(crops, config, dev, teacher, teacher_encoder)
     labels, num_classes = crops.labels()
     if num_classes < 2:
         raise ValueError(f"training needs at least 2 identities, got {num_classes}")
     out = Path(out_dir) if out_dir is not None else None
+    if resume and out is None:
+        raise ValueError("resume=True needs out_dir (the run's folder)")
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
+    images = resize_crops(crops.images, tuple(config.net.input_hw))
+    if images is not crops.images:
+        log(f"crops resized from {crops.size_hw[0]}x{crops.size_hw[1]} to the network's "
+            f"{config.net.input_hw[0]}x{config.net.input_hw[1]}")
+    fingerprint = _data_fingerprint(labels, teacher_t)
     with torch.random.fork_rng(devices=[]):
-        # the order of these draws is part of the recipe: seeded runs repeat bit for bit
-        torch.manual_seed(config.seed)
-        model = EmbeddingNet(config.net).to(dev)
-        criterion = Criterion(config.loss, config.net.dim, num_classes).to(dev)
-        sampler = _make_sampler(crops, labels, num_classes, config)
-        gen = torch.Generator().manual_seed(config.seed + 1)
-        opt = _make_optimiser(model, criterion, config)
-        steps_per_epoch = len(sampler)
-        total = steps_per_epoch * config.epochs
-        warm = steps_per_epoch * config.warmup_epochs
-        margin_warm = steps_per_epoch * config.loss.margin_warmup_epochs
-        history: list[dict] = []
-        best, best_epoch = -1.0, None
-        step = 0
-        t0 = time.perf_counter()
+        teacher_dim = None if teacher_t is None else int(teacher_t.shape[1])
+        run = _new_run(crops, labels, num_classes, config, dev, teacher_dim)
+        state_path = out / RESUME_FILE if out is not None else None
+        if resume and state_path.is_file():
+            load_run_state(state_path, run, config, fingerprint)
+            log(f"resuming {out} after epoch {run.epoch} of {config.epochs}")
+        elif resume:
+            log(f"{state_path}: no training state yet; starting from epoch 1")
+        total = len(run.sampler) * config.epochs
         bar = None
         if progress:
             from tqdm import tqdm
 
-            bar = tqdm(total=total, desc="train", unit="batch", leave=False)
-        model.train()
-        criterion.train()
+            bar = tqdm(total=total, initial=run.step, desc="train", unit="batch", leave=False)
+        run.model.train()
+        run.criterion.train()
         # the whole crop set on the device once (uint8, (N, 3, H, W)); on the CPU batches are
         # converted one at a time as before
         images_dev = noise_gen = None
         if dev.type == "cuda":
-            images_dev = torch.from_numpy(crops.images).to(dev).permute(0, 3, 1, 2)
+            images_dev = torch.from_numpy(images).to(dev).permute(0, 3, 1, 2)
             # erasing noise drawn on the GPU: no full-size CPU draw and copy per batch
             noise_gen = torch.Generator(device=dev).manual_seed(config.seed + 2)
-        for epoch in range(1, config.epochs + 1):
-            loss_sum, distill_sum, correct, seen = 0.0, 0.0, 0, 0
-            t_epoch = time.perf_counter()
-            for idx in sampler:
-                for g in opt.param_groups:
-                    g["lr"] = config.lr * lr_factor(step, total, warm, config.final_lr_ratio)
-                if margin_warm:
-                    criterion.set_margin_factor(step / margin_warm)
-                if images_dev is None:
-                    x = augment(to_tensor(crops.images[idx]), config.augment, gen)
-                else:
-                    x = augment(images_dev[torch.from_numpy(idx).to(dev)].float(),
-                                config.augment, gen, noise_gen)
-                y = torch.from_numpy(labels[idx]).to(dev)
-                loss, hits, distill = _batch_loss(model, criterion, x, y, idx, config,
-                                                  teacher_t, teacher_encoder)
-                distill_sum += distill * len(idx)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                loss_sum += loss.item() * len(idx)
-                correct += hits
-                seen += len(idx)
-                step += 1
-                if bar is not None:
-                    bar.update(1)
-                    bar.set_postfix(epoch=epoch, loss=f"{loss_sum / seen:.3f}")
-            row = {"epoch": epoch, "step": step, "lr": opt.param_groups[0]["lr"],
-                   "loss": loss_sum / seen, "train_acc": correct / seen,
-                   "seconds": time.perf_counter() - t0,
-                   "crops_per_s": seen / max(time.perf_counter() - t_epoch, 1e-9)}
-            if config.distill.weight > 0:
-                row["distill_loss"] = distill_sum / seen
-            if val is not None and (epoch % config.eval_every == 0 or epoch == config.epochs):
-                row.update(validate(model, val))
-                if row["val_mAP"] > best and out is not None:
-                    best, best_epoch = row["val_mAP"], epoch
-                    save_checkpoint(out / "best.pt", model, {**(meta or {}), "epoch": epoch})
-                model.train()
-            if hasattr(criterion.head, "scale"):
-                row["scale"] = float(criterion.head.scale.detach())
-            history.append(row)
+        while run.epoch < config.epochs:
+            row = _run_epoch(run, images, labels, config, dev, images_dev, noise_gen,
+                             teacher_t, teacher_encoder, bar)
+            run.epoch += 1
+            row["seconds"] = sum(r["epoch_seconds"] for r in run.history) + row[
+                "epoch_seconds"]
+            _end_of_epoch(run, row, config, out, val, meta, fingerprint)
             log(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
                          for k, v in row.items()))
-            if out is not None and config.checkpoint_every and (
-                    epoch % config.checkpoint_every == 0):
-                save_checkpoint(out / f"epoch_{epoch:03d}.pt", model,
-                                {**(meta or {}), "epoch": epoch})
-                write_logs(out, config, history, meta, curve=False)
-                model.train()
         if bar is not None:
             bar.close()
-    model.eval()
+    run.model.eval()
     if out is not None:
-        save_checkpoint(out / "last.pt", model, {**(meta or {}), "epoch": config.epochs})
-        write_logs(out, config, history, meta)
-    return TrainResult(model, history, best_epoch)
+        save_checkpoint(out / "last.pt", run.model, {**(meta or {}), "epoch": config.epochs})
+        write_logs(out, config, run.history, meta)
+    return TrainResult(run.model, run.history, run.best_epoch)
+
+
+def _end_of_epoch(run: _Run, row: dict, config: TrainConfig, out: Path | None,
+                  val: CropSet | None, meta: dict | None, fingerprint: str) -> None:
+    """Validation, best/periodic checkpoints and the resumable state after an epoch."""
+    epoch = run.epoch
+    if val is not None and (epoch % config.eval_every == 0 or epoch == config.epochs):
+        row.update(validate(run.model, val))
+        if row["val_mAP"] > run.best and out is not None:
+            run.best, run.best_epoch = row["val_mAP"], epoch
+            save_checkpoint(out / "best.pt", run.model, {**(meta or {}), "epoch": epoch})
+        run.model.train()
+    if hasattr(run.criterion.head, "scale"):
+        row["scale"] = float(run.criterion.head.scale.detach())
+    run.history.append(row)
+    if out is None:
+        return
+    if config.checkpoint_every and epoch % config.checkpoint_every == 0:
+        save_checkpoint(out / f"epoch_{epoch:03d}.pt", run.model, {**(meta or {}), "epoch": epoch})
+        write_logs(out, config, run.history, meta, curve=False)
+        run.model.train()
+    save_run_state(out / RESUME_FILE, run, config, fingerprint)
 
 
 def write_logs(out: Path, config: TrainConfig, history: list[dict], meta: dict | None,

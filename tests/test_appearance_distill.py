@@ -157,3 +157,81 @@ def test_online_teacher_sees_the_augmented_batch(tmp_path):
     assert fake.calls == 2 and res.history[-1]["distill_loss"] > 0  # 24 crops / 12 = 2 steps
     with pytest.raises(ValueError, match="teacher_encoder"):
         train(crops, cfg, None, progress=False, log=lambda s: None)
+
+
+def test_embedding_regression_loss_zero_when_aligned_and_checks_shapes():
+    from cosmot.appearance.distill import embedding_regression_loss
+
+    g = torch.Generator().manual_seed(0)
+    t = torch.randn(5, 12, generator=g)
+    assert embedding_regression_loss(3.0 * t, t).item() == pytest.approx(0.0, abs=1e-6)
+    assert embedding_regression_loss(-t, t).item() == pytest.approx(2.0, abs=1e-6)
+    with pytest.raises(ValueError, match="project the student"):
+        embedding_regression_loss(torch.randn(5, 8), t)
+
+
+@pytest.mark.parametrize("dim", [8, 6])
+def test_regression_distillation_pulls_the_student_towards_the_teacher(dim):
+    """With a projection head (student 8-d, teacher 6-d) or without (both 6-d), training on the
+    regression loss alone lowers it; the shipped checkpoint holds the student only."""
+    from cosmot.appearance.distill import embedding_regression_loss
+
+    crops = toy_set(n_ids=6, per_id=6)
+    teacher = FakeTeacher().embed_crops(crops.images)
+    net = NetConfig(input_hw=(32, 16), widths=(4, 8, 8), dim=dim)
+    cfg = TrainConfig(net=net, epochs=6, p=3, k=4, warmup_epochs=0, lr=3e-3, id_weight=0.0,
+                      distill=DistillConfig(weight=1.0, kind="regress"))
+    res = train(crops, cfg, None, progress=False, log=lambda s: None, teacher=teacher)
+    losses = [r["distill_loss"] for r in res.history]
+    assert losses[-1] < losses[0]
+    assert set(res.model.state_dict()) == set(
+        train(crops, TrainConfig(net=net, epochs=1, p=3, k=4), None, progress=False,
+              log=lambda s: None).model.state_dict())
+    if dim == 6:  # no head: the student's own embedding approaches the teacher's
+        from cosmot.appearance.train import embed_set
+
+        emb = torch.from_numpy(embed_set(res.model, crops.images))
+        assert embedding_regression_loss(emb, torch.from_numpy(teacher)).item() < losses[0]
+
+
+def test_resumed_run_equals_an_uninterrupted_one(tmp_path):
+    """A run killed after epoch 2 (its resume.pt written) and resumed gives the same tensors,
+    history and logs as one that ran its 4 epochs at once: regression distillation with a
+    projection head, cosine softmax beside it, dropout and augmentation all in play."""
+    crops = toy_set(n_ids=6, per_id=6)
+    teacher = FakeTeacher().embed_crops(crops.images)
+    cfg = TrainConfig(net=NET, epochs=4, p=3, k=4, warmup_epochs=1, eval_every=2,
+                      distill=DistillConfig(weight=1.0, kind="regress"))
+    whole = train(crops, cfg, tmp_path / "whole", val=toy_set(seed=1), progress=False,
+                  log=lambda s: None, teacher=teacher)
+
+    class Killed(Exception):
+        pass
+
+    def kill_after_epoch_2(line):
+        if line.startswith("epoch=2 "):
+            raise Killed
+
+    with pytest.raises(Killed):
+        train(crops, cfg, tmp_path / "cut", val=toy_set(seed=1), progress=False,
+              log=kill_after_epoch_2, teacher=teacher)
+    assert not (tmp_path / "cut" / "last.pt").exists()
+    logged = []
+    resumed = train(crops, cfg, tmp_path / "cut", val=toy_set(seed=1), progress=False,
+                    log=logged.append, teacher=teacher, resume=True)
+    assert any("after epoch 2 of 4" in line for line in logged)
+    sa, sb = whole.model.state_dict(), resumed.model.state_dict()
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+    drop = ("seconds", "epoch_seconds", "crops_per_s", "load_avg_1min")
+    assert ([{k: v for k, v in r.items() if k not in drop} for r in whole.history]
+            == [{k: v for k, v in r.items() if k not in drop} for r in resumed.history])
+    assert resumed.best_epoch == whole.best_epoch
+    # another configuration cannot continue this run's state
+    other = TrainConfig(net=NET, epochs=5, p=3, k=4, warmup_epochs=1, eval_every=2,
+                        distill=DistillConfig(weight=1.0, kind="regress"))
+    with pytest.raises(ValueError, match="epochs"):
+        train(crops, other, tmp_path / "cut", progress=False, log=lambda s: None,
+              teacher=teacher, resume=True)
+    with pytest.raises(ValueError, match="other crops"):
+        train(crops, cfg, tmp_path / "cut", progress=False, log=lambda s: None,
+              teacher=teacher[::-1].copy(), resume=True)

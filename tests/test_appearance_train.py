@@ -96,9 +96,15 @@ def test_training_on_gpu(tmp_path, precision):
     assert (tmp_path / "last.pt").is_file()
 
 
+def test_crops_of_another_size_are_resized_to_the_network_input():
+    logged = []
+    res = train(toy_set(), TrainConfig(epochs=1, p=3, k=4, warmup_epochs=0), None,
+                progress=False, log=logged.append)
+    assert res.model.config.input_hw == (128, 64)
+    assert any("resized from 32x16" in line for line in logged)
+
+
 def test_training_input_errors():
-    with pytest.raises(ValueError, match="network takes"):
-        train(toy_set(), TrainConfig(epochs=1), None, progress=False)
     with pytest.raises(ValueError, match="K=1"):
         TrainConfig(loss=LossConfig(name="triplet"), k=1)
     one = toy_set(n_ids=1)

@@ -74,7 +74,8 @@ def train_config_from_args(args: argparse.Namespace):
                        balance_power=getattr(args, "balance_power", 0.5),
                        epoch_steps=getattr(args, "epoch_steps", 0),
                        checkpoint_every=getattr(args, "checkpoint_every", 0),
-                       warmup_epochs=getattr(args, "warmup_epochs", 3))
+                       warmup_epochs=getattr(args, "warmup_epochs", 3),
+                       id_weight=getattr(args, "id_weight", 1.0))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -83,6 +84,13 @@ def run(args: argparse.Namespace) -> int:
     from cosmot.appearance.crops import CropSet, split_by_identity
     from cosmot.appearance.train import train
 
+    if getattr(args, "resume", False):
+        restore_run_args(args)
+    elif args.out is None:
+        raise ValueError("--out: give the run's output folder (or --resume RUN to continue one)")
+    if not getattr(args, "started_command", None):
+        args.started_command = ("cosmot reid " + " ".join(sys.argv[sys.argv.index("reid") + 1:])
+                                if "reid" in sys.argv else "")
     if args.recipe:
         apply_recipe(args)
     torch.set_num_threads(args.threads)
@@ -92,7 +100,17 @@ def run(args: argparse.Namespace) -> int:
         raise FileNotFoundError(f"--recipe {args.recipe}: no crop file {args.crops}; make it "
                                 f"with '{command}'")
     crops = CropSet.load(args.crops)
-    check_no_heldout(crops.source_names, args.allow_heldout)
+    keep = None
+    if args.exclude_sources:
+        unknown = [n for n in args.exclude_sources if n not in crops.source_names]
+        if unknown:
+            raise ValueError(f"--exclude-sources {unknown}: not in {args.crops} (its sources: "
+                             f"{list(crops.source_names)})")
+        kept_names = [n for n in crops.source_names if n not in args.exclude_sources]
+        keep = np.isin(crops.sources, [crops.source_names.index(n) for n in kept_names])
+    used = crops.source_names if keep is None else tuple(
+        crops.source_names[i] for i in np.unique(crops.sources[keep]))
+    check_no_heldout(used, args.allow_heldout)
     teacher = cache_file = teacher_encoder = None
     if config.distill.weight > 0 and config.distill.online:
         from cosmot.appearance.registry import load_encoder
@@ -104,6 +122,9 @@ def run(args: argparse.Namespace) -> int:
         teacher, cache_file, _ = teacher_embeddings(args.crops, args.distill_teacher,
                                                     crops.images, config.distill.flip,
                                                     threads=args.threads)
+    if keep is not None:
+        crops = crops.subset(keep)
+        teacher = teacher[keep] if teacher is not None else None
     val = None
     if args.val_sources and args.val_fraction:
         raise ValueError("--val-sources and --val-fraction: give one of them")
@@ -123,11 +144,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"training on {len(crops)} crops of {crops.num_identities()} identities"
           + (f"; validating on {len(val)} crops of {val.num_identities()} other identities"
              if val is not None else ""))
-    meta = {"command": "cosmot reid " + " ".join(sys.argv[sys.argv.index("reid") + 1:])
-            if "reid" in sys.argv else "", "crops": repo_relative(args.crops),
+    meta = {"command": args.started_command, "crops": repo_relative(args.crops),
             "sources": [n for i, n in enumerate(crops.source_names)
                         if i in set(crops.sources.tolist())],
-            "val_sources": list(args.val_sources or []), "train_crops": len(crops),
+            "val_sources": list(args.val_sources or []),
+            "excluded_sources": list(args.exclude_sources or []), "train_crops": len(crops),
             "train_identities": crops.num_identities(), "seed": args.seed,
             "epochs": args.epochs, "val_fraction": args.val_fraction,
             "torch": str(torch.__version__), "device": args.device,
@@ -142,14 +163,57 @@ def run(args: argparse.Namespace) -> int:
                      "distill_flip": config.distill.flip,
                      "distill_online": config.distill.online,
                      "distill_cache": repo_relative(cache_file) if cache_file else None})
+    if config.distill.weight > 0 and config.distill.kind == "regress":
+        meta["distill_teacher_dim"] = None if teacher is None else int(teacher.shape[1])
+    meta["id_weight"] = config.id_weight
+    save_run_args(args)
     result = train(crops, config, args.out, val, progress=not args.quiet, meta=meta,
-                   teacher=teacher, teacher_encoder=teacher_encoder, device=args.device)
+                   teacher=teacher, teacher_encoder=teacher_encoder, device=args.device,
+                   resume=bool(getattr(args, "resume", False)))
     last = result.history[-1]
     print(f"wrote {args.out}/last.pt" + (f", best.pt (epoch {result.best_epoch})"
                                          if result.best_epoch else "")
           + f"; final loss {last['loss']:.4f}"
           + (f", val mAP {last['val_mAP']:.4f}" if "val_mAP" in last else ""))
     return 0
+
+
+RUN_ARGS = "args.json"
+# options that may differ between the first start of a run and its --resume
+_NOT_RESTORED = ("resume", "quiet", "func", "command", "reid_command")
+
+
+def save_run_args(args: argparse.Namespace) -> None:
+    """Write the run's options to OUT/args.json (``--resume OUT`` reads them back)."""
+    import json
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    values = {k: (str(v) if isinstance(v, Path) else list(v) if isinstance(v, tuple) else v)
+              for k, v in vars(args).items() if k not in _NOT_RESTORED and not callable(v)}
+    (out / RUN_ARGS).write_text(json.dumps(values, indent=2, default=str))
+
+
+def restore_run_args(args: argparse.Namespace) -> None:
+    """``--resume RUN``: take every option from RUN/args.json (written when the run started), so
+    the continued run has exactly the first start's settings."""
+    import json
+
+    run = Path(args.resume)
+    path = run / RUN_ARGS
+    if not path.is_file():
+        raise FileNotFoundError(f"--resume {run}: no {RUN_ARGS} there (not a folder written by "
+                                f"'cosmot reid train --out {run}')")
+    saved = json.loads(path.read_text())
+    paths = {"crops", "out", "distill_teacher"}
+    tuples = {"widths", "blocks"}
+    for key, value in saved.items():
+        if key in paths and value is not None:
+            value = Path(value)
+        elif key in tuples and value is not None:
+            value = tuple(value)
+        setattr(args, key, value)
+    args.out = run
 
 
 def apply_recipe(args: argparse.Namespace) -> None:
@@ -175,7 +239,17 @@ def register(sub) -> None:
                                    "best.pt (with a validation split), log.json, log.csv and "
                                    "curve.png to --out.")
     p.add_argument("--crops", type=Path, default=CACHE / "train.npz")
-    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--out", type=Path, help="output folder (required unless --resume)")
+    p.add_argument("--resume", type=Path, metavar="RUN",
+                   help="continue the run in folder RUN after its last finished epoch, with "
+                        "the options it was started with (RUN/args.json); the result equals "
+                        "an uninterrupted run's on the same machine and thread count")
+    p.add_argument("--exclude-sources", nargs="+", metavar="SOURCE",
+                   help="train without these sources of --crops (e.g. the sequences a fold "
+                        "judges on); teacher embeddings are computed for the whole file once")
+    p.add_argument("--id-weight", type=float, default=1.0,
+                   help="factor of the identity loss (--loss) beside distillation; 0: "
+                        "distillation alone")
     # names checked when the command runs (LossConfig), so that registering the command does
     # not import torch (1.2 s on every cosmot call)
     p.add_argument("--loss", default="cosine_softmax",
@@ -227,8 +301,10 @@ def register(sub) -> None:
                         "embeddings of the un-augmented crops are cached beside --crops")
     p.add_argument("--distill-weight", type=float, default=None,
                    help="w in loss = id_loss + w * distill_loss (default 1 with a teacher)")
-    p.add_argument("--distill-kind", choices=["kl", "mse"], default="kl",
-                   help="kl: KL of row-softmaxed similarities; mse: squared differences")
+    p.add_argument("--distill-kind", choices=["regress", "kl", "mse"], default="kl",
+                   help="regress: 1 - cosine between the student's (projected) and the "
+                        "teacher's embedding of each crop; kl: KL of row-softmaxed batch "
+                        "similarities; mse: squared differences of those similarities")
     p.add_argument("--distill-temperature", type=float, default=0.1,
                    help="softmax temperature of the kl distillation loss")
     p.add_argument("--distill-no-flip", action="store_true",
