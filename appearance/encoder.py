@@ -5,6 +5,10 @@ plus ``embed_crops(crops_rgb)`` for crops already cut out. Boxes partly outside 
 clipped; a box with no area after clipping is widened to one pixel at the nearest point inside
 the frame (see ``crops.clip_boxes``); N = 0 gives shape (0, dim). This module needs no torch:
 the torch-backed encoder is ``torch_encoder.TorchEncoder``.
+
+An encoder may carry ``max_cosine_distance``: the tracker's appearance gate calibrated for it
+(``cosmot calibrate``), read from its weights' record, checkpoint metadata or ONNX metadata
+(key ``cosmot.max_cosine_distance``); None when it has none.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ class Encoder(Protocol):
     """What the tracker needs from an appearance model."""
 
     dim: int
+    #: the tracker's cosine gate calibrated for this encoder, or None (optional attribute)
+    max_cosine_distance: float | None
 
     def embed(self, frame_bgr: np.ndarray, boxes_xyxy: np.ndarray) -> np.ndarray:
         """(H, W, 3) uint8 BGR frame, (N, 4) float xyxy boxes -> (N, dim) float32 unit rows."""
@@ -29,6 +35,25 @@ class Encoder(Protocol):
     def embed_crops(self, crops_rgb: np.ndarray) -> np.ndarray:
         """(N, h, w, 3) uint8 RGB crops (any size) -> (N, dim) float32 unit rows."""
         ...
+
+
+GATE_KEY = "cosmot.max_cosine_distance"
+
+
+def check_gate(value, source: str) -> float | None:
+    """A calibrated ``max_cosine_distance`` read from ``source`` (a file, for the message) as a
+    float in (0, 2], or None for None; ValueError naming the source otherwise."""
+    if value is None:
+        return None
+    try:
+        gate = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{source}: max_cosine_distance {value!r} is not a number; calibrate "
+                         f"the encoder again (cosmot calibrate ... --write)") from None
+    if not 0.0 < gate <= 2.0:
+        raise ValueError(f"{source}: max_cosine_distance {value!r} is outside (0, 2]; calibrate "
+                         f"the encoder again (cosmot calibrate ... --write)")
+    return gate
 
 
 def available_cores() -> int:
@@ -82,6 +107,7 @@ class CropEncoder:
     dim: int
     input_hw: tuple[int, int]
     batch_size: int = 256
+    max_cosine_distance: float | None = None
 
     def embed(self, frame_bgr: np.ndarray, boxes_xyxy: np.ndarray) -> np.ndarray:
         """(H, W, 3) uint8 BGR frame, (N, 4) float xyxy boxes -> (N, dim) float32 unit rows."""

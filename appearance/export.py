@@ -2,7 +2,8 @@
 
 The exported graph takes ``crops``: (N, 3, H, W) float32 RGB in [0, 255] (dynamic N) and returns
 ``embeddings``: (N, D) float32 unit rows; the metadata entry ``cosmot.input = rgb255`` tells
-``OnnxEncoder`` not to normalise the input itself.
+``OnnxEncoder`` not to normalise the input itself; ``cosmot.max_cosine_distance``, when given, is
+the tracker gate calibrated for the model.
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .encoder import GATE_KEY
 from .model import EmbeddingNet
 
 
-def export_onnx(model: EmbeddingNet, path: str | os.PathLike, opset: int = 17) -> Path:
+def export_onnx(model: EmbeddingNet, path: str | os.PathLike, opset: int = 17,
+                max_cosine_distance: float | None = None) -> Path:
     """Write ``model`` (eval mode) to ``path`` with a dynamic batch axis; returns the path.
+    ``max_cosine_distance``: the calibrated tracker gate to record in the metadata.
 
     Uses torch's TorchScript-based exporter (``dynamo=False``), which needs only the ``onnx``
     package; the metadata is added with ``onnx``.
@@ -45,9 +49,32 @@ def export_onnx(model: EmbeddingNet, path: str | os.PathLike, opset: int = 17) -
     entry.key, entry.value = "cosmot.input", "rgb255"
     entry = proto.metadata_props.add()
     entry.key, entry.value = "cosmot.net", repr(model.config.to_dict())
+    if max_cosine_distance is not None:
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = GATE_KEY, repr(float(max_cosine_distance))
     onnx.checker.check_model(proto)
     onnx.save(proto, str(path))
     return path
+
+
+def set_onnx_gate(path: str | os.PathLike, max_cosine_distance: float) -> None:
+    """Record (or replace) the calibrated tracker gate in an ONNX file's metadata, in place
+    (written to a temporary file and renamed)."""
+    try:
+        import onnx
+    except ModuleNotFoundError:
+        raise ValueError("writing ONNX metadata needs the 'onnx' package: pip install "
+                         "'cosmot[export]'") from None
+    path = Path(path)
+    proto = onnx.load(str(path))
+    keep = [(e.key, e.value) for e in proto.metadata_props if e.key != GATE_KEY]
+    del proto.metadata_props[:]
+    for key, value in keep + [(GATE_KEY, repr(float(max_cosine_distance)))]:
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    tmp = path.with_name(path.name + ".tmp")
+    onnx.save(proto, str(tmp))
+    os.replace(tmp, path)
 
 
 @dataclass(frozen=True)

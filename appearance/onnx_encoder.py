@@ -3,7 +3,8 @@
 The input size and whether the batch is fixed are read from the model's first input
 (``N x 3 x H x W``). Normalisation is ``(pixel / 255 - mean) / std`` per RGB channel (ImageNet
 statistics by default, as torchreid models expect); models exported by ``cosmot reid export``
-carry ``cosmot.input = rgb255`` in their metadata and get raw 0..255 RGB instead.
+carry ``cosmot.input = rgb255`` in their metadata and get raw 0..255 RGB instead, and
+``cosmot.max_cosine_distance``, the tracker gate calibrated for them, when they have one.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .encoder import CropEncoder, available_cores
+from .encoder import GATE_KEY, CropEncoder, available_cores, check_gate
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -75,6 +76,7 @@ class OnnxEncoder(CropEncoder):
         self.dim = int(out.shape[-1])
         meta = self.session.get_modelmeta().custom_metadata_map
         raw = meta.get("cosmot.input") == "rgb255"
+        self.max_cosine_distance = check_gate(meta.get(GATE_KEY), str(self.path))
         mean = mean if mean is not None else ((0.0, 0.0, 0.0) if raw else IMAGENET_MEAN)
         std = std if std is not None else ((1 / 255,) * 3 if raw else IMAGENET_STD)
         if min(std) <= 0:

@@ -15,7 +15,7 @@ import importlib.util
 import os
 from pathlib import Path
 
-from .encoder import Encoder
+from .encoder import Encoder, check_gate
 from .histogram import HistogramEncoder
 from .integrity import check_sha256, read_weights_record
 
@@ -71,8 +71,10 @@ def _load_torch(path: Path, sha256: str | None, device: str, batch_size: int,
     from .checkpoint import load_checkpoint
     from .torch_encoder import TorchEncoder
 
-    model, _ = load_checkpoint(path, sha256)
-    return TorchEncoder(model, device, batch_size, threads)
+    model, meta = load_checkpoint(path, sha256)
+    encoder = TorchEncoder(model, device, batch_size, threads)
+    encoder.max_cosine_distance = check_gate(meta.get("max_cosine_distance"), str(path))
+    return encoder
 
 
 def named_record(name: str) -> Path | None:
@@ -100,6 +102,8 @@ def load_encoder(name: str | os.PathLike = "default", device: str = "cpu",
     device: "cpu" or "cuda" (torch, float16 autocast).
     runtime: for named weights: "auto" (ONNX Runtime on the CPU when the record has an ONNX
         export, else torch), "onnx" or "torch".
+    The encoder's ``max_cosine_distance`` is the tracker gate calibrated for it: from the
+    record, else the checkpoint's meta or the ONNX metadata; None when none carries one.
     """
     if runtime not in RUNTIMES:
         raise ValueError(f"runtime={runtime!r}: allowed {', '.join(RUNTIMES)}")
@@ -130,5 +134,13 @@ def load_encoder(name: str | os.PathLike = "default", device: str = "cpu",
 
         onnx_path = folder / onnx["file"]
         check_sha256(onnx_path, onnx["sha256"])
-        return OnnxEncoder(onnx_path, threads=threads, batch_size=batch_size)
-    return _load_torch(folder / record["file"], record["sha256"], device, batch_size, threads)
+        encoder = OnnxEncoder(onnx_path, threads=threads, batch_size=batch_size)
+    else:
+        encoder = _load_torch(folder / record["file"], record["sha256"], device, batch_size,
+                              threads)
+    # the record's gate wins over the model file's: it is where `cosmot calibrate --write` and
+    # `cosmot reid ship` put it
+    gate = check_gate(record.get("max_cosine_distance"), str(record_path))
+    if gate is not None:
+        encoder.max_cosine_distance = gate
+    return encoder

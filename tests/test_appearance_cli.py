@@ -164,9 +164,13 @@ def test_ship_writes_record_with_relative_paths(workdir, capsys, monkeypatch, tm
     scores = tmp_path / "scores.json"
     scores.write_text(json.dumps({"x": {}, "protocol": {
         "crops": "/some/other/checkout/.cache/reid/heldout.npz"}}))
+    with pytest.raises(ValueError, match="no calibrated max_cosine_distance"):
+        main(["reid", "ship", str(ckpt), "--name", "t.pt"])
     assert main(["reid", "ship", str(ckpt), "--name", "t.pt", "--heldout-json",
-                 str(scores)]) == 0
+                 str(scores), "--max-cosine-distance", "0.15"]) == 0
     record = json.loads((tmp_path / "weights" / "t.json").read_text())
+    assert record["max_cosine_distance"] == 0.15
+    assert load_encoder("t").max_cosine_distance == 0.15
     assert record["sha256"] == sha256_file(tmp_path / "weights" / "t.pt")
     assert record["data"]["crops"] == ".cache/reid/train.npz"
     assert record["heldout"]["protocol"]["crops"] == ".cache/reid/heldout.npz"

@@ -269,8 +269,8 @@ def test_gated_pair_appearance_costs_equal_all_pairs():
     from cosmot.tracker.track_set import CONFIRMED
 
     scene = walking_scene(120, 25, seed=4, miss_rate=0.1, false_positives=2)
-    cfg = TrackerConfig()
-    tr = Tracker(cfg)
+    tr = Tracker(TrackerConfig())
+    cfg = tr.config  # the gate filled in (no encoder's gate: the default)
     checked = 0
     for f in scene:
         t = tr.tracks

@@ -2,7 +2,8 @@
 KEY=VALUE`` (the detectors' configs), ``create_detector(name, options)``.
 
 A field's text is read by its annotated type: ``bool`` (1/true/yes/on, 0/false/no/off),
-``int``, ``float``, ``tuple`` of ints (``"8,16"`` or ``"8x16"``), else kept as text. The
+``int``, ``float``, ``tuple`` of ints (``"8,16"`` or ``"8x16"``), else kept as text; an optional
+field (``float | None``) also takes ``none``. The
 config's own checks (``__post_init__``) then validate the values.
 """
 
@@ -17,6 +18,11 @@ def parse_field(cls: type, name: str, text: str):
     """The value of field ``name`` of dataclass ``cls`` written as ``text``."""
     kind = typing.get_type_hints(cls)[name]
     where = f"{cls.__name__}.{name}={text}"
+    args = typing.get_args(kind)
+    if type(None) in args and len(args) == 2:  # Optional[X]: "none" or X's text
+        if text.strip().lower() == "none":
+            return None
+        kind = next(a for a in args if a is not type(None))
     if kind is bool:
         low = text.lower()
         if low in ("1", "true", "yes", "on"):

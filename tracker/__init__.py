@@ -9,10 +9,10 @@ Typical use, one call per frame::
             print(obj.track_id, obj.xyxy)
 """
 
-from .config import DEEPSORT, PRESETS, TrackerConfig, preset
+from .config import DEEPSORT, DEFAULT_MAX_COSINE_DISTANCE, PRESETS, TrackerConfig, preset
 from .kalman_filter import CHI2INV95, KalmanFilter
 from .results import TrackedObject, TrackedObjects
 from .tracker import Tracker
 
 __all__ = ["Tracker", "TrackerConfig", "TrackedObject", "TrackedObjects", "KalmanFilter",
-           "CHI2INV95", "PRESETS", "DEEPSORT", "preset"]
+           "CHI2INV95", "PRESETS", "DEEPSORT", "DEFAULT_MAX_COSINE_DISTANCE", "preset"]

@@ -28,11 +28,17 @@ def _check_range(name: str, value: float, lo: float | None = None, hi: float | N
                          f"{bracket}{lo_s}, {hi_s}]")
 
 
+#: The appearance gate of a tracker whose config leaves ``max_cosine_distance`` None and whose
+#: encoder carries none: the value fitted for encoder v1 (docs/accuracy.md).
+DEFAULT_MAX_COSINE_DISTANCE = 0.25
+
+
 @dataclass(frozen=True)
 class TrackerConfig:
     """Every tracker parameter. Defaults are the project's default preset: Deep SORT's values
-    (``deep_sort_app.py`` and paper) except ``max_cosine_distance`` 0.25 (Deep SORT: 0.2, set
-    for its own network) and ``lost_gallery_seconds`` 2 (Deep SORT: none). Each other switch is
+    (``deep_sort_app.py`` and paper) except ``max_cosine_distance`` (Deep SORT: 0.2, set for its
+    own network; here the encoder's own calibrated gate) and ``lost_gallery_seconds`` 2 (Deep
+    SORT: none). Each other switch is
     off by default; docs/accuracy.md has the ablation of every one.
 
     Life cycle:
@@ -40,7 +46,12 @@ class TrackerConfig:
         max_age: frames a confirmed track survives without a match before deletion.
 
     Appearance:
-        max_cosine_distance: largest cosine distance accepted in the appearance stage.
+        max_cosine_distance: largest cosine distance accepted in the appearance stage. None
+            (default): the gate calibrated for the encoder, carried in its metadata (the
+            pipeline sets it from the encoder, :func:`cosmot.pipeline.gate.with_encoder_gate`);
+            a ``Tracker`` given None without an encoder's gate uses
+            ``DEFAULT_MAX_COSINE_DISTANCE`` (0.25, fitted for encoder v1). A threshold fitted
+            for one encoder is wrong for another: set it only with ``cosmot calibrate``'s help.
         nn_budget: features kept per track (ring buffer of the most recent); the cosine
             distance of a detection to a track is its smallest distance to any of them.
         feature_mode: ``"gallery"`` (nearest neighbour over the last ``nn_budget`` features)
@@ -95,7 +106,7 @@ class TrackerConfig:
     n_init: int = 3
     max_age: int = 30
     # appearance
-    max_cosine_distance: float = 0.25
+    max_cosine_distance: float | None = None
     nn_budget: int = 100
     feature_mode: Literal["gallery", "ema"] = "gallery"
     ema_alpha: float = 0.9
@@ -137,7 +148,8 @@ class TrackerConfig:
         if self.feature_mode not in ("gallery", "ema"):
             raise ValueError(f"TrackerConfig.feature_mode = {self.feature_mode!r}: "
                              f"must be 'gallery' or 'ema'")
-        _check_range("max_cosine_distance", self.max_cosine_distance, 0.0, 2.0)
+        if self.max_cosine_distance is not None:
+            _check_range("max_cosine_distance", self.max_cosine_distance, 0.0, 2.0)
         _check_range("ema_alpha", self.ema_alpha, 0.0, 1.0)
         _check_range("gating_threshold", self.gating_threshold, 0.0, None, lo_open=True)
         _check_range("motion_weight", self.motion_weight, 0.0, 1.0)
@@ -153,6 +165,14 @@ class TrackerConfig:
         if self.byte_association and not self.low_score < self.min_score:
             raise ValueError(f"TrackerConfig.low_score = {self.low_score!r} must be below "
                              f"min_score = {self.min_score!r} when byte_association is on")
+
+    def with_gate(self, gate: float | None) -> "TrackerConfig":
+        """This config with ``max_cosine_distance`` filled in where it is None: ``gate`` (an
+        encoder's calibrated one), else ``DEFAULT_MAX_COSINE_DISTANCE``. A set value stays."""
+        if self.max_cosine_distance is not None:
+            return self
+        return self.replace(max_cosine_distance=DEFAULT_MAX_COSINE_DISTANCE if gate is None
+                            else float(gate))
 
     def replace(self, **changes) -> "TrackerConfig":
         """A copy with some fields changed (validated again)."""

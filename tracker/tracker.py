@@ -49,7 +49,7 @@ class Tracker:
             config = TrackerConfig()
         if not isinstance(config, TrackerConfig):
             raise TypeError(f"config must be a TrackerConfig, got {type(config).__name__}")
-        self.config = config
+        self.config = config.with_gate(None)  # None: the v1 default (no encoder's gate known)
         self.kf = KalmanFilter(config.std_weight_position, config.std_weight_velocity)
         self.reset()
 

@@ -52,7 +52,7 @@ class ReferenceTracker:
     with an IoU-stage appearance veto). ``update`` returns ``[(track_id, det_index), ...]``."""
 
     def __init__(self, config: TrackerConfig):
-        self.cfg = config
+        self.cfg = config.with_gate(None)  # the gate Tracker uses when none is given
         self.model = KalmanFilter(config.std_weight_position, config.std_weight_velocity)
         self.tracks: list[_Track] = []
         self.next_id = 1

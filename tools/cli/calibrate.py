@@ -5,7 +5,11 @@ frame). Pairs of labelled detections up to ``--window`` frames apart give same-i
 distances and different-identity distances; the different-identity pairs are limited to people
 near each other (centres within ``--near`` box heights), the ones the motion gate lets compete.
 Prints the true/false accept rates per threshold, suggests the threshold with the best
-``TPR - FPR`` among those with FPR <= 5%, and draws both histograms (PNG).
+``TPR - FPR`` among those with FPR <= 5%, and draws both histograms (PNG). ``--write`` records
+the suggestion as the encoder's calibrated gate (the tracker then uses it unless told
+otherwise): in a ``.pt`` checkpoint's metadata, an ``.onnx`` file's metadata, or the record of
+weights installed in the user's weights folder. Calibrate on sequences other than the ones
+you judge the encoder on.
 """
 
 from __future__ import annotations
@@ -36,6 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cache", default=None, metavar="DIR")
     p.add_argument("--out", default="calibration.png", help="plot file (PNG)")
     p.add_argument("--max-pairs", type=int, default=200_000)
+    p.add_argument("--write", action="store_true",
+                   help="record the suggested threshold in the encoder (.pt, .onnx, or the "
+                        "record of user-installed weights) as its calibrated gate")
     p.set_defaults(func=run)
 
 
@@ -102,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from cosmot.tracker import PRESETS
+    from cosmot.tracker import DEFAULT_MAX_COSINE_DISTANCE
 
     from cosmot.cli.mot import encoder_identity, load_encoder_arg
 
@@ -125,18 +132,23 @@ def run(args: argparse.Namespace) -> int:
         diff_all.append(diff)
     same, diff = np.concatenate(same_all), np.concatenate(diff_all)
     best, table = suggest_threshold(same, diff)
-    current = PRESETS["default"].max_cosine_distance
+    own = getattr(encoder, "max_cosine_distance", None)
+    current = own if own is not None else DEFAULT_MAX_COSINE_DISTANCE
+    what = "its calibrated gate" if own is not None else "the uncalibrated default"
     print(f"{'threshold':>10}{'same accepted':>15}{'different accepted':>20}")
     for t, tp, fp in table[(table[:, 0] * 100).round().astype(int) % 10 == 0]:
         print(f"{t:>10.2f}{100 * tp:>14.1f}%{100 * fp:>19.1f}%")
-    print(f"suggested max_cosine_distance: {best:.2f} (default preset uses {current:.2f})")
+    print(f"suggested max_cosine_distance: {best:.2f} (the tracker now uses {current:.2f}, "
+          f"{what})")
+    if args.write:
+        print(f"recorded max_cosine_distance {best:.2f} in {write_gate(args.encoder, best)}")
 
     fig, ax = plt.subplots(figsize=(7, 4), dpi=120)
     bins = np.linspace(0, max(1.0, float(np.max(np.r_[same, diff, 1.0]))), 60)
     ax.hist(same, bins=bins, density=True, alpha=0.6, label=f"same identity ({same.size})")
     ax.hist(diff, bins=bins, density=True, alpha=0.6,
             label=f"different identity, nearby ({diff.size})")
-    ax.axvline(current, color="k", ls="--", label=f"default preset {current:.2f}")
+    ax.axvline(current, color="k", ls="--", label=f"in use {current:.2f}")
     ax.axvline(best, color="r", ls="-", label=f"suggested {best:.2f}")
     ax.set_xlabel("cosine distance")
     ax.set_ylabel("density")
@@ -148,3 +160,44 @@ def run(args: argparse.Namespace) -> int:
     fig.savefig(args.out)
     print(f"plot -> {args.out}")
     return 0
+
+
+def write_gate(encoder: str, gate: float) -> Path:
+    """Record ``gate`` as the calibrated ``max_cosine_distance`` of ``encoder`` (a ``.pt``
+    checkpoint, an ``.onnx`` file, or the name of user-installed weights); returns the file
+    written. Shipped weights are read-only: ship a copy (cosmot reid ship)."""
+    from cosmot.appearance.registry import WEIGHTS_DIR, named_record
+
+    path = Path(encoder)
+    if path.suffix == ".onnx":
+        from cosmot.appearance.export import set_onnx_gate
+
+        set_onnx_gate(path, gate)
+        return path
+    if path.suffix in (".pt", ".pth"):
+        import os
+
+        import torch
+
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        ckpt.setdefault("meta", {})["max_cosine_distance"] = float(gate)
+        tmp = path.with_name(path.name + ".tmp")
+        torch.save(ckpt, tmp)
+        os.replace(tmp, path)
+        return path
+    record = named_record(encoder)
+    if record is None:
+        raise ValueError(f"--write: encoder {encoder!r} is not a .pt or .onnx file or the name "
+                         f"of installed weights")
+    if record.parent == WEIGHTS_DIR:
+        raise ValueError(f"--write: {record} belongs to the installed package (read-only); "
+                         f"record the gate in a copy: cosmot reid ship CHECKPOINT "
+                         f"--max-cosine-distance {gate:.2f}")
+    import json
+
+    data = json.loads(record.read_text())
+    data["max_cosine_distance"] = float(gate)
+    tmp = record.with_name(record.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    tmp.replace(record)
+    return record

@@ -20,6 +20,7 @@ from cosmot.tracker import TrackerConfig
 from cosmot.tracker.geometry import tlwh_to_xyxy
 
 from cosmot.pipeline.camera_motion import CameraMotionEstimator
+from cosmot.pipeline.gate import encoder_gate, warn_uncalibrated
 from cosmot.pipeline.sequence import track_sequence
 from cosmot.evaluation.mot_metrics import EvalResult, evaluate
 from cosmot.sources.motchallenge import Detections, Sequence, read_detections
@@ -35,6 +36,7 @@ class PreparedSequence:
     embeddings: np.ndarray | None
     warps: np.ndarray | None  # (n_frames, 2, 3)
     slices: dict
+    gate: float | None = None  # the encoder's calibrated max_cosine_distance
 
 
 def _cache_key(det_path: Path, min_score, encoder_id: str, cmc: str) -> str:
@@ -48,7 +50,11 @@ def _cache_key(det_path: Path, min_score, encoder_id: str, cmc: str) -> str:
 def prepare(seq_dir, det_name: str = "det", min_score: float | None = None, encoder=None,
             encoder_id: str = "none", cmc: str = "none", cache_dir: str | os.PathLike | None = None,
             progress: bool = True) -> PreparedSequence:
-    """Read detections and compute per-detection embeddings and per-frame warps once."""
+    """Read detections and compute per-detection embeddings and per-frame warps once; the
+    encoder's calibrated gate is kept for the runs (a warning when it has none)."""
+    gate = encoder_gate(encoder)
+    if encoder is not None and gate is None:
+        warn_uncalibrated(encoder)
     seq = Sequence(seq_dir)
     det_path = seq.detections_path(det_name)
     det = read_detections(det_path, min_score=min_score, length=seq.length(),
@@ -64,7 +70,7 @@ def prepare(seq_dir, det_name: str = "det", min_score: float | None = None, enco
             with np.load(cache) as z:
                 emb = z["embeddings"] if "embeddings" in z else None
                 warps = z["warps"] if "warps" in z else None
-            return PreparedSequence(seq, det, xyxy, emb, warps, slices)
+            return PreparedSequence(seq, det, xyxy, emb, warps, slices, gate)
     if encoder is not None or cmc != "none":
         est = CameraMotionEstimator(cmc) if cmc != "none" else None
         emb_parts: dict[int, np.ndarray] = {}
@@ -88,16 +94,17 @@ def prepare(seq_dir, det_name: str = "det", min_score: float | None = None, enco
             cache.parent.mkdir(parents=True, exist_ok=True)
             arrays = {k: v for k, v in (("embeddings", emb), ("warps", warps)) if v is not None}
             np.savez(cache, **arrays)
-    return PreparedSequence(seq, det, xyxy, emb, warps, slices)
+    return PreparedSequence(seq, det, xyxy, emb, warps, slices, gate)
 
 
 def run_config(prepared: list[PreparedSequence], config: TrackerConfig, out_dir: str | os.PathLike,
                output_box: str = "kalman", interpolate: int = 0, smooth: bool = False) -> None:
     """Track every prepared sequence with ``config``; write ``out_dir/<name>.txt`` (the loop of
-    ``cosmot mot``, fed with the prepared detections, embeddings and camera motion)."""
+    ``cosmot mot``, fed with the prepared detections, embeddings and camera motion). A
+    ``max_cosine_distance`` of None becomes the prepared encoder's gate."""
     out_dir = Path(out_dir)
     for p in prepared:
-        track_sequence(p.seq, "", None, config.replace(fps=p.seq.info.fps),
+        track_sequence(p.seq, "", None, config.replace(fps=p.seq.info.fps).with_gate(p.gate),
                        out_dir / f"{p.seq.name}.txt", output_box=output_box,
                        interpolate=interpolate, smooth=smooth, progress=False,
                        detections=p.det, embeddings=p.embeddings, warps=p.warps)

@@ -21,6 +21,7 @@ from cosmot.pipeline.prefetch import prefetch as prefetched
 from cosmot.sources.motchallenge import Detections, Sequence, read_detections
 from cosmot.writers.mot import MOTWriter, write_rows
 from cosmot.tracker import Tracker, TrackerConfig
+from cosmot.pipeline.gate import with_encoder_gate
 from cosmot.tracker.geometry import tlwh_to_xyxy, xyxy_to_tlwh
 from cosmot.tracker.offline import TrackCollector, postprocess
 
@@ -46,7 +47,12 @@ def track_sequence(seq: Sequence, det_name: str, min_score: float | None, config
     are decoded. ``checkpoint_every``/``resume``: see :mod:`cosmot.pipeline.checkpoint`
     (``run`` describes the run for it); ``stop``: a flag read after each frame.
     ``prefetch`` > 0 decodes up to that many frames ahead in a background thread.
+    A ``config.max_cosine_distance`` of None becomes ``encoder``'s calibrated gate
+    (:func:`cosmot.pipeline.gate.with_encoder_gate`; with precomputed ``embeddings`` the caller
+    gates the config, as :func:`cosmot.pipeline.experiment.run_config` does).
     """
+    if embeddings is None:  # precomputed embeddings come with a config already gated for them
+        config = with_encoder_gate(config, encoder)
     n_frames = seq.length()
     det = detections if detections is not None else read_detections(
         seq.detections_path(det_name), min_score=min_score, length=n_frames,

@@ -26,6 +26,7 @@ from cosmot.pipeline.prefetch import prefetch as prefetched
 from cosmot.pipeline.stream import StreamTimes, TrackOutputs, track_stream
 from cosmot.sources.inputs import open_input
 from cosmot.tracker import Tracker, TrackerConfig
+from cosmot.pipeline.gate import with_encoder_gate
 
 
 def thread_split(detect_ahead: int, cores: int | None = None) -> tuple[int, int]:
@@ -88,7 +89,9 @@ def track_video(source, detector: str | os.PathLike | Callable = "auto",
             :func:`thread_split`'s threads), or a detector.
         encoder: a name or path for :func:`cosmot.appearance.load_encoder` (made with
             :func:`thread_split`'s threads), an encoder object, or None for motion only.
-        config: tracker settings (default: ``TrackerConfig()`` with ``fps`` set from the source).
+        config: tracker settings (default: ``TrackerConfig()`` with ``fps`` set from the source);
+            a ``max_cosine_distance`` of None becomes the encoder's calibrated gate
+            (:func:`cosmot.pipeline.gate.with_encoder_gate`).
         out_video / out_mot / out_json: annotated video, MOTChallenge rows, JSON lines.
         cmc: camera-motion compensation, "auto" (sparse when an encoder runs), "none",
             "sparse" or "ecc".
@@ -125,7 +128,8 @@ def track_video(source, detector: str | os.PathLike | Callable = "auto",
 
         encoder = None if os.fspath(encoder) == "none" else load_encoder(encoder,
                                                                          threads=enc_threads)
-    config = config if config is not None else TrackerConfig(fps=src.fps)
+    config = with_encoder_gate(config if config is not None else TrackerConfig(fps=src.fps),
+                               encoder)
     method = resolve_cmc(cmc, encoder)
     primary = out_mot or out_json
     ckpt = checkpoint_path(primary) if primary and (checkpoint_every or resume) else None

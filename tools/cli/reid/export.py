@@ -9,9 +9,10 @@ import numpy as np
 from cosmot.cli.reid.common import CACHE
 
 
-def load_torch_model(name: str):
+def load_torch_model(name: str, with_gate: bool = False):
     """The torch network of installed weights ``name`` (shipped or ``cosmot reid ship``-ed:
-    read from the folder its record lies in, SHA-256 checked) or of a ``.pt`` checkpoint."""
+    read from the folder its record lies in, SHA-256 checked) or of a ``.pt`` checkpoint; with
+    ``with_gate``, also its calibrated tracker gate (record, else checkpoint meta; or None)."""
     from cosmot.appearance.checkpoint import load_checkpoint
     from cosmot.appearance.integrity import read_weights_record
     from cosmot.appearance.registry import DEFAULT_RECORD, named_record
@@ -19,10 +20,14 @@ def load_torch_model(name: str):
     record_path = named_record(name) or (DEFAULT_RECORD if name == "default" else None)
     if record_path is not None:
         rec = read_weights_record(record_path)
-        return load_checkpoint(record_path.parent / rec["file"], rec["sha256"])[0]
-    if Path(name).suffix not in (".pt", ".pth"):
-        raise ValueError(f"--weights {name!r}: give 'default' or a .pt checkpoint")
-    return load_checkpoint(name)[0]
+        model, meta = load_checkpoint(record_path.parent / rec["file"], rec["sha256"])
+        gate = rec.get("max_cosine_distance", meta.get("max_cosine_distance"))
+    else:
+        if Path(name).suffix not in (".pt", ".pth"):
+            raise ValueError(f"--weights {name!r}: give 'default' or a .pt checkpoint")
+        model, meta = load_checkpoint(name)
+        gate = meta.get("max_cosine_distance")
+    return (model, gate) if with_gate else model
 
 
 def verification_crops(model, n: int):
@@ -43,8 +48,8 @@ def verification_crops(model, n: int):
 def run(args: argparse.Namespace) -> int:
     from cosmot.appearance.export import export_onnx, verify_onnx
 
-    model = load_torch_model(args.weights)
-    path = export_onnx(model, args.out, args.opset)
+    model, gate = load_torch_model(args.weights, with_gate=True)
+    path = export_onnx(model, args.out, args.opset, max_cosine_distance=gate)
     crops, what = verification_crops(model, args.verify_crops)
     check = verify_onnx(model, path, crops)
     ok = check.min_cosine > args.min_cosine

@@ -16,7 +16,16 @@ def run(args: argparse.Namespace) -> int:
     from cosmot.appearance.model import count_macs, count_params
     from cosmot.appearance.registry import user_weights_dir
 
+    from cosmot.appearance.encoder import check_gate
+
     model, meta = load_checkpoint(args.checkpoint)
+    gate = check_gate(args.max_cosine_distance if args.max_cosine_distance is not None
+                      else meta.get("max_cosine_distance"), str(args.checkpoint))
+    if gate is None:
+        raise ValueError(f"{args.checkpoint}: no calibrated max_cosine_distance; give "
+                         f"--max-cosine-distance (choose it with cosmot calibrate on "
+                         f"development sequences: a gate fitted for another encoder is wrong "
+                         f"for this one)")
     folder = Path(args.weights_dir) if args.weights_dir else user_weights_dir()
     if folder.exists() and not folder.is_dir():
         raise ValueError(f"--weights-dir {folder}: exists and is not a folder")
@@ -28,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_onnx:
         from cosmot.appearance.export import export_onnx, verify_onnx
 
-        onnx_path = export_onnx(model, target.with_suffix(".onnx"))
+        onnx_path = export_onnx(model, target.with_suffix(".onnx"), max_cosine_distance=gate)
         rng = np.random.default_rng(0)
         crops = rng.integers(0, 256, size=(64, *hw, 3), dtype=np.uint8)
         check = verify_onnx(model, onnx_path, crops)
@@ -47,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
         "net": model.config.to_dict(),
         "parameters": count_params(model),
         "multiply_adds": count_macs(model, hw),
+        "max_cosine_distance": gate,
+        "gate_note": args.gate_note,
         "command": meta.get("command", ""),
         "crops_command": args.crops_command,
         "data": {"crops": repo_relative(meta["crops"]) if meta.get("crops") else None,
@@ -94,6 +105,11 @@ def register(sub) -> None:
                         "e.g. ~/.local/share/cosmot/weights; maintainers releasing new shipped "
                         "weights pass appearance/weights in the checkout)")
     p.add_argument("--no-onnx", action="store_true", help="skip the ONNX export")
+    p.add_argument("--max-cosine-distance", type=float, default=None, metavar="D",
+                   help="the tracker gate calibrated for these weights (default: the "
+                        "checkpoint's, from cosmot calibrate --write); required when it has none")
+    p.add_argument("--gate-note", default="",
+                   help="how the gate was chosen (sequences, rule), kept in the record")
     p.add_argument("--heldout-json", type=Path, help="scores written by 'reid eval --json'")
     p.add_argument("--crops-command", default="cosmot reid build-crops --preset train")
     p.add_argument("--notes", default="")
