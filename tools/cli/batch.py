@@ -19,7 +19,7 @@ from cosmot.pipeline.batch import (BatchJob, expand_inputs, run_batch, summary_t
                                    unique_names)
 
 #: ``cosmot track --outputs`` names and the extension each writes under ``--out-dir``.
-TRACK_OUTPUTS = {"mot": ".txt", "json": ".jsonl", "video": ".mp4"}
+TRACK_OUTPUTS = {"mot": ".txt", "json": ".jsonl", "video": ".mp4", "det": ".det.txt"}
 
 
 def add_batch_options(p: argparse.ArgumentParser, track: bool = False) -> None:
@@ -45,7 +45,7 @@ def add_batch_options(p: argparse.ArgumentParser, track: bool = False) -> None:
         g.add_argument("--out-dir", default=None, metavar="DIR",
                        help="with many inputs: write DIR/<name>.txt/.jsonl/.mp4 per input")
         g.add_argument("--outputs", default="mot", metavar="LIST",
-                       help="with --out-dir: comma-separated mot,json,video (default: mot)")
+                       help="with --out-dir: comma-separated mot,json,video,det (default: mot)")
 
 
 def check_batch_options(args: argparse.Namespace) -> None:
@@ -189,10 +189,10 @@ def _track_name(text: str) -> str:
 def run_track(args: argparse.Namespace) -> int:
     """``cosmot track`` over many inputs, outputs under ``--out-dir``."""
     check_batch_options(args)
-    if args.out_video or args.out_mot or args.out_json:
+    if args.out_video or args.out_mot or args.out_json or args.out_det:
         raise ValueError("with many inputs (or --out-dir, --workers, --ray) give "
-                         "--out-dir DIR [--outputs mot,json,video], not --out-mot/--out-json/"
-                         "--out-video")
+                         "--out-dir DIR [--outputs mot,json,video,det], not --out-mot/"
+                         "--out-json/--out-video/--out-det")
     if args.out_dir is None:
         raise ValueError("many inputs need --out-dir DIR")
     kinds = [k.strip() for k in args.outputs.split(",") if k.strip()]
@@ -222,8 +222,8 @@ def track_job(job: BatchJob, partial: tuple[str, ...], options: dict) -> dict:
     args = argparse.Namespace(**options)
     args.input = [job.input]
     paths = dict(zip(args.kinds, partial))
-    args.out_mot, args.out_json, args.out_video = (paths.get("mot"), paths.get("json"),
-                                                   paths.get("video"))
+    args.out_mot, args.out_json, args.out_video, args.out_det = (
+        paths.get("mot"), paths.get("json"), paths.get("video"), paths.get("det"))
     args.out_dir, args.workers, args.ray, args.resume = None, 1, None, False
     args.no_progress = args.no_progress or options["_quiet"]
     quiet = io.StringIO()

@@ -68,6 +68,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out-mot", default=None, metavar="FILE",
                    help="MOTChallenge results (name it <sequence>.txt for cosmot eval)")
     p.add_argument("--out-json", default=None, metavar="FILE", help="JSON lines, one per frame")
+    p.add_argument("--out-det", default=None, metavar="FILE",
+                   help="the detections tracked (after --min-score) as MOT det rows "
+                        "(frame,-1,x,y,w,h,score,class): cosmot mot or --detections replays "
+                        "the run from them, peers can be fed the same boxes")
     p.add_argument("--trails", type=int, default=0, metavar="N",
                    help="draw each track's last N positions on the video (default 0: none)")
     p.add_argument("--output-box", choices=["kalman", "detection"], default="kalman",
@@ -141,9 +145,9 @@ def run(args: argparse.Namespace) -> int:
     if args.detect_ahead < 0:
         raise ValueError(f"--detect-ahead {args.detect_ahead}: must be >= 0 (0: detect in "
                          f"the main thread)")
-    if not (args.out_video or args.out_mot or args.out_json):
-        print("cosmot track: no --out-video, --out-mot or --out-json given; tracking without "
-              "saving anything", file=sys.stderr)
+    if not (args.out_video or args.out_mot or args.out_json or args.out_det):
+        print("cosmot track: no --out-video, --out-mot, --out-json or --out-det given; "
+              "tracking without saving anything", file=sys.stderr)
     primary = args.out_mot or args.out_json
     ckpt = checkpoint_path(primary) if primary else None
     if (args.resume or args.checkpoint_every) and not primary:
@@ -153,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--resume/--checkpoint-every: the {args.detector} detector keeps a "
                          f"background model that is not saved; use another detector")
     outputs = {"--out-video": args.out_video, "--out-mot": args.out_mot,
-               "--out-json": args.out_json}
+               "--out-json": args.out_json, "--out-det": args.out_det}
     source = open_input(args.input, args.fps)
     inputs = {"INPUT": args.input if Path(args.input).is_file() else None,
               "--detections": args.detections,
@@ -181,7 +185,8 @@ def run(args: argparse.Namespace) -> int:
     args.paths = {os.fspath(v): k for k, v in outputs.items() if v}
     check_outputs(outputs, inputs)
     if args.resume and not (ckpt is not None and ckpt.is_file()):
-        done = [p for p in (args.out_mot, args.out_json, args.out_video) if p and Path(p).exists()]
+        done = [p for p in (args.out_mot, args.out_json, args.out_det, args.out_video)
+                if p and Path(p).exists()]
         if done:
             print(f"cosmot track: --resume: {done[0]} exists and has no checkpoint: finished, "
                   f"skipped", file=sys.stderr)
@@ -221,7 +226,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         with stop_between_frames() as stop:
             track_video(source, detector, encoder, config, out_video=args.out_video,
-                        out_mot=args.out_mot, out_json=args.out_json, cmc=cmc_method,
+                        out_mot=args.out_mot, out_json=args.out_json,
+                        out_det=args.out_det, cmc=cmc_method,
                         trails=args.trails, min_score=args.min_score,
                         max_frames=args.max_frames, output_box=args.output_box,
                         progress=not args.no_progress, prefetch=args.prefetch,
@@ -238,7 +244,7 @@ def run(args: argparse.Namespace) -> int:
               f"{times.detect:.1f} s, encoder {times.embed:.1f} s, tracker {times.track:.2f} s), "
               f"{times.max_id} ids", file=sys.stderr)
         for label, path in (("video", args.out_video), ("MOT", args.out_mot),
-                            ("JSON", args.out_json)):
+                            ("JSON", args.out_json), ("detections", args.out_det)):
             if path:
                 print(f"  {label}: {os.fspath(path)}", file=sys.stderr)
     last = times.last_frame

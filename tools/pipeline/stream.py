@@ -24,7 +24,7 @@ from cosmot.detectors import Detector, FrameDetections, check_detections
 from cosmot.writers.background import WriterThread
 from cosmot.writers.drawing import Trails, draw_tracks
 from cosmot.writers.json_tracks import JSONTracksWriter
-from cosmot.writers.mot import MOTWriter
+from cosmot.writers.mot import DetWriter, MOTWriter
 from cosmot.writers.video import VideoFileWriter
 
 
@@ -193,6 +193,8 @@ class TrackOutputs:
         video: annotated video path (``.mp4``, ``.avi``, ...), boxes and ids drawn on frames.
         mot: MOTChallenge results path (``frame,id,left,top,width,height,score,-1,-1,-1``).
         json: JSON-lines path (see :mod:`cosmot.writers.json_tracks`).
+        det: the detections tracked (after the score filter) as det rows
+            (:class:`~cosmot.writers.mot.DetWriter`), to replay the run or score the detector.
         fps: frame rate of the annotated video.
         trails: length in frames of the motion trails drawn (0: none).
         output_box: ``"kalman"`` writes the filtered boxes, ``"detection"`` the matched ones.
@@ -212,7 +214,8 @@ class TrackOutputs:
     def __init__(self, video: str | os.PathLike | None = None, mot: str | os.PathLike | None = None,
                  json: str | os.PathLike | None = None, fps: float = 25.0, trails: int = 0,
                  output_box: str = "kalman", class_names: Sequence[str] | None = None,
-                 draw_class_names: bool = False, append: bool = False, background: bool = True):
+                 draw_class_names: bool = False, append: bool = False, background: bool = True,
+                 det: str | os.PathLike | None = None):
         if output_box not in ("kalman", "detection"):
             raise ValueError(f"output_box = {output_box!r}: must be 'kalman' or 'detection'")
         if draw_class_names and not class_names:
@@ -221,7 +224,7 @@ class TrackOutputs:
         self.class_names = tuple(class_names) if class_names else None
         self.draw_class_names = draw_class_names
         self.trails = Trails(trails) if trails else None
-        self._video = self._mot = self._json = None
+        self._video = self._mot = self._json = self._det = None
         self._thread = None
         # seconds drawing (caller's thread) and writing (writer's thread): one counter each
         self._draw_seconds = self._write_seconds = 0.0
@@ -229,6 +232,7 @@ class TrackOutputs:
             self._video = VideoFileWriter(video, fps) if video else None
             self._mot = MOTWriter(mot, append) if mot else None
             self._json = JSONTracksWriter(json, append) if json else None
+            self._det = DetWriter(det, append) if det else None
             self._thread = WriterThread() if background else None
         except Exception:
             self.close()
@@ -249,13 +253,17 @@ class TrackOutputs:
             else None
         self._draw_seconds += time.perf_counter() - t0
         if self._thread is not None:
-            self._thread.submit(self._write_files, step.frame, t, box, labels, frame)
+            self._thread.submit(self._write_files, step.frame, t, box, labels, frame,
+                                step.detections)
         else:
-            self._write_files(step.frame, t, box, labels, frame)
+            self._write_files(step.frame, t, box, labels, frame, step.detections)
 
     def _write_files(self, frame_number: int, t: TrackedObjects, box: np.ndarray,
-                     labels: list[str] | None, frame: np.ndarray | None) -> None:
+                     labels: list[str] | None, frame: np.ndarray | None,
+                     dets: FrameDetections) -> None:
         t0 = time.perf_counter()
+        if self._det is not None:
+            self._det.write(frame_number, dets.boxes_xyxy, dets.scores, dets.classes)
         if self._video is not None:
             self._video.write(frame)
         if self._mot is not None:
@@ -274,18 +282,18 @@ class TrackOutputs:
         return [names[c] if 0 <= c < len(names) else str(c) for c in class_ids.tolist()]
 
     def sizes(self) -> dict[str, int]:
-        """Bytes written so far to the MOT and JSON files (keys ``"mot"``, ``"json"``), once
-        every frame handed to :meth:`write` is written."""
+        """Bytes written so far to the MOT, JSON and det files (keys ``"mot"``, ``"json"``,
+        ``"det"``), once every frame handed to :meth:`write` is written."""
         if self._thread is not None:
             self._thread.flush()
-        return {k: w.tell() for k, w in (("mot", self._mot), ("json", self._json))
-                if w is not None}
+        return {k: w.tell() for k, w in (("mot", self._mot), ("json", self._json),
+                                         ("det", self._det)) if w is not None}
 
     def close(self) -> None:
         """Write what is queued, then close every output, even when one of them fails (the
         first error is raised)."""
         error = None
-        for w in (self._thread, self._mot, self._json, self._video):
+        for w in (self._thread, self._mot, self._json, self._det, self._video):
             if w is not None:
                 try:
                     w.close()

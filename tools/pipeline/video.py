@@ -71,7 +71,8 @@ def track_video(source, detector: str | os.PathLike | Callable = "auto",
                 encoder="default", config: TrackerConfig | None = None, *,
                 out_video: str | os.PathLike | None = None,
                 out_mot: str | os.PathLike | None = None,
-                out_json: str | os.PathLike | None = None, cmc: str = "auto",
+                out_json: str | os.PathLike | None = None,
+                out_det: str | os.PathLike | None = None, cmc: str = "auto",
                 fps: float | None = None, trails: int = 0, min_score: float | None = None,
                 max_frames: int | None = None, output_box: str = "kalman",
                 progress: bool = False, prefetch: int = 4, detect_ahead: int = 2,
@@ -93,6 +94,8 @@ def track_video(source, detector: str | os.PathLike | Callable = "auto",
             a ``max_cosine_distance`` of None becomes the encoder's calibrated gate
             (:func:`cosmot.pipeline.gate.with_encoder_gate`).
         out_video / out_mot / out_json: annotated video, MOTChallenge rows, JSON lines.
+        out_det: the detections tracked (after ``min_score``) as det rows, which replay the
+            run through ``cosmot mot`` or ``--detections``.
         cmc: camera-motion compensation, "auto" (sparse when an encoder runs), "none",
             "sparse" or "ecc".
         fps: the source's frame rate when its header is wrong or missing.
@@ -137,7 +140,8 @@ def track_video(source, detector: str | os.PathLike | Callable = "auto",
         raise ValueError("checkpoints (checkpoint_every, resume) need out_mot or out_json: the "
                          "checkpoint lies next to it")
     description = dict(run or {}, min_score=min_score, cmc=method, output_box=output_box,
-                       outputs=sorted(k for k, v in (("mot", out_mot), ("json", out_json)) if v),
+                       outputs=sorted(k for k, v in (("mot", out_mot), ("json", out_json),
+                                                     ("det", out_det)) if v),
                        config=json.dumps(dataclasses.asdict(config), sort_keys=True))
     tracker, resume_after = Tracker(config), 0
     if resume and ckpt.is_file():
@@ -145,7 +149,8 @@ def track_video(source, detector: str | os.PathLike | Callable = "auto",
             raise ValueError(f"--resume from {ckpt}: an annotated video cannot be continued; "
                              f"drop --out-video (or remove the checkpoint to start afresh)")
         tracker, resume_after, sizes = load_checkpoint(ckpt, description)
-        cut_outputs({k: v for k, v in (("mot", out_mot), ("json", out_json)) if v}, sizes, ckpt)
+        cut_outputs({k: v for k, v in (("mot", out_mot), ("json", out_json), ("det", out_det))
+                     if v}, sizes, ckpt)
         if log is not None:
             log(f"resuming after frame {resume_after} from {ckpt}")
     total = src.length if src.length > 0 else None
@@ -174,7 +179,7 @@ def track_video(source, detector: str | os.PathLike | Callable = "auto",
         with TrackOutputs(out_video, out_mot, out_json, fps=src.fps, trails=trails,
                           output_box=output_box, class_names=class_names,
                           draw_class_names=several, append=resume_after > 0,
-                          background=background_writer) as outputs, \
+                          background=background_writer, det=out_det) as outputs, \
                 tqdm(total=total, initial=min(resume_after, total or resume_after),
                      unit="frame", disable=not progress, dynamic_ncols=True) as bar:
             if checkpoint_every and resume_after == 0:

@@ -1,5 +1,6 @@
 """Tracking results as MOTChallenge rows (``frame,id,left,top,width,height,score,-1,-1,-1``),
-flushed frame by frame (:class:`MOTWriter`) or rewritten atomically (:func:`write_rows`)."""
+flushed frame by frame (:class:`MOTWriter`) or rewritten atomically (:func:`write_rows`); the
+detections a run tracked as MOTChallenge det rows (:class:`DetWriter`)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,29 @@ class MOTWriter(LineFileWriter):
             text = "".join(
                 f"{frame},{int(i)},{b[0]:.2f},{b[1]:.2f},{b[2]:.2f},{b[3]:.2f},{s:.4f},-1,-1,-1\n"
                 for i, b, s in zip(ids, tlwh, scores))
+        self._write_frame(frame, text)
+
+
+class DetWriter(LineFileWriter):
+    """Write the detections a run tracked (after its score filter) as det rows
+    ``frame,-1,left,top,width,height,score,class``: the 8-column layout
+    :func:`cosmot.sources.motchallenge.read_detections` reads with its class column. Numbers
+    are written in full (shortest round-trip text), so ``cosmot mot`` or ``cosmot track
+    --detections`` on the file replays the same boxes."""
+
+    def __init__(self, path: str | os.PathLike, append: bool = False):
+        super().__init__(path, append, buffering=1 << 16)
+
+    def write(self, frame: int, xyxy: np.ndarray, scores: np.ndarray,
+              classes: np.ndarray) -> None:
+        n = len(xyxy)
+        text = ""
+        if n:
+            b = np.asarray(xyxy, np.float64)
+            tlwh = np.c_[b[:, :2], b[:, 2:] - b[:, :2]].tolist()
+            text = "".join(f"{frame},-1,{x!r},{y!r},{w!r},{h!r},{float(s)!r},{int(c)}\n"
+                           for (x, y, w, h), s, c in zip(tlwh, np.asarray(scores).tolist(),
+                                                        np.asarray(classes).tolist()))
         self._write_frame(frame, text)
 
 
