@@ -80,7 +80,9 @@ def track_sequence(seq: Sequence, det_name: str, min_score: float | None, config
     with MOTWriter(out_path, append=start > 0) as writer, \
             tqdm(total=n_frames, initial=start, desc=seq.name, unit="frame",
                  disable=not progress, leave=False) as bar:
-        if checkpoint_every and start == 0:
+        if start == 0:  # also without checkpoint_every: it marks the run unfinished until
+            # the end, so --resume never takes a failed or interrupted run's file as finished
+            # (it restarts from frame 0 then)
             save_checkpoint(ckpt, tracker, 0, {"mot": writer.tell()}, run)
         try:
             for k, image in frames:

@@ -135,7 +135,10 @@ def track_video(source, detector: str | os.PathLike | Callable = "auto",
                                encoder)
     method = resolve_cmc(cmc, encoder)
     primary = out_mot or out_json
-    ckpt = checkpoint_path(primary) if primary and (checkpoint_every or resume) else None
+    # the checkpoint also marks a run unfinished (saved at frame 0 without checkpoint_every,
+    # removed when the run ends as asked): --resume never takes a failed or interrupted run's
+    # outputs as finished, it restarts them from frame 0
+    ckpt = checkpoint_path(primary) if primary else None
     if (checkpoint_every or resume) and ckpt is None:
         raise ValueError("checkpoints (checkpoint_every, resume) need out_mot or out_json: the "
                          "checkpoint lies next to it")
@@ -175,6 +178,7 @@ def track_video(source, detector: str | os.PathLike | Callable = "auto",
                          times=times, camera_motion=camera_motion, resume_after=resume_after,
                          detect_ahead=detect_ahead)
     outputs = None
+    ended_as_asked = False
     try:
         with TrackOutputs(out_video, out_mot, out_json, fps=src.fps, trails=trails,
                           output_box=output_box, class_names=class_names,
@@ -182,7 +186,7 @@ def track_video(source, detector: str | os.PathLike | Callable = "auto",
                           background=background_writer, det=out_det) as outputs, \
                 tqdm(total=total, initial=min(resume_after, total or resume_after),
                      unit="frame", disable=not progress, dynamic_ncols=True) as bar:
-            if checkpoint_every and resume_after == 0:
+            if ckpt is not None and resume_after == 0:
                 save_checkpoint(ckpt, tracker, 0, outputs.sizes(), description)
             for step in steps:
                 outputs.write(step)
@@ -195,6 +199,7 @@ def track_video(source, detector: str | os.PathLike | Callable = "auto",
                     break
             else:  # the stream ended: at the input's end, or at max_frames
                 times.finished = times.input_ended
+                ended_as_asked = True
             # stopped early (stop, max_frames): checkpoint the last frame, once its outputs are
             # written (sizes() waits for them). On an error the last periodic checkpoint stays:
             # the tracker may be ahead of the outputs then.
@@ -204,6 +209,8 @@ def track_video(source, detector: str | os.PathLike | Callable = "auto",
         steps.close()  # stops the reader threads and releases the capture, also on Ctrl-C
         if outputs is not None:  # drawing and encoding, the queued frames included
             times.write = outputs.seconds
-    if times.finished and ckpt is not None and ckpt.exists():
+    # finished, or stopped at max_frames without periodic checkpoints to continue from
+    done = times.finished or (ended_as_asked and not checkpoint_every)
+    if done and ckpt is not None and ckpt.exists():
         ckpt.unlink()
     return times
