@@ -59,3 +59,42 @@ def test_mot_resume_after_a_failed_run_redoes_it(pets_clip, tmp_path, monkeypatc
     assert "finished, skipped" not in capsys.readouterr().out
     name = f"{pets_clip.name}.txt"
     assert (tmp_path / "r" / name).read_bytes() == (tmp_path / "clean" / name).read_bytes()
+
+
+def test_resume_over_an_edited_det_file_is_refused(pets_clip, tmp_path, monkeypatch, capsys):
+    """Issue 20, BAD 2: det.txt edited between the interrupted run and --resume: refused,
+    naming the file (it continued silently, mixing old and new detections)."""
+    import shutil
+
+    seq = tmp_path / "seq"
+    shutil.copytree(pets_clip, seq)
+    args = ["mot", str(seq), "--det", "det", "--encoder", "none", "--cmc", "sparse", "--no-progress",
+            "--checkpoint-every", "10", "--out", str(tmp_path / "r")]
+    real = fail_at(monkeypatch, 50, KeyboardInterrupt)
+    assert main(args) == 130
+    monkeypatch.setattr(Sequence, "frames", real)
+    det = seq / "det" / "det.txt"
+    det.write_text(det.read_text().replace(",-1,", ",-1,1", 5))  # edited rows
+    capsys.readouterr()
+    assert main([*args, "--resume"]) == 1
+    err = capsys.readouterr().err
+    assert f"contents of {det.resolve()}" in err and "remove the checkpoint" in err
+
+
+def test_track_resume_over_a_replaced_input_is_refused(pets_clip, tmp_path, monkeypatch,
+                                                       capsys):
+    import shutil
+
+    clip = tmp_path / "clip.mp4"
+    shutil.copy(pets_clip / f"{pets_clip.name}.mp4", clip)
+    args = ["track", str(clip), "--detections", str(pets_clip / "det" / "det.txt"),
+            "--encoder", "none", "--no-progress", "--checkpoint-every", "10",
+            "--out-mot", str(tmp_path / "r.txt")]
+    # stopped at --max-frames with periodic checkpoints: a run to continue
+    assert main([*args, "--max-frames", "30"]) == 0
+    assert (tmp_path / "r.txt.ckpt.npz").is_file()
+    with open(clip, "ab") as f:  # replaced by another file at the same path
+        f.write(b"\0" * 64)
+    capsys.readouterr()
+    assert main([*args, "--max-frames", "60", "--resume"]) == 1
+    assert f"contents of {clip.resolve()}" in capsys.readouterr().err

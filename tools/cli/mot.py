@@ -19,7 +19,8 @@ from pathlib import Path
 
 from cosmot.cli.batch import check_batch_options, is_sequence_dir, add_batch_options, run_mot
 from cosmot.pipeline.batch import expand_inputs
-from cosmot.pipeline.sequence import track_sequence  # noqa: F401 (the loop behind cosmot mot)
+from cosmot.pipeline.checkpoint import input_state
+from cosmot.pipeline.sequence import track_sequence
 from cosmot.cli.options import add_cmc_option, add_config_options, config_from_args, resolve_cmc
 from cosmot.sources.motchallenge import Sequence
 from cosmot.pipeline.checkpoint import checkpoint_path
@@ -133,6 +134,8 @@ def run(args: argparse.Namespace) -> int:
             run_info = {"sequence": os.path.realpath(s.path), "det": args.det,
                         "min_score": args.min_score, "encoder": encoder_id,
                         "cmc": cmc, "output_box": args.output_box}
+            for p in (s.detections_path(args.det), s.path):
+                run_info[f"contents of {os.path.realpath(p)}"] = input_state(p)
             try:
                 st = track_sequence(s, args.det, args.min_score, config, out_path, encoder,
                                     args.output_box, cmc, args.interpolate, args.smooth,

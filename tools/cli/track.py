@@ -121,8 +121,11 @@ def _run_description(args) -> dict:
     """What a checkpoint must agree on with the run that resumes it, besides the settings
     :func:`cosmot.track_video` adds (score filter, camera motion, outputs, tracker config)."""
     from cosmot.cli.mot import encoder_identity
+    from cosmot.pipeline.checkpoint import input_state
 
-    return {"input": os.path.realpath(args.input) if Path(args.input).exists() else args.input,
+    states = {f"contents of {os.path.realpath(p)}": input_state(p)
+              for p in (args.input, args.detections) if p and Path(p).exists()}
+    return {**states, "input": os.path.realpath(args.input) if Path(args.input).exists() else args.input,
             "detections": (os.path.realpath(args.detections) if args.detections
                            else f"{args.detector or 'auto'} {sorted(args.det_options)} "
                                 f"size={args.detector_size} classes={args.classes}"),

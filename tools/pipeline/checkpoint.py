@@ -9,7 +9,11 @@ outputs are flushed, so outputs and checkpoint always agree on the frame.
 One flag, ``--resume``, covers both cases of a batch of inputs: an input whose output exists
 without a checkpoint is finished (skipped); one with a checkpoint continues from it (its
 outputs are cut back to the checkpoint's frame, then appended to); one with neither starts.
-A run that reaches the end of its input removes its checkpoint.
+A run writes a checkpoint at frame 0 when it starts (with or without ``--checkpoint-every``) and
+removes it when it ends as asked, so an output without a checkpoint is finished: a run that
+failed or was interrupted is never taken for finished (it restarts from its last checkpoint).
+The description holds the state of every input file (:func:`input_state`): an input edited or
+replaced since the checkpoint refuses the resume, naming the file.
 """
 
 from __future__ import annotations
@@ -24,6 +28,38 @@ from cosmot.tracker import Tracker
 from cosmot.tracker.state import load_state, save_state
 
 SUFFIX = ".ckpt.npz"
+#: files up to this size are identified by their SHA-256 (det files), larger ones (videos) by
+#: size and modification time
+HASH_LIMIT = 64 << 20
+
+
+def input_state(path: str | os.PathLike) -> str:
+    """A string that changes when the input at ``path`` changes: a small file's SHA-256, a
+    large file's size and modification time, a folder's images, videos and seqinfo.ini (names,
+    sizes, modification times; other files, e.g. outputs written beside them, do not count)."""
+    import hashlib
+
+    from cosmot.sources.frames import IMAGE_EXTENSIONS
+    from cosmot.sources.motchallenge import VIDEO_EXTENSIONS
+
+    path = Path(path)
+    if path.is_file():
+        st = path.stat()
+        if st.st_size <= HASH_LIMIT:
+            return "sha256 " + hashlib.sha256(path.read_bytes()).hexdigest()
+        return f"{st.st_size} bytes, modified {st.st_mtime_ns}"
+    if not path.is_dir():
+        return "missing"
+    h = hashlib.sha256()
+    wanted = set(IMAGE_EXTENSIONS) | set(VIDEO_EXTENSIONS)
+    for root, dirs, files in os.walk(path):
+        dirs.sort()
+        for name in sorted(files):
+            if Path(name).suffix.lower() in wanted or name == "seqinfo.ini":
+                st = (Path(root) / name).stat()
+                rel = os.path.relpath(Path(root) / name, path)
+                h.update(f"{rel}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+    return "files " + h.hexdigest()
 
 
 def checkpoint_path(output: str | os.PathLike) -> Path:
