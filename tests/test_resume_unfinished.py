@@ -98,3 +98,33 @@ def test_track_resume_over_a_replaced_input_is_refused(pets_clip, tmp_path, monk
     capsys.readouterr()
     assert main([*args, "--max-frames", "60", "--resume"]) == 1
     assert f"contents of {clip.resolve()}" in capsys.readouterr().err
+
+
+def test_two_runs_cannot_write_one_output(pets_clip, tmp_path, capsys):
+    """Issue 20, BAD 3: a second run onto an output another run is writing refuses, naming the
+    file and the other process (both exited 0 with interleaved, broken lines)."""
+    import os
+
+    from cosmot.writers.lines import OutputLock
+    from cosmot.writers.mot import MOTWriter
+
+    out = tmp_path / "same.txt"
+    with MOTWriter(out):
+        with pytest.raises(FileExistsError, match=rf"same\.txt: another run \(process "
+                                                  rf"{os.getpid()}\) is writing it"):
+            MOTWriter(out)
+    assert not (tmp_path / "same.txt.lock").exists()  # released on close
+    held = OutputLock(out)  # as another run would hold it
+    try:
+        before = out.read_bytes()
+        rc = main(["track", str(pets_clip), "--detections", str(pets_clip / "det" / "det.txt"),
+                   "--encoder", "none", "--max-frames", "10", "--no-progress",
+                   "--out-mot", str(out)])
+        assert rc == 1
+        assert "another run" in capsys.readouterr().err
+        assert out.read_bytes() == before  # untouched
+    finally:
+        held.release()
+    assert main(["track", str(pets_clip), "--detections", str(pets_clip / "det" / "det.txt"),
+                 "--encoder", "none", "--max-frames", "10", "--no-progress",
+                 "--out-mot", str(out)]) == 0
