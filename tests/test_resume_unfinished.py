@@ -128,3 +128,55 @@ def test_two_runs_cannot_write_one_output(pets_clip, tmp_path, capsys):
     assert main(["track", str(pets_clip), "--detections", str(pets_clip / "det" / "det.txt"),
                  "--encoder", "none", "--max-frames", "10", "--no-progress",
                  "--out-mot", str(out)]) == 0
+
+
+def _sequence_with_images(root, numbers, length=12):
+    import cv2
+    import numpy as np
+
+    seq = root / "SEQ"
+    (seq / "img1").mkdir(parents=True)
+    (seq / "det").mkdir()
+    (seq / "seqinfo.ini").write_text(f"[Sequence]\nname=SEQ\nimDir=img1\nframeRate=10\n"
+                                     f"seqLength={length}\nimWidth=64\nimHeight=48\n"
+                                     f"imExt=.jpg\n")
+    for k in numbers:
+        cv2.imwrite(str(seq / "img1" / f"{k:06d}.jpg"), np.full((48, 64, 3), k * 10, np.uint8))
+    (seq / "det" / "det.txt").write_text("".join(f"{k},-1,5,5,20,30,0.9\n"
+                                                 for k in range(1, length + 1)))
+    return seq
+
+
+def test_sequence_image_numbered_zero_is_an_error_naming_it(tmp_path, capsys):
+    """Issue 20, BAD 4: an extra img1/000000.jpg shifted every image onto the previous frame's
+    detections, silently."""
+    seq = _sequence_with_images(tmp_path, range(0, 13))
+    assert main(["mot", str(seq), "--encoder", "none", "--cmc", "sparse", "--no-progress",
+                 "--out", str(tmp_path / "r")]) == 1
+    err = capsys.readouterr().err
+    assert "000000.jpg: image number 0 in a sequence" in err
+
+
+def test_sequence_missing_tail_and_extra_images_are_reported(tmp_path, capsys):
+    """Issue 20, BAD 4: img1 ending before seqLength dropped the last frames' detections with
+    no word; images past seqLength were ignored silently."""
+    seq = _sequence_with_images(tmp_path, range(1, 9), length=12)
+    assert main(["mot", str(seq), "--encoder", "none", "--cmc", "sparse", "--no-progress",
+                 "--out", str(tmp_path / "r")]) == 0
+    assert "img1: 4 frame numbers have no image (frames 9-12)" in capsys.readouterr().err
+    seq2 = _sequence_with_images(tmp_path / "b", range(1, 16), length=12)
+    assert main(["mot", str(seq2), "--encoder", "none", "--cmc", "sparse", "--no-progress",
+                 "--out", str(tmp_path / "r2")]) == 0
+    assert "img1: 3 images past the sequence's 12 frames" in capsys.readouterr().err
+
+
+def test_plain_image_folder_from_zero_says_so(tmp_path):
+    import cv2
+    import numpy as np
+
+    from cosmot.sources.frames import FrameOffsetWarning, iter_image_folder
+
+    for k in range(3):
+        cv2.imwrite(str(tmp_path / f"{k:06d}.jpg"), np.zeros((8, 8, 3), np.uint8))
+    with pytest.warns(FrameOffsetWarning, match="000000.jpg is frame 1"):
+        assert [k for k, _ in iter_image_folder(tmp_path)] == [1, 2, 3]

@@ -32,6 +32,10 @@ class FrameGapWarning(UserWarning):
     count and the first gaps)."""
 
 
+class FrameOffsetWarning(UserWarning):
+    """An image folder numbered from 0 is taken as frames 1, 2, ... (the message says so)."""
+
+
 class VideoEndedEarlyWarning(UserWarning):
     """A video file stopped decoding well before the frame count its header announces (a
     truncated or damaged file; the message names the file and both counts)."""
@@ -40,7 +44,8 @@ class VideoEndedEarlyWarning(UserWarning):
 _NUMBER = re.compile(r"(\d+)$")
 
 
-def number_images(folder: str | os.PathLike, warn: bool = True) -> list[tuple[int, Path]]:
+def number_images(folder: str | os.PathLike, warn: bool = True, from_zero: str = "shift",
+                  length: int | None = None) -> list[tuple[int, Path]]:
     """``(frame_number, path)`` of a folder's images, by the numbers in their names.
 
     MOTChallenge names (``000001.jpg``), and any names ending in a number (``frame_12.png``),
@@ -66,12 +71,33 @@ def number_images(folder: str | os.PathLike, warn: bool = True) -> list[tuple[in
         a, b = numbered[dup[0]][1].name, numbered[dup[0] + 1][1].name
         raise ValueError(f"{folder}: {a} and {b} both have frame number {numbers[dup[0]]}; "
                          f"remove one of them")
-    offset = 1 if numbers[0] == 0 else 0
+    offset = 0
+    if numbers[0] == 0:
+        if from_zero == "error":
+            raise ValueError(f"{numbered[0][1]}: image number 0 in a sequence whose frames count "
+                             f"from 1 (seqinfo.ini seqLength, the det.txt frame column): it "
+                             f"would pair every image with the previous frame's detections; "
+                             f"remove it, or renumber the folder from 000001")
+        offset = 1
+        if warn:
+            warnings.warn(FrameOffsetWarning(
+                f"{folder}: images are numbered from 0: image N is taken as frame N + 1 "
+                f"({numbered[0][1].name} is frame 1)"), stacklevel=2)
     numbers = numbers + offset
-    gaps = np.flatnonzero(np.diff(np.r_[0, numbers]) > 1)
+    if length is not None and length > 0 and warn:
+        past = int((numbers > length).sum())
+        if past:
+            warnings.warn(FrameGapWarning(
+                f"{folder}: {past} images past the sequence's {length} frames (up to frame "
+                f"{int(numbers[-1])}) are not tracked; fix seqLength in seqinfo.ini if they "
+                f"belong to it"), stacklevel=2)
+    ends = np.r_[0, numbers[numbers <= length] if length else numbers]
+    if length is not None and length > 0 and ends[-1] < length:
+        ends = np.r_[ends, length + 1]  # a missing tail is a gap up to seqLength
+    gaps = np.flatnonzero(np.diff(ends) > 1)
     if gaps.size and warn:
-        starts = np.r_[0, numbers][gaps] + 1
-        stops = numbers[gaps] - 1
+        starts = ends[gaps] + 1
+        stops = ends[gaps + 1] - 1
         missing = int((stops - starts + 1).sum())
         shown = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in zip(starts[:5], stops[:5]))
         warnings.warn(FrameGapWarning(
@@ -81,11 +107,14 @@ def number_images(folder: str | os.PathLike, warn: bool = True) -> list[tuple[in
     return [(int(k), p) for k, (_, p) in zip(numbers, numbered)]
 
 
-def iter_image_folder(folder: str | os.PathLike, start: int = 1
-                      ) -> Iterator[tuple[int, np.ndarray]]:
-    """Frames of an image folder numbered by their file names (see :func:`number_images`),
-    from frame ``start``."""
-    for k, path in number_images(folder):
+def iter_image_folder(folder: str | os.PathLike, start: int = 1, from_zero: str = "shift",
+                      length: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
+    """Frames of an image folder numbered by their file names (see :func:`number_images`,
+    which ``from_zero`` and ``length`` are passed to), from frame ``start``; images past
+    ``length`` are not yielded."""
+    for k, path in number_images(folder, from_zero=from_zero, length=length):
+        if length is not None and length > 0 and k > length:
+            break
         if k < start:
             continue
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)

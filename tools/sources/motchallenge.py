@@ -252,7 +252,7 @@ class Sequence:
         if self.image_dir is not None:
             from cosmot.sources.frames import number_images
 
-            return number_images(self.image_dir, warn=False)[-1][0]
+            return number_images(self.image_dir, warn=False, from_zero="error")[-1][0]
         if self.video is not None:
             from cosmot.sources.frames import video_properties
 
@@ -281,7 +281,8 @@ class Sequence:
         from cosmot.sources.frames import iter_image_folder, iter_video
 
         if self.image_dir is not None:
-            yield from iter_image_folder(self.image_dir, start)
+            yield from iter_image_folder(self.image_dir, start, from_zero="error",
+                                         length=self.info.length or None)
         elif self.video is not None:
             yield from iter_video(self.video, start)
         else:
