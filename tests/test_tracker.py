@@ -351,3 +351,20 @@ def test_iou_stage_takes_tracks_missed_up_to_a_limit(limit, same_id):
         tr.update(np.zeros((0, 4)), embeddings=np.zeros((0, 4)))
     out = tr.update(BOX, embeddings=e[1:2])
     assert (out.track_id.tolist() == [1]) == same_id
+
+
+def test_birth_score_continues_tracks_but_starts_none():
+    """A detection under ``birth_score`` extends a confirmed track but never starts one."""
+    box = np.array([[100.0, 100.0, 140.0, 200.0]])
+    other = np.array([[400.0, 100.0, 440.0, 200.0]])
+    tr = Tracker(TrackerConfig(n_init=1, birth_score=0.6))
+    assert len(tr.update(np.r_[box, other], np.array([0.9, 0.4]))) == 1  # only the 0.9 starts
+    assert tr.num_tracks == 1
+    for k in range(1, 6):  # low-score boxes keep the existing track alive and matched
+        out = tr.update(box + [2.0 * k, 0, 2.0 * k, 0], np.array([0.4]))
+        assert out.track_id.tolist() == [1]
+    assert tr.num_tracks == 1
+    plain = Tracker(TrackerConfig(n_init=1))
+    assert len(plain.update(np.r_[box, other], np.array([0.9, 0.4]))) == 2
+    with pytest.raises(ValueError, match="birth_score"):
+        TrackerConfig(birth_score=float("nan"))

@@ -90,6 +90,9 @@ class TrackerConfig:
         low_score: with ``byte_association``, detections in [low_score, min_score) are matched
             in a second stage to tracks left over (BYTE, Zhang et al. 2022).
         byte_association: enable that second stage.
+        birth_score: detections scoring below this may extend a track (in any stage) but never
+            start one (BYTE's split of the one threshold into a continuing and a starting
+            one; -inf: off, every unmatched detection above ``min_score`` starts a track).
         byte_max_iou_distance: largest ``1 - IoU`` accepted in the BYTE stage.
 
     Recovery:
@@ -125,6 +128,7 @@ class TrackerConfig:
     nsa_kalman: bool = False
     # detections
     min_score: float = float("-inf")
+    birth_score: float = float("-inf")
     nms_max_overlap: float = 1.0
     byte_association: bool = False
     low_score: float = 0.1
@@ -148,6 +152,8 @@ class TrackerConfig:
         if self.feature_mode not in ("gallery", "ema"):
             raise ValueError(f"TrackerConfig.feature_mode = {self.feature_mode!r}: "
                              f"must be 'gallery' or 'ema'")
+        if self.birth_score != self.birth_score:  # NaN
+            raise ValueError("TrackerConfig.birth_score = nan: give a number (-inf: off)")
         if self.max_cosine_distance is not None:
             _check_range("max_cosine_distance", self.max_cosine_distance, 0.0, 2.0)
         _check_range("ema_alpha", self.ema_alpha, 0.0, 1.0)

@@ -116,7 +116,7 @@ class Tracker:
             keep[cols] = False
             free_dets = free_dets[keep]
 
-        # 3. BYTE stage: low-score detections vs tracks seen in the last frame
+        # BYTE stage: low-score detections vs tracks seen in the last frame
         byte_rows = _EMPTY
         if low.size and n:
             cand = free_rows & (t.state[:n] == CONFIRMED) & (t.time_since_update[:n] == 1)
@@ -134,6 +134,8 @@ class Tracker:
         dets = np.concatenate(matched_dets) if matched_dets else _EMPTY
         self._update_matched(rows, dets, boxes, det_xyah, scores, feats, classes, byte_rows)
         self._age_unmatched(free_rows)
+        if cfg.birth_score > float("-inf"):  # below it a detection only continues tracks
+            free_dets = free_dets[scores[free_dets] >= cfg.birth_score]
         self._start_tracks(free_dets, boxes, det_xyah, scores, feats, classes)
         return self._output()
 
