@@ -24,6 +24,7 @@ from cosmot.tracker.geometry import iou_matrix, tlwh_to_xyxy
 
 from cosmot.pipeline.experiment import prepare
 from cosmot.sources.motchallenge import read_ground_truth
+from cosmot.cli.options import finite_number
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--encoder", default="default")
     p.add_argument("--device", default="cpu")
     p.add_argument("--det", default="det", metavar="NAME")
-    p.add_argument("--min-score", type=float, default=None)
+    p.add_argument("--min-score", type=finite_number, default=None)
     p.add_argument("--window", type=int, default=30, help="largest frame gap of a pair")
     p.add_argument("--near", type=float, default=2.0,
                    help="different-identity pairs: centres within this many box heights")

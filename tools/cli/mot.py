@@ -26,6 +26,7 @@ from cosmot.sources.motchallenge import Sequence
 from cosmot.pipeline.checkpoint import checkpoint_path
 from cosmot.cli.paths import check_outputs
 from cosmot.cli.signals import stop_between_frames
+from cosmot.cli.options import finite_number
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -37,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="folder for <sequence>.txt results")
     p.add_argument("--det", default="det", metavar="NAME",
                    help="detections sub-folder: SEQ_DIR/NAME/det.txt (default: det)")
-    p.add_argument("--min-score", type=float, default=None,
+    p.add_argument("--min-score", type=finite_number, default=None,
                    help="drop detections below this score when reading")
     p.add_argument("--encoder", default="default",
                    help="appearance encoder: 'default' (the shipped weights), 'none' (motion "

@@ -3,10 +3,30 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 from cosmot.settings import key_values, with_fields
 from cosmot.tracker import PRESETS, TrackerConfig, preset
 from cosmot.pipeline.camera_motion import CMC_CHOICES, resolve_cmc  # noqa: F401 (re-exported)
+
+
+def finite_number(text: str) -> float:
+    """argparse type: a finite number (``nan`` and ``inf`` would silently drop everything)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r}: give a finite number")
+    return value
+
+
+def positive_number(text: str) -> float:
+    """argparse type: a finite number > 0 (frame rates)."""
+    value = finite_number(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be > 0")
+    return value
 
 
 def add_config_options(p: argparse.ArgumentParser, default_preset: str = "default") -> None:

@@ -35,6 +35,7 @@ from cosmot.sources.inputs import open_input
 from cosmot.sources.motchallenge import Sequence
 from cosmot.sources.validation import DroppedRowsWarning
 from cosmot.settings import key_values
+from cosmot.cli.options import finite_number, positive_number
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -61,7 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    metavar="KEY=VALUE",
                    help="override a detector setting, e.g. --det-set min_person_height=40 "
                         "(fields of HOGConfig, BackgroundConfig or YOLOConfig; repeatable)")
-    p.add_argument("--min-score", type=float, default=None, metavar="S",
+    p.add_argument("--min-score", type=finite_number, default=None, metavar="S",
                    help="drop detections scoring below S before tracking")
     p.add_argument("--out-video", default=None, metavar="FILE",
                    help="annotated video (.mp4, .avi, .mkv, ...)")
@@ -83,7 +84,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_cmc_option(p)
     p.add_argument("--max-frames", type=int, default=None, metavar="N",
                    help="stop after N frames")
-    p.add_argument("--fps", type=float, default=None,
+    p.add_argument("--fps", type=positive_number, default=None,
                    help="frame rate of the input, when its header is wrong or missing")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--detect-ahead", type=int, default=2, metavar="N",

@@ -20,6 +20,7 @@ from cosmot.cli.options import add_config_options, config_from_args
 from cosmot.settings import parse_field
 from cosmot.evaluation.mot_metrics import EvalResult
 from cosmot.pipeline.experiment import prepare, score_config
+from cosmot.cli.options import finite_number
 
 METRICS = ("HOTA", "MOTA", "IDF1", "IDSW", "AssA", "DetA")
 
@@ -27,7 +28,7 @@ METRICS = ("HOTA", "MOTA", "IDF1", "IDSW", "AssA", "DetA")
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("sequences", nargs="+", metavar="SEQ_DIR")
     p.add_argument("--det", default="det", metavar="NAME", help="SEQ_DIR/NAME/det.txt")
-    p.add_argument("--min-score", type=float, default=None,
+    p.add_argument("--min-score", type=finite_number, default=None,
                    help="detections below this score are not used to start or update tracks")
     p.add_argument("--low-score", type=float, default=None,
                    help="also read detections down to this score, for the BYTE stage")

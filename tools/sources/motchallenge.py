@@ -11,7 +11,9 @@ A sequence folder holds ``seqinfo.ini`` and either an image folder (``imDir``, u
 from __future__ import annotations
 
 import configparser
+import math
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -197,7 +199,7 @@ def read_seqinfo(seq_dir: str | os.PathLike) -> SequenceInfo:
             f"[Sequence] name, frameRate, seqLength, imWidth, imHeight")
     cp = configparser.ConfigParser()
     try:
-        cp.read(ini)
+        cp.read(ini, encoding="utf-8-sig")  # a byte-order mark from Windows editors is fine
     except configparser.Error as e:
         first = str(e).splitlines()[0]
         raise MOTFormatError(f"{ini}: not an INI file with a [Sequence] section ({first}); "
@@ -209,7 +211,7 @@ def read_seqinfo(seq_dir: str | os.PathLike) -> SequenceInfo:
         raise MOTFormatError(f"{ini}: no [Sequence] section")
     s = cp["Sequence"]
     try:
-        return SequenceInfo(
+        info = SequenceInfo(
             name=s.get("name", seq_dir.name),
             fps=float(s.get("frameRate", "30")),
             length=int(s.get("seqLength", "0")),
@@ -221,6 +223,25 @@ def read_seqinfo(seq_dir: str | os.PathLike) -> SequenceInfo:
     except ValueError as e:
         raise MOTFormatError(f"{ini}: {e} (frameRate is a number; seqLength, imWidth and "
                              f"imHeight are whole numbers)") from None
+    if not (math.isfinite(info.fps) and info.fps > 0):
+        raise MOTFormatError(f"{ini}: frameRate={s.get('frameRate')}: must be a number > 0 "
+                             f"(frames per second)")
+    if info.length < 0:
+        raise MOTFormatError(f"{ini}: seqLength={info.length}: must be >= 1 (the number of "
+                             f"frames; 0 or missing: counted from the images or the video)")
+    if "frameRate" not in s:
+        warnings.warn(SeqinfoWarning(f"{ini}: no frameRate; 30 frames/s assumed (it sets how "
+                                     f"long lost tracks are remembered): add frameRate="),
+                      stacklevel=2)
+    if info.length == 0 and "seqLength" in s:
+        warnings.warn(SeqinfoWarning(f"{ini}: seqLength=0; the frames are counted from the "
+                                     f"images or the video instead"), stacklevel=2)
+    return info
+
+
+class SeqinfoWarning(UserWarning):
+    """seqinfo.ini lacks a field or has a placeholder; the message names the file, the key and
+    what is assumed."""
 
 
 def find_video(seq_dir: str | os.PathLike) -> Path | None:

@@ -1,4 +1,6 @@
-"""Issue 20, BAD 1: --resume must not take a failed or interrupted run's outputs as finished.
+"""Issue 20 (no silent wrong result, round 2): each case failed before its fix.
+
+BAD 1: --resume must not take a failed or interrupted run's outputs as finished.
 
 A run that fails mid-way (a damaged image) or is interrupted without --checkpoint-every used to
 leave its outputs without a checkpoint, and --resume then said "finished, skipped" and kept the
@@ -180,3 +182,42 @@ def test_plain_image_folder_from_zero_says_so(tmp_path):
         cv2.imwrite(str(tmp_path / f"{k:06d}.jpg"), np.zeros((8, 8, 3), np.uint8))
     with pytest.warns(FrameOffsetWarning, match="000000.jpg is frame 1"):
         assert [k for k, _ in iter_image_folder(tmp_path)] == [1, 2, 3]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["track", "{clip}", "--min-score", "nan"], "--min-score: 'nan': give a finite number"),
+    (["mot", "{clip}", "--min-score", "nan"], "--min-score: 'nan': give a finite number"),
+    (["track", "{clip}", "--fps", "0"], "--fps: '0': must be > 0"),
+])
+def test_meaningless_numbers_are_refused(args, message, pets_clip, capsys):
+    """WEAK: --min-score nan gave 0 rows and exit 0; --fps 0 was ignored."""
+    with pytest.raises(SystemExit) as e:
+        main([a.format(clip=pets_clip) for a in args])
+    assert e.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def _seqinfo(tmp_path, text, bom=False):
+    from cosmot.sources.motchallenge import read_seqinfo
+
+    seq = tmp_path / "S"
+    seq.mkdir(exist_ok=True)
+    (seq / "seqinfo.ini").write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode())
+    return lambda: read_seqinfo(seq)
+
+
+def test_seqinfo_placeholders_are_named(tmp_path):
+    """WEAK: a UTF-8 BOM was rejected; frameRate=0 and seqLength=-5 were accepted; a seqinfo
+    with only a name assumed 30 frames/s silently."""
+    from cosmot.sources.motchallenge import MOTFormatError, SeqinfoWarning
+
+    full = "[Sequence]\nname=S\nframeRate=25\nseqLength=10\n"
+    assert _seqinfo(tmp_path, full, bom=True)().fps == 25
+    with pytest.raises(MOTFormatError, match=r"seqinfo.ini: frameRate=0: must be a number > 0"):
+        _seqinfo(tmp_path, full.replace("=25", "=0"))()
+    with pytest.raises(MOTFormatError, match=r"seqinfo.ini: seqLength=-5: must be >= 1"):
+        _seqinfo(tmp_path, full.replace("=10", "=-5"))()
+    with pytest.warns(SeqinfoWarning, match=r"seqinfo.ini: no frameRate; 30 frames/s assumed"):
+        assert _seqinfo(tmp_path, "[Sequence]\nname=S\n")().fps == 30
+    with pytest.warns(SeqinfoWarning, match="seqLength=0"):
+        _seqinfo(tmp_path, full.replace("=10", "=0"))()
