@@ -221,3 +221,24 @@ def test_seqinfo_placeholders_are_named(tmp_path):
         assert _seqinfo(tmp_path, "[Sequence]\nname=S\n")().fps == 30
     with pytest.warns(SeqinfoWarning, match="seqLength=0"):
         _seqinfo(tmp_path, full.replace("=10", "=0"))()
+
+
+def test_evaluation_names_what_is_wrong_with_results(pets_clip, tmp_path, capsys):
+    """WEAK: negative ids and 6-column rows gave TrackEval tracebacks; results ending early
+    scored low with no word; --results naming a file said nothing useful."""
+    from cosmot.evaluation.mot_metrics import ResultsEndEarlyWarning, evaluate
+    from cosmot.sources.motchallenge import MOTFormatError
+
+    out = tmp_path / f"{pets_clip.name}.txt"
+    out.write_text("1,-3,10,10,20,40,1,-1,-1,-1\n")
+    with pytest.raises(MOTFormatError, match=r"row 1: id -3: ids must be >= 1"):
+        evaluate([pets_clip], tmp_path)
+    out.write_text("1,1,10,10,20,40\n")
+    with pytest.raises(MOTFormatError, match=r"row 1: 6 columns, expected 10"):
+        evaluate([pets_clip], tmp_path)
+    out.write_text("".join(f"{k},1,10,10,20,40,1,-1,-1,-1\n" for k in range(1, 31)))
+    with pytest.warns(ResultsEndEarlyWarning, match="results end at frame 30 of the "
+                                                    "sequence's 120"):
+        evaluate([pets_clip], tmp_path)
+    assert main(["eval", "--gt", str(pets_clip), "--results", str(out)]) == 1
+    assert "is a file; give the folder" in capsys.readouterr().err

@@ -12,6 +12,7 @@ import contextlib
 import io
 import os
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,12 +72,19 @@ def _metric_values(res: dict) -> dict[str, float]:
     return out
 
 
+class ResultsEndEarlyWarning(UserWarning):
+    """A results file stops well before the sequence's last frame."""
+
+
 def _check_results(path: Path, length: int) -> None:
     """A results file's rows: numbers, >= 6 columns, whole frames in 1..length, whole ids,
     finite boxes, no id twice in a frame; ``MOTFormatError`` naming the file and line."""
     rows, lines = _load_rows(path, 6, with_lines=True)
     if not len(rows):
         return
+    if rows.shape[1] < 7:
+        raise MOTFormatError(f"{path}, row {int(lines[0])}: {rows.shape[1]} columns, expected "
+                             f"10 (frame,id,left,top,width,height,score,-1,-1,-1)")
 
     def fail(i: int, text: str) -> None:
         raise MOTFormatError(f"{path}, row {int(lines[i])}: {text}")
@@ -91,6 +99,14 @@ def _check_results(path: Path, length: int) -> None:
     bad = np.flatnonzero((rows[:, 0] < 1) | (rows[:, 0] > length))
     if bad.size:
         fail(bad[0], f"frame {int(rows[bad[0], 0])} is outside the sequence's 1..{length}")
+    bad = np.flatnonzero(rows[:, 1] < 1)
+    if bad.size:
+        fail(bad[0], f"id {int(rows[bad[0], 1])}: ids must be >= 1")
+    last = int(rows[:, 0].max())
+    if last < 0.9 * length:
+        warnings.warn(ResultsEndEarlyWarning(
+            f"{path}: results end at frame {last} of the sequence's {length}: frames after it "
+            f"count as missed (was the run cut short?)"), stacklevel=3)
     order = np.lexsort((np.arange(len(rows)), rows[:, 1], rows[:, 0]))
     key = rows[order, :2]
     again = order[1:][(key[1:] == key[:-1]).all(axis=1)]
@@ -107,6 +123,9 @@ def evaluate(seq_dirs: list[str | os.PathLike], results_dir: str | os.PathLike) 
     import trackeval
 
     results_dir = Path(results_dir)
+    if results_dir.is_file():
+        raise ValueError(f"results {results_dir}: is a file; give the folder holding "
+                         f"<sequence name>.txt (here {results_dir.parent})")
     seqs = [Sequence(d) for d in seq_dirs]
     if not seqs:
         raise ValueError("no sequences given to evaluate")
