@@ -9,6 +9,10 @@ partial file. Now every run marks itself unfinished (a checkpoint at frame 0) un
 
 from __future__ import annotations
 
+import re
+
+import numpy as np
+
 import pytest
 
 from cosmot.cli.main import main
@@ -242,3 +246,30 @@ def test_evaluation_names_what_is_wrong_with_results(pets_clip, tmp_path, capsys
         evaluate([pets_clip], tmp_path)
     assert main(["eval", "--gt", str(pets_clip), "--results", str(out)]) == 1
     assert "is a file; give the folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"boxes_xyxy": [["a", 1, 2, 3]]}, "boxes_xyxy: not numbers"),
+    ({"scores": ["high"]}, "scores: not numbers"),
+    ({"scores": [float("nan")]}, "scores row 0 = nan"),
+    ({"classes": [0.5]}, "classes row 0 = 0.5: class ids must be whole numbers"),
+    ({"classes": [float("nan")]}, "classes row 0"),
+    ({"embeddings": [[0.0, 0.0]]}, "embeddings row 0 is all zeros"),
+    ({"embeddings": [[float("nan"), 1.0]]}, "embeddings row 0 is not finite"),
+    ({"embeddings": np.zeros((1, 0))}, "D >= 1"),
+])
+def test_library_inputs_are_named(kwargs, message):
+    """WEAK: string inputs gave numpy's conversion error; zero/NaN embedding rows and
+    fractional classes were accepted; (M, 0) embeddings gave a broadcast error."""
+    from cosmot.tracker import Tracker
+
+    args = {"boxes_xyxy": [[0.0, 0.0, 10.0, 20.0]], "scores": [0.9], **kwargs}
+    with pytest.raises(ValueError, match=re.escape(message)):
+        Tracker().update(**args)
+
+
+def test_from_state_given_a_path_points_to_load_state(tmp_path):
+    from cosmot.tracker import Tracker
+
+    with pytest.raises(TypeError, match="load_state"):
+        Tracker.from_state(str(tmp_path / "s.npz"))

@@ -7,6 +7,14 @@ import numpy as np
 from .distances import normalize_rows
 
 
+def _numbers(values, name: str, dtype) -> np.ndarray:
+    """``values`` as a numeric array; ValueError naming the argument when it is not one."""
+    try:
+        return np.asarray(values, dtype=dtype)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{name}: not numbers ({e}); give a numeric array") from None
+
+
 def check_frame_inputs(boxes, scores, embeddings, classes, dim: int = 0):
     """Validate and convert one frame's detections.
 
@@ -14,7 +22,7 @@ def check_frame_inputs(boxes, scores, embeddings, classes, dim: int = 0):
     ``(M, D) float32`` unit rows or None, ``classes (M,) int64`` (-1 when None). ``dim`` is the
     feature dimension seen so far (0: none yet).
     """
-    boxes = np.asarray(boxes, dtype=np.float64)
+    boxes = _numbers(boxes, "boxes_xyxy", np.float64)
     if boxes.size == 0:
         boxes = boxes.reshape(0, 4)
     if boxes.ndim != 2 or boxes.shape[1] != 4:
@@ -31,25 +39,37 @@ def check_frame_inputs(boxes, scores, embeddings, classes, dim: int = 0):
     if scores is None:
         scores = np.ones(m)
     else:
-        scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+        scores = _numbers(scores, "scores", np.float64).reshape(-1)
         if scores.shape[0] != m:
             raise ValueError(f"scores has {scores.shape[0]} entries for {m} boxes")
         if not np.isfinite(scores).all():
-            raise ValueError("scores must be finite")
+            i = int(np.flatnonzero(~np.isfinite(scores))[0])
+            raise ValueError(f"scores row {i} = {scores[i]}: scores must be finite")
     if classes is None:
         classes = np.full(m, -1, np.int64)
     else:
-        classes = np.asarray(classes).astype(np.int64).reshape(-1)
-        if classes.shape[0] != m:
-            raise ValueError(f"classes has {classes.shape[0]} entries for {m} boxes")
+        raw = _numbers(classes, "classes", np.float64).reshape(-1)
+        if raw.shape[0] != m:
+            raise ValueError(f"classes has {raw.shape[0]} entries for {m} boxes")
+        bad = np.flatnonzero(~np.isfinite(raw) | (raw != np.round(raw)))
+        if bad.size:
+            raise ValueError(f"classes row {int(bad[0])} = {raw[bad[0]]}: class ids must be "
+                             f"whole numbers")
+        classes = raw.astype(np.int64)
     feats = None
     if embeddings is not None:
-        feats = np.asarray(embeddings, dtype=np.float32)
-        if feats.ndim != 2 or feats.shape[0] != m:
-            raise ValueError(f"embeddings must have shape (M, D) with M = {m} boxes, got "
-                             f"{feats.shape}")
+        feats = _numbers(embeddings, "embeddings", np.float32)
+        if feats.ndim != 2 or feats.shape[0] != m or (m and feats.shape[1] == 0):
+            raise ValueError(f"embeddings must have shape (M, D) with M = {m} boxes and "
+                             f"D >= 1, got {feats.shape}")
         if not np.isfinite(feats).all():
-            raise ValueError("embeddings must be finite")
+            i = int(np.flatnonzero(~np.isfinite(feats).all(axis=1))[0])
+            raise ValueError(f"embeddings row {i} is not finite (NaN or inf)")
+        zero = np.flatnonzero(~feats.any(axis=1))
+        if zero.size:
+            raise ValueError(f"embeddings row {int(zero[0])} is all zeros: it has no "
+                             f"direction to compare (an encoder failure?); drop that box or "
+                             f"embed it again")
         if dim and feats.shape[1] != dim:
             raise ValueError(f"embeddings have {feats.shape[1]} dimensions, earlier frames "
                              f"had {dim}; call reset() to change encoders")

@@ -65,6 +65,9 @@ def from_state(state, where: str = "tracker state"):
     ``where`` names the source in error messages (e.g. the file)."""
     from .tracker import Tracker
 
+    if isinstance(state, (str, os.PathLike)):
+        raise TypeError(f"from_state got a path ({os.fspath(state)!r}), not a state: read a "
+                        f"saved file with cosmot.tracker.state.load_state(path)")
     fmt = str(_get(state, "format", where))
     if fmt != STATE_FORMAT:
         raise ValueError(f"{where}: format {fmt!r}, expected {STATE_FORMAT!r}")

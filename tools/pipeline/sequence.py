@@ -89,6 +89,9 @@ def track_sequence(seq: Sequence, det_name: str, min_score: float | None, config
                 sl = slices.get(k, empty)
                 if need_frames and image is None:  # no image (warned by the reader): no
                     sl = empty                     # detections either
+                elif embeddings is not None and sl.stop > sl.start and \
+                        not embeddings[sl].any():  # prepare() had no image for this frame
+                    sl = empty
                 if k <= start:  # the checkpoint's frame: it only primes the camera motion
                     if cmc_estimator is not None and image is not None:
                         cmc_estimator(image, xyxy[sl])
