@@ -59,6 +59,8 @@ def load_checkpoint(path: str | os.PathLike, expected_sha256: str | None = None
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such checkpoint")
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path}: empty file (0 bytes); copy or train the checkpoint again")
     if expected_sha256 is not None:
         check_sha256(path, expected_sha256)
     try:

@@ -71,6 +71,10 @@ class OnnxEncoder(CropEncoder):
         self.fixed_batch = n if isinstance(n, int) else None
         self.batch_size = self.fixed_batch or batch_size
         out = self.session.get_outputs()[0]
+        if len(out.shape) != 2:
+            raise ValueError(f"{self.path}: output shape {out.shape} is not (N, D) embeddings"
+                             + (" (it looks like a detector: give it to --detector)"
+                                if len(out.shape) == 3 else ""))
         if not isinstance(out.shape[-1], int):
             raise ValueError(f"{self.path}: output shape {out.shape} has no fixed length")
         self.dim = int(out.shape[-1])

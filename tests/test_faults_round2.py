@@ -273,3 +273,21 @@ def test_from_state_given_a_path_points_to_load_state(tmp_path):
 
     with pytest.raises(TypeError, match="load_state"):
         Tracker.from_state(str(tmp_path / "s.npz"))
+
+
+def test_models_given_to_the_wrong_option_or_empty_are_named(pets_clip, tmp_path, capsys):
+    """WEAK: the encoder's .onnx as --detector failed at the first frame (exit 134 with
+    detect-ahead); the detector's .onnx as --encoder gave a broadcast error; an empty .pt an
+    IndexError."""
+    from cosmot.paths import REPO_ROOT
+
+    enc = REPO_ROOT / "appearance" / "weights" / "default.onnx"
+    det = REPO_ROOT / "tools" / "detectors" / "models" / "yolox_nano_coco.onnx"
+    (tmp_path / "empty.pt").write_bytes(b"")
+    base = ["track", str(pets_clip), "--max-frames", "3", "--no-progress"]
+    assert main([*base, "--detector", str(enc)]) == 1
+    assert f"{enc}: output shape" in capsys.readouterr().err
+    assert main([*base, "--encoder", str(det)]) == 1
+    assert "looks like a detector: give it to --detector" in capsys.readouterr().err
+    assert main([*base, "--encoder", str(tmp_path / "empty.pt")]) == 1
+    assert "empty.pt: empty file" in capsys.readouterr().err

@@ -196,6 +196,12 @@ class ONNXYOLODetector:
         h, w = inp.shape[2], inp.shape[3]
         static = isinstance(h, int) and isinstance(w, int)
         self.input_size = (w, h) if static else config.input_size
+        out = self._session.get_outputs()[0].shape
+        if len(out) != 3:  # (1, N, 5 + C) or (1, 4 + C, N): checked now, not at the first frame
+            raise ValueError(f"{self.path}: output shape {out} is not a YOLO detector's "
+                             f"(1, boxes, 5 + classes) or (1, 4 + classes, boxes)"
+                             + (" (it looks like an appearance encoder: give it to --encoder)"
+                                if len(out) == 2 else ""))
 
     def __call__(self, frame_bgr: np.ndarray) -> FrameDetections:
         tensor, box = letterbox(frame_bgr, self.input_size)
