@@ -144,3 +144,26 @@ def load_encoder(name: str | os.PathLike = "default", device: str = "cpu",
     if gate is not None:
         encoder.max_cosine_distance = gate
     return encoder
+
+
+def encoder_from_name(name: str, device: str = "cpu", threads: int | None = None):
+    """The encoder a command line or a config names, or None for "none" (motion only);
+    ``threads``: its intra-op threads on the CPU (default: every core)."""
+    if name == "none":
+        return None
+    return load_encoder(name, device=device, threads=threads)
+
+
+def encoder_identity(name: str) -> str:
+    """A string that changes whenever the named encoder's weights change (for caches and
+    checkpoints): "none"/"histogram", a record's SHA-256, else the file's path and SHA-256."""
+    import hashlib
+
+    if name in ("none", "histogram"):
+        return name
+    path = Path(name)
+    if path.suffix == "":
+        record = find_record(name)
+        if record is not None:
+            return f"{name}:" + read_weights_record(record)["sha256"]
+    return f"{path.resolve()}:" + hashlib.sha256(path.read_bytes()).hexdigest()

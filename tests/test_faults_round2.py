@@ -291,3 +291,15 @@ def test_models_given_to_the_wrong_option_or_empty_are_named(pets_clip, tmp_path
     assert "looks like a detector: give it to --detector" in capsys.readouterr().err
     assert main([*base, "--encoder", str(tmp_path / "empty.pt")]) == 1
     assert "empty.pt: empty file" in capsys.readouterr().err
+
+
+def test_resume_with_another_setting_names_the_field(pets_clip, tmp_path, capsys):
+    """WEAK: a refused --resume over another --set printed two 600-character config dumps."""
+    args = ["track", str(pets_clip), "--detections", str(pets_clip / "det" / "det.txt"),
+            "--encoder", "none", "--no-progress", "--checkpoint-every", "10",
+            "--out-mot", str(tmp_path / "r.txt")]
+    assert main([*args, "--max-frames", "20"]) == 0
+    capsys.readouterr()
+    assert main([*args, "--max-frames", "40", "--resume", "--set", "max_age=5"]) == 1
+    err = capsys.readouterr().err
+    assert "config max_age = 30, this run has max_age = 5" in err and len(err) < 600

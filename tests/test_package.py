@@ -59,6 +59,33 @@ def test_appearance_imports_neither_tracker_nor_application():
     assert wrong_way_imports("appearance", allowed, ("cosmot",)) == []
 
 
+#: stage -> the cosmot stages it must not import (docs/architecture.md, "Import direction")
+STAGE_RULES = {
+    "sources": ("cosmot.pipeline", "cosmot.integrations", "cosmot.cli", "cosmot.detectors",
+                "cosmot.evaluation"),
+    "detectors": ("cosmot.pipeline", "cosmot.integrations", "cosmot.cli", "cosmot.writers",
+                  "cosmot.evaluation"),
+    "writers": ("cosmot.pipeline", "cosmot.integrations", "cosmot.cli", "cosmot.detectors",
+                "cosmot.evaluation"),
+    "evaluation": ("cosmot.pipeline", "cosmot.integrations", "cosmot.cli", "cosmot.detectors",
+                   "cosmot.writers"),
+    "pipeline": ("cosmot.integrations", "cosmot.cli"),
+    "scripts": ("cosmot.cli",),
+}
+
+
+@pytest.mark.parametrize("stage", sorted(STAGE_RULES))
+def test_application_stages_import_downwards(stage):
+    """Lower stages never import higher ones; nothing but the command line imports cosmot.cli
+    (scripts call the library)."""
+    bad = []
+    for path in sorted((ROOT / "tools" / stage).rglob("*.py")):
+        for line, name, _ in imports_of(path):
+            if name.startswith(STAGE_RULES[stage]):
+                bad.append(f"{path.relative_to(ROOT)}:{line} imports {name}")
+    assert bad == []
+
+
 def test_wrong_way_import_is_caught(tmp_path, monkeypatch):
     """The check itself: a tracker module importing the application fails it."""
     fake = tmp_path / "tracker"

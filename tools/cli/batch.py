@@ -120,11 +120,11 @@ _ENCODERS: dict = {}
 
 def _encoder(name: str, device: str):
     """The encoder, loaded once per process (workers keep theirs between inputs)."""
-    from cosmot.cli.mot import load_encoder_arg
+    from cosmot.appearance.registry import encoder_from_name
 
     key = (name, device)
     if key not in _ENCODERS:
-        _ENCODERS[key] = load_encoder_arg(name, device)
+        _ENCODERS[key] = encoder_from_name(name, device)
     return _ENCODERS[key]
 
 

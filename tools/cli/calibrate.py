@@ -112,9 +112,9 @@ def run(args: argparse.Namespace) -> int:
 
     from cosmot.tracker import DEFAULT_MAX_COSINE_DISTANCE
 
-    from cosmot.cli.mot import encoder_identity, load_encoder_arg
+    from cosmot.appearance.registry import encoder_from_name, encoder_identity
 
-    encoder = load_encoder_arg(args.encoder, args.device)
+    encoder = encoder_from_name(args.encoder, args.device)
     if encoder is None:
         raise ValueError("calibrate needs an appearance encoder (--encoder)")
     rng = np.random.default_rng(0)

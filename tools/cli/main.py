@@ -29,14 +29,6 @@ def missing_extra_message(e: ModuleNotFoundError) -> str | None:
     return f"this needs the '{top}' package, which is not installed: pip install 'cosmot[{extra}]'"
 
 
-def limit_blas_threads() -> None:
-    """One BLAS thread unless the user set one: the tracker's matrices are tiny and BLAS threads
-    only fight the detector and encoder for the cores (seen: a 10x slowdown on 2 cores).
-    Effective only before numpy is first imported, so ``main`` calls it before any command
-    module loads; library users keep whatever their process set."""
-    for var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
-
 # Modules that add subcommands, in the order they appear in ``cosmot --help``.
 COMMAND_MODULES = (
     "cosmot.cli.track",
@@ -85,6 +77,8 @@ def describe_error(e: BaseException, options: dict | None = None) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from cosmot.runtime import limit_blas_threads
+
     limit_blas_threads()
     from cosmot.cli import signals
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from cosmot.cli.batch import check_batch_options, is_sequence_dir, add_batch_options, run_mot
 from cosmot.pipeline.batch import expand_inputs
+from cosmot.appearance.registry import encoder_from_name, encoder_identity
 from cosmot.pipeline.checkpoint import input_state
 from cosmot.pipeline.sequence import track_sequence
 from cosmot.cli.options import add_cmc_option, add_config_options, config_from_args, resolve_cmc
@@ -60,33 +61,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def load_encoder_arg(name: str, device: str, threads: int | None = None):
-    """The encoder named on the command line, or None for 'none' (motion only); ``threads``:
-    its intra-op threads on the CPU (default: every core)."""
-    if name == "none":
-        return None
-    from cosmot.appearance import load_encoder
-
-    return load_encoder(name, device=device, threads=threads)
-
-
-def encoder_identity(name: str) -> str:
-    """A string that changes whenever the named encoder's weights change (for caches)."""
-    import hashlib
-
-    if name in ("none", "histogram"):
-        return name
-    path = Path(name)
-    if path.suffix == "":
-        from cosmot.appearance.integrity import read_weights_record
-        from cosmot.appearance.registry import find_record
-
-        record = find_record(name)
-        if record is not None:
-            return f"{name}:" + read_weights_record(record)["sha256"]
-    return f"{path.resolve()}:" + hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def run(args: argparse.Namespace) -> int:
     check_batch_options(args)  # --workers >= 1, --prefetch >= 0
     if args.checkpoint_every < 0:
@@ -121,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     check_outputs(outputs, inputs)
     args.paths = {os.fspath(v): "--out" for v in outputs.values()}
     out_dir.mkdir(parents=True, exist_ok=True)
-    encoder = load_encoder_arg(args.encoder, args.device)
+    encoder = encoder_from_name(args.encoder, args.device)
     cmc = resolve_cmc(args.cmc, encoder)
     encoder_id = encoder_identity(args.encoder)  # hashes a weights file: once, not per sequence
     failures = 0

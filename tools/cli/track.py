@@ -22,7 +22,7 @@ import warnings
 from pathlib import Path
 
 from cosmot.cli.batch import add_batch_options, check_batch_options, is_track_batch, run_track
-from cosmot.cli.mot import load_encoder_arg
+from cosmot.appearance.registry import encoder_from_name
 from cosmot.cli.options import add_cmc_option, add_config_options, config_from_args, resolve_cmc
 from cosmot.cli.paths import check_outputs
 from cosmot.cli.signals import stop_between_frames
@@ -121,7 +121,7 @@ def _learned_detector_options(name: str, size: int | None, classes: str | None
 def _run_description(args) -> dict:
     """What a checkpoint must agree on with the run that resumes it, besides the settings
     :func:`cosmot.track_video` adds (score filter, camera motion, outputs, tracker config)."""
-    from cosmot.cli.mot import encoder_identity
+    from cosmot.appearance.registry import encoder_identity
     from cosmot.pipeline.checkpoint import input_state
 
     states = {f"contents of {os.path.realpath(p)}": input_state(p)
@@ -219,7 +219,7 @@ def run(args: argparse.Namespace) -> int:
             options.setdefault("threads", str(det_threads))
         detector = create_detector(name, options)
         det_name = f"detector {name}" + (f" ({DEFAULT_DETECTOR})" if name == "auto" else "")
-    encoder = load_encoder_arg(args.encoder, args.device, threads=enc_threads)
+    encoder = encoder_from_name(args.encoder, args.device, threads=enc_threads)
     config = config_from_args(args, fps=source.fps)
     cmc_method = resolve_cmc(args.cmc, encoder)
     print(f"cosmot track: {source.description}, {det_name}, encoder {args.encoder}, "

@@ -61,9 +61,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _prepare_all(args, cmc: str):
-    from cosmot.cli.mot import encoder_identity, load_encoder_arg
+    from cosmot.appearance.registry import encoder_from_name, encoder_identity
 
-    encoder = load_encoder_arg(args.encoder, args.device)
+    encoder = encoder_from_name(args.encoder, args.device)
     read_score = args.low_score if args.low_score is not None else args.min_score
     return [prepare(s, args.det, read_score, encoder, encoder_identity(args.encoder), cmc,
                     args.cache)

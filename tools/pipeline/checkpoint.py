@@ -91,10 +91,24 @@ def load_checkpoint(path: str | os.PathLike, run: dict) -> tuple[Tracker, int, d
                          f"afresh") from None
     for key in sorted(set(saved) | set(run)):
         if saved.get(key) != run.get(key):
-            raise ValueError(f"{path}: written by a run with {key} = {saved.get(key)!r}, this "
-                             f"run has {run.get(key)!r}; resume with the same input and "
-                             f"options, or remove the checkpoint to start afresh")
+            was, now = _first_difference(key, saved.get(key), run.get(key))
+            raise ValueError(f"{path}: written by a run with {was}, this run has {now}; "
+                             f"resume with the same input and options, or remove the "
+                             f"checkpoint to start afresh")
     return tracker, frame, sizes
+
+
+def _first_difference(key: str, saved, run) -> tuple[str, str]:
+    """``key = value`` of the saved and the new run; for a JSON object (the tracker config),
+    only the first field that differs (the whole config is hundreds of characters)."""
+    try:
+        a, b = json.loads(saved), json.loads(run)
+    except (TypeError, ValueError):
+        a = b = None
+    if isinstance(a, dict) and isinstance(b, dict):
+        field = next(f for f in sorted(set(a) | set(b)) if a.get(f) != b.get(f))
+        return f"{key} {field} = {a.get(field)!r}", f"{field} = {b.get(field)!r}"
+    return f"{key} = {saved!r}", repr(run)
 
 
 def cut_outputs(paths: dict[str, str | os.PathLike], sizes: dict[str, int],

@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("seq")
     c.add_argument("--frames", type=int, default=300)
     args = p.parse_args(argv)
-    from cosmot.cli.main import limit_blas_threads
+    from cosmot.runtime import limit_blas_threads
 
     limit_blas_threads()
     detector_threads(args) if args.what == "detector-threads" else cmc(args)

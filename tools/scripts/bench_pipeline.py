@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="also draw the figures: per run, the wall time per frame beside the "
                         "busy time of each stage (needs matplotlib: cosmot[eval])")
     args = p.parse_args(argv)
-    from cosmot.cli.main import limit_blas_threads
+    from cosmot.runtime import limit_blas_threads
 
     limit_blas_threads()  # as the cosmot command does
     if args.cv_threads is not None:

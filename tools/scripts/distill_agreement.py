@@ -13,7 +13,9 @@ import torch
 from cosmot.appearance import load_encoder
 from cosmot.appearance.crops import CropSet
 from cosmot.appearance.distill import embed_with_teacher, teacher_embeddings
-from cosmot.cli.reid.common import CACHE
+from cosmot.paths import cache_dir
+
+CACHE = cache_dir("reid")
 from cosmot.paths import data_dir
 
 RUNS = ("baseline_s0", "w1_s0", "w5_s0", "w20_s0", "online_w5_s0", "online_w20_s0")

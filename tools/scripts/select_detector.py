@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from cosmot.appearance import load_encoder
 
-    from cosmot.cli.mot import encoder_identity
+    from cosmot.appearance.registry import encoder_identity
 
     encoder = load_encoder("default")
     config = preset("default")

@@ -31,7 +31,7 @@ from tqdm import tqdm
 from cosmot.tracker import PRESETS
 
 from cosmot.pipeline.experiment import prepare, score_config
-from cosmot.cli.mot import encoder_identity, load_encoder_arg
+from cosmot.appearance.registry import encoder_from_name, encoder_identity
 from cosmot.paths import data_dir
 
 #: group -> (sequence, detection set, minimum score)
@@ -139,7 +139,7 @@ def main(argv=None) -> int:
         report(saved["deepsort"], [(s, sc) for s, sc in saved["trials"]])
         return 0
     root = (Path(args.data) if args.data else data_dir()) / "mot"
-    encoder = load_encoder_arg(args.encoder, "cpu")
+    encoder = encoder_from_name(args.encoder, "cpu")
     prepared = {g: [prepare(root / s, d, ms, encoder, encoder_identity(args.encoder),
                             cache_dir=args.cache)]
                 for g, (s, d, ms) in GROUPS.items()}
