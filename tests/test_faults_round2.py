@@ -303,3 +303,21 @@ def test_resume_with_another_setting_names_the_field(pets_clip, tmp_path, capsys
     assert main([*args, "--max-frames", "40", "--resume", "--set", "max_age=5"]) == 1
     err = capsys.readouterr().err
     assert "config max_age = 30, this run has max_age = 5" in err and len(err) < 600
+
+
+def test_state_save_failure_names_the_file_and_leaves_no_tmp(tmp_path, monkeypatch):
+    """WEAK: disk full while writing a checkpoint left .ckpt.npz.tmp and named no file."""
+    import errno
+
+    from cosmot.tracker import Tracker
+    from cosmot.tracker import state as state_module
+
+    def full(*a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(state_module.np, "savez", full)
+    path = tmp_path / "r.txt.ckpt.npz"
+    with pytest.raises(OSError, match="No space left on device") as e:
+        state_module.save_state(Tracker(), path)
+    assert e.value.filename == str(path)
+    assert list(tmp_path.iterdir()) == []

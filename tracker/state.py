@@ -117,11 +117,16 @@ def save_state(tracker, path: str | os.PathLike, extra: dict[str, np.ndarray] | 
     for k, v in (extra or {}).items():
         arrays["extra_" + k] = np.asarray(v)
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        np.savez(f, **arrays)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as e:  # disk full, file too large: no .tmp left, the old file kept, named
+        tmp.unlink(missing_ok=True)
+        raise OSError(e.errno, f"cannot save the tracker state ({e.strerror}); the previous "
+                               f"one, if any, is kept", str(path)) from None
 
 
 def load_state(path: str | os.PathLike):
