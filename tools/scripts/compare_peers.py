@@ -1,0 +1,224 @@
+"""cosmot against the public trackers on the same boxes: one TrackEval table (issue 19).
+
+    python tools/scripts/compare_peers.py MOT16-11 KITTI-17 PETS09-S2L1 TUD-Stadtmitte \\
+        [--det cosmot|NAME] [--thresholds 0.3,0.4,0.5,0.6] [--work DIR] [--max-frames N]
+
+Boxes: ``--det cosmot`` (default) are the default pipeline's own, written once per sequence by
+``cosmot track SEQ --encoder none --out-det`` (YOLOX-Nano 416, score >= 0.3); ``--det NAME``
+takes ``SEQ/NAME/det.txt`` (e.g. ``det``, ``det-frcnn``). Every tracker gets exactly these boxes,
+frame by frame, from one decoding of the frames:
+
+* cosmot at its defaults (``cosmot.integrations.DeepSortTracker``: shipped encoder at its
+  calibrated gate, sparse camera motion: the ids ``cosmot track`` gives on these boxes), and
+  motion only (``encoder=None``);
+* the peers of pip ``trackers`` (Apache-2.0; ``pip install 'cosmot[peers]'``): SORT, ByteTrack,
+  OC-SORT, BoT-SORT, C-BIoU, McByte, at their published defaults, each fed all boxes (``all``)
+  and the boxes at or above each ``--thresholds`` value (the best is marked: no peer is
+  handicapped by our score cut). A peer that is not installed is listed as skipped, with why.
+
+Prints per sequence and combined HOTA / MOTA / IDF1 / IDSW (TrackEval through
+``cosmot.evaluation``), each tracker's update seconds per frame measured in this process (for
+cosmot: its encoder and camera motion included, as BoT-SORT's and McByte's CMC are), and the
+best setting of each tracker by combined HOTA; ``--json`` keeps everything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from cosmot.evaluation.mot_metrics import evaluate
+from cosmot.paths import data_dir
+from cosmot.sources.motchallenge import Sequence, read_detections
+from cosmot.tracker.geometry import tlwh_to_xyxy
+from cosmot.writers.mot import MOTWriter
+from encoder_contribution import cosmot_track, linked_sequence
+
+PEERS = ("SORTTracker", "ByteTrackTracker", "OCSORTTracker", "BoTSORTTracker", "CBIoUTracker",
+         "McByteTracker")
+
+
+class Entrant:
+    """One tracker at one score cut, writing its own results file."""
+
+    def __init__(self, name: str, cut: float | None, make, feed: str, out: Path,
+                 uses_frame: bool = True):
+        self.name, self.cut, self.make, self.feed = name, cut, make, feed
+        self.uses_frame = uses_frame
+        self.out = out
+        self.seconds = 0.0
+        self.frames = 0
+
+    @property
+    def setting(self) -> str:
+        return "all" if self.cut is None else f">={self.cut:g}"
+
+    def run_sequence(self, frames, fps: float, path: Path) -> None:
+        tracker = self.make(fps)
+        with MOTWriter(path) as w:
+            for k, image, dets in frames:
+                if self.cut is not None:
+                    dets = dets[dets[:, 4] >= self.cut]
+                t0 = time.perf_counter()
+                ids, boxes, scores = self.step(tracker, dets, image)
+                self.seconds += time.perf_counter() - t0
+                self.frames += 1
+                w.write(k, ids, np.c_[boxes[:, :2], boxes[:, 2:] - boxes[:, :2]], scores)
+
+    def step(self, tracker, dets, image):
+        if self.feed == "cosmot":
+            out = tracker.update(dets, image)
+            return out[:, 4].astype(int), out[:, :4], out[:, 5]
+        import supervision as sv
+
+        d = sv.Detections(xyxy=dets[:, :4].astype(np.float32),
+                          confidence=dets[:, 4].astype(np.float32),
+                          class_id=np.zeros(len(dets), int))
+        out = tracker.update(d, image if self.uses_frame else None)
+        keep = out.tracker_id >= 0  # unconfirmed tracks come back with id -1
+        return (out.tracker_id[keep] + 1, out.xyxy[keep],
+                out.confidence[keep] if out.confidence is not None else np.ones(keep.sum()))
+
+
+def entrants(work: Path, thresholds) -> tuple[list[Entrant], list[str]]:
+    from cosmot.integrations import DeepSortTracker
+
+    out, skipped = [], []
+    out.append(Entrant("cosmot", None, lambda fps: DeepSortTracker(fps=fps), "cosmot",
+                       work / "cosmot_all"))
+    out.append(Entrant("cosmot motion only", None,
+                       lambda fps: DeepSortTracker(encoder=None, cmc="none", fps=fps), "cosmot",
+                       work / "cosmot-motion_all"))
+    try:
+        import trackers
+    except ModuleNotFoundError as e:
+        return out, [f"pip trackers (SORT, ByteTrack, OC-SORT, BoT-SORT, C-BIoU, McByte): not "
+                     f"installed ({e}); pip install 'cosmot[peers]'"]
+    for name in PEERS:
+        cls = getattr(trackers, name, None)
+        if cls is None:
+            skipped.append(f"{name}: not in this version of trackers")
+            continue
+        label = name.replace("Tracker", "")
+        uses_frame = "enable_cmc" in inspect.signature(cls.__init__).parameters
+        for cut in (None, *thresholds):
+            tag = "all" if cut is None else f"{cut:g}"
+            out.append(Entrant(label, cut, lambda fps, c=cls: c(frame_rate=fps), "sv",
+                               work / f"{label}_{tag}", uses_frame))
+    return out, skipped
+
+
+def sequence_frames(seq: Sequence, det_path: Path, max_frames: int | None):
+    det = read_detections(det_path)
+    slices = det.frame_slices()
+    xyxy = tlwh_to_xyxy(det.tlwh)
+    frames = []
+    for k, image in seq.frames():
+        if max_frames and k > max_frames:
+            break
+        sl = slices.get(k, slice(0, 0))
+        frames.append((k, image, np.c_[xyxy[sl], det.scores[sl]]))
+    return frames
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("sequences", nargs="+", metavar="SEQ")
+    ap.add_argument("--det", default="cosmot")
+    ap.add_argument("--thresholds", default="0.3,0.4,0.5,0.6")
+    ap.add_argument("--data", default=None)
+    ap.add_argument("--work", type=Path, default=Path("runs/peers"))
+    ap.add_argument("--max-frames", type=int, default=None,
+                    help="only the first N frames (a quick check; scores then are not comparable)")
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args(argv)
+    root = Path(args.data) if args.data else data_dir() / "mot"
+    thresholds = [float(t) for t in args.thresholds.split(",") if t.strip()]
+    work = args.work / args.det
+    runners, skipped = entrants(work / "results", thresholds)
+    seqs = []
+    for name in args.sequences:
+        src = Path(name) if Path(name).is_dir() else root / name
+        seq_dir = linked_sequence(src, args.work / "seqs" / src.name)
+        det_name = "det-cosmot" if args.det == "cosmot" else args.det
+        det = seq_dir / det_name / "det.txt"
+        if args.det == "cosmot" and not det.is_file():
+            print(f"{src.name}: detecting (cosmot track --encoder none --out-det)", flush=True)
+            cosmot_track(seq_dir, ["--encoder", "none", "--out-det", str(det)],
+                         args.work / "logs" / f"{src.name}-det.log")
+        seq = Sequence(seq_dir)
+        frames = sequence_frames(seq, det, args.max_frames)
+        print(f"{seq.name}: {len(frames)} frames, {sum(len(f[2]) for f in frames)} boxes; "
+              f"{len(runners)} trackers", flush=True)
+        for r in runners:
+            r.run_sequence(frames, seq.info.fps, r.out / f"{seq.name}.txt")
+        seqs.append(seq)
+    rows = {}
+    for r in runners:
+        res = evaluate([s.path for s in seqs], r.out) if not args.max_frames else \
+            _evaluate_cut(seqs, r.out, args.max_frames)
+        rows[(r.name, r.setting)] = {"scores": res.rows, "ms_per_frame":
+                                     1000 * r.seconds / max(r.frames, 1)}
+    report = print_table(rows, [s.name for s in seqs], skipped, args)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+def _evaluate_cut(seqs, results_dir, max_frames: int):
+    """TrackEval on the first frames only: ground truth cut to them in a temporary copy."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="cosmot-peers-") as tmp:
+        dirs = []
+        for s in seqs:
+            d = Path(tmp) / s.name
+            (d / "gt").mkdir(parents=True)
+            n = min(s.length(), max_frames)
+            (d / "seqinfo.ini").write_text(
+                f"[Sequence]\nname={s.name}\nframeRate={s.info.fps}\nseqLength={n}\n")
+            lines = [ln for ln in s.gt_path.read_text().splitlines()
+                     if ln.strip() and int(float(ln.split(",")[0])) <= n]
+            (d / "gt" / "gt.txt").write_text("\n".join(lines) + "\n")
+            dirs.append(d)
+        return evaluate(dirs, results_dir)
+
+
+def print_table(rows: dict, names: list[str], skipped: list[str], args) -> dict:
+    keys = [*names, "COMBINED"] if len(names) > 1 else names
+    print(f"\nSame boxes ({args.det}), TrackEval HOTA / MOTA / IDF1 / IDSW; update ms per frame "
+          f"in this process (load average {os.getloadavg()[0]:.1f})")
+    head = "| tracker | boxes | " + " | ".join(keys) + " | ms/frame |"
+    print(head)
+    print("|" + "---|" * (len(keys) + 3))
+    best = {}
+    for (name, setting), r in rows.items():
+        sc = r["scores"]
+        key = keys[-1]
+        if name not in best or sc[key]["HOTA"] > rows[best[name]]["scores"][key]["HOTA"]:
+            best[name] = (name, setting)
+    for (name, setting), r in rows.items():
+        cells = [f"{r['scores'][k]['HOTA']:.1f} / {r['scores'][k]['MOTA']:.1f} / "
+                 f"{r['scores'][k]['IDF1']:.1f} / {r['scores'][k]['IDSW']:.0f}" for k in keys]
+        mark = " (best)" if best[name] == (name, setting) and len(
+            [1 for n, _ in rows if n == name]) > 1 else ""
+        print(f"| {name} | {setting}{mark} | " + " | ".join(cells) +
+              f" | {r['ms_per_frame']:.2f} |")
+    for line in skipped:
+        print(f"skipped: {line}")
+    return {"det": args.det, "sequences": names, "skipped": skipped,
+            "rows": [{"tracker": n, "boxes": s, **r} for (n, s), r in rows.items()],
+            "best": {n: s for n, (_, s) in best.items()}}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
