@@ -95,3 +95,17 @@ def load_checkpoint(path: str | os.PathLike, expected_sha256: str | None = None
                          f"{str(e).splitlines()[0]}") from None
     model.eval()
     return model, dict(ckpt.get("meta", {}))
+
+
+def update_checkpoint_meta(path: str | os.PathLike, changes: dict) -> None:
+    """Set entries of a checkpoint's ``meta`` in place (the tensors and their checksum stay
+    as they are; written to a temporary file and renamed)."""
+    path = Path(path)
+    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
+        raise ValueError(f"{path}: not a cosmot embedding checkpoint (format {FORMAT!r} "
+                         f"expected)")
+    ckpt.setdefault("meta", {}).update(json.loads(json.dumps(changes, default=str)))
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(ckpt, tmp)
+    os.replace(tmp, path)

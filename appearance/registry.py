@@ -12,6 +12,7 @@ on the CPU that export runs through ONNX Runtime, so the default encoder needs n
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 from pathlib import Path
 
@@ -73,6 +74,7 @@ def _load_torch(path: Path, sha256: str | None, device: str, batch_size: int,
 
     model, meta = load_checkpoint(path, sha256)
     encoder = TorchEncoder(model, device, batch_size, threads)
+    encoder.path = path  # named in messages (e.g. the uncalibrated-gate warning)
     encoder.max_cosine_distance = check_gate(meta.get("max_cosine_distance"), str(path))
     return encoder
 
@@ -167,3 +169,35 @@ def encoder_identity(name: str) -> str:
         if record is not None:
             return f"{name}:" + read_weights_record(record)["sha256"]
     return f"{path.resolve()}:" + hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def record_gate(encoder: str, gate: float) -> Path:
+    """Record ``gate`` as the calibrated ``max_cosine_distance`` of ``encoder`` (a ``.pt``
+    checkpoint, an ``.onnx`` file, or the name of user-installed weights); returns the file
+    written. Shipped weights are read-only: ship a copy (cosmot reid ship)."""
+    path = Path(encoder)
+    if path.suffix == ".onnx":
+        from .export import set_onnx_gate
+
+        set_onnx_gate(path, gate)
+        return path
+    if path.suffix in (".pt", ".pth"):
+        require_torch(f"writing the gate into {path}")
+        from .checkpoint import update_checkpoint_meta
+
+        update_checkpoint_meta(path, {"max_cosine_distance": float(gate)})
+        return path
+    record = named_record(encoder)
+    if record is None:
+        raise ValueError(f"encoder {encoder!r} is not a .pt or .onnx file or the name "
+                         f"of installed weights")
+    if record.parent == WEIGHTS_DIR:
+        raise ValueError(f"{record} belongs to the installed package (read-only); "
+                         f"record the gate in a copy: cosmot reid ship CHECKPOINT "
+                         f"--max-cosine-distance {gate:.2f}")
+    data = json.loads(record.read_text())
+    data["max_cosine_distance"] = float(gate)
+    tmp = record.with_name(record.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    tmp.replace(record)
+    return record

@@ -202,7 +202,7 @@ class _Run:
     projector: torch.nn.Module | None
     sampler: object
     gen: torch.Generator
-    opt: torch.optim.Optimizer
+    opt: torch.optim.Optimizer | None
     epoch: int = 0
     step: int = 0
     history: list = field(default_factory=list)
@@ -234,8 +234,9 @@ def _new_run(crops: CropSet, labels: np.ndarray, num_classes: int, config: Train
     projector = _projector(config, teacher_dim)
     if projector is not None:
         projector = projector.to(dev)
-    modules = [m for m in (model, criterion, projector) if m is not None]
-    return _Run(model, criterion, projector, sampler, gen, _make_optimiser(modules, config))
+    run = _Run(model, criterion, projector, sampler, gen, opt=None)
+    run.opt = _make_optimiser(run.modules(), config)
+    return run
 
 
 def _data_fingerprint(labels: np.ndarray, teacher_t: torch.Tensor | None) -> str:

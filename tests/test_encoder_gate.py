@@ -104,12 +104,12 @@ def test_calibrate_write_records_the_gate_and_mot_uses_it(tmp_path, capsys):
 
 
 def test_calibrate_write_refuses_shipped_weights(tmp_path):
-    from cosmot.cli.calibrate import write_gate
+    from cosmot.appearance.registry import record_gate
 
     with pytest.raises(ValueError, match="read-only.*cosmot reid ship"):
-        write_gate("default", 0.2)
+        record_gate("default", 0.2)
     with pytest.raises(ValueError, match="not a .pt or .onnx"):
-        write_gate(str(tmp_path / "nothing"), 0.2)
+        record_gate(str(tmp_path / "nothing"), 0.2)
     record = json.loads((__import__("cosmot.appearance.registry", fromlist=["x"]).WEIGHTS_DIR
                          / "default.json").read_text())
     assert record["max_cosine_distance"] == 0.25

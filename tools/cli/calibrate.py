@@ -110,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from cosmot.appearance.registry import record_gate
     from cosmot.tracker import DEFAULT_MAX_COSINE_DISTANCE
 
     from cosmot.appearance.registry import encoder_from_name, encoder_identity
@@ -142,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"suggested max_cosine_distance: {best:.2f} (the tracker now uses {current:.2f}, "
           f"{what})")
     if args.write:
-        print(f"recorded max_cosine_distance {best:.2f} in {write_gate(args.encoder, best)}")
+        print(f"recorded max_cosine_distance {best:.2f} in {record_gate(args.encoder, best)}")
 
     fig, ax = plt.subplots(figsize=(7, 4), dpi=120)
     bins = np.linspace(0, max(1.0, float(np.max(np.r_[same, diff, 1.0]))), 60)
@@ -162,43 +163,3 @@ def run(args: argparse.Namespace) -> int:
     print(f"plot -> {args.out}")
     return 0
 
-
-def write_gate(encoder: str, gate: float) -> Path:
-    """Record ``gate`` as the calibrated ``max_cosine_distance`` of ``encoder`` (a ``.pt``
-    checkpoint, an ``.onnx`` file, or the name of user-installed weights); returns the file
-    written. Shipped weights are read-only: ship a copy (cosmot reid ship)."""
-    from cosmot.appearance.registry import WEIGHTS_DIR, named_record
-
-    path = Path(encoder)
-    if path.suffix == ".onnx":
-        from cosmot.appearance.export import set_onnx_gate
-
-        set_onnx_gate(path, gate)
-        return path
-    if path.suffix in (".pt", ".pth"):
-        import os
-
-        import torch
-
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-        ckpt.setdefault("meta", {})["max_cosine_distance"] = float(gate)
-        tmp = path.with_name(path.name + ".tmp")
-        torch.save(ckpt, tmp)
-        os.replace(tmp, path)
-        return path
-    record = named_record(encoder)
-    if record is None:
-        raise ValueError(f"--write: encoder {encoder!r} is not a .pt or .onnx file or the name "
-                         f"of installed weights")
-    if record.parent == WEIGHTS_DIR:
-        raise ValueError(f"--write: {record} belongs to the installed package (read-only); "
-                         f"record the gate in a copy: cosmot reid ship CHECKPOINT "
-                         f"--max-cosine-distance {gate:.2f}")
-    import json
-
-    data = json.loads(record.read_text())
-    data["max_cosine_distance"] = float(gate)
-    tmp = record.with_name(record.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    tmp.replace(record)
-    return record

@@ -1,8 +1,9 @@
 """The appearance gate travels with the encoder.
 
-A cosine threshold fitted for one encoder is wrong for another (issue 18: 0.25 vs 0.1 decided
-between 37.3 and 43.8 HOTA for the same tracker). So ``TrackerConfig.max_cosine_distance``
-defaults to None, and before a run the pipeline fills it in from the encoder's calibrated gate
+A cosine threshold fitted for one encoder is wrong for another (issue 18's de-risk run, on a
+sequence this project does not have: 0.25 vs 0.1 decided between 37.3 and 43.8 HOTA). So
+``TrackerConfig.max_cosine_distance`` defaults to None, and before a run the pipeline fills it
+in from the encoder's calibrated gate
 (its weights' record, checkpoint or ONNX metadata; ``cosmot calibrate --write`` puts it there).
 A value the user sets (``--set max_cosine_distance=...``, a preset that pins one) stays.
 """
