@@ -165,6 +165,10 @@ def _check_inputs(crops: CropSet, config: TrainConfig, dev: torch.device, teache
             raise ValueError(f"distillation weight {dcfg.weight} needs teacher embeddings of "
                              f"shape ({len(crops)}, D), got "
                              f"{None if teacher is None else np.shape(teacher)}")
+        if dcfg.center:
+            from .distill import center_targets
+
+            teacher = center_targets(teacher)
         return torch.from_numpy(np.ascontiguousarray(teacher, dtype=np.float32))
     return None
 

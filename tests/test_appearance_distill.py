@@ -235,3 +235,39 @@ def test_resumed_run_equals_an_uninterrupted_one(tmp_path):
     with pytest.raises(ValueError, match="other crops"):
         train(crops, cfg, tmp_path / "cut", progress=False, log=lambda s: None,
               teacher=teacher[::-1].copy(), resume=True)
+
+
+def test_centred_targets_remove_the_common_direction():
+    """center_targets: unit rows, zero mean direction, pairwise order of cosine similarity
+    kept for rows equidistant from the mean; a constant prediction then scores 1 - cos = 1."""
+    from cosmot.appearance.distill import center_targets, embedding_regression_loss
+
+    rng = np.random.default_rng(0)
+    t = np.abs(rng.normal(size=(200, 16))).astype(np.float32) + 2.0  # a shared direction
+    c = center_targets(t)
+    assert np.allclose(np.linalg.norm(c, axis=1), 1.0, atol=1e-5)
+    assert np.linalg.norm(c.mean(axis=0)) < 0.1
+    unit = t / np.linalg.norm(t, axis=1, keepdims=True)
+    const = torch.from_numpy(np.repeat(unit.mean(0, keepdims=True), len(t), axis=0))
+    assert embedding_regression_loss(const, torch.from_numpy(unit)).item() < 0.05
+    assert embedding_regression_loss(const, torch.from_numpy(c)).item() == pytest.approx(
+        1.0, abs=0.05)
+    with pytest.raises(ValueError, match="center"):
+        DistillConfig(weight=1.0, kind="kl", center=True)
+
+
+def test_centred_regression_trains_towards_the_centred_teacher():
+    from cosmot.appearance.distill import center_targets, embedding_regression_loss
+    from cosmot.appearance.train import embed_set
+
+    crops = toy_set(n_ids=6, per_id=6)
+    teacher = FakeTeacher().embed_crops(crops.images)
+    net = NetConfig(input_hw=(32, 16), widths=(4, 8, 8), dim=6)
+    cfg = TrainConfig(net=net, epochs=6, p=3, k=4, warmup_epochs=0, lr=3e-3, id_weight=0.0,
+                      distill=DistillConfig(weight=1.0, kind="regress", center=True))
+    res = train(crops, cfg, None, progress=False, log=lambda s: None, teacher=teacher)
+    losses = [r["distill_loss"] for r in res.history]
+    assert losses[-1] < losses[0]
+    emb = torch.from_numpy(embed_set(res.model, crops.images))
+    target = torch.from_numpy(center_targets(teacher))
+    assert embedding_regression_loss(emb, target).item() < losses[0]

@@ -61,7 +61,8 @@ def train_config_from_args(args: argparse.Namespace):
         weight=(args.distill_weight if args.distill_weight is not None else 1.0)
         if teacher else 0.0, kind=args.distill_kind, temperature=args.distill_temperature,
         teacher=repo_relative(teacher) if teacher else "",
-        flip=not args.distill_no_flip and not args.distill_online, online=args.distill_online
+        flip=not args.distill_no_flip and not args.distill_online, online=args.distill_online,
+        center=getattr(args, "distill_center", False)
     ) if teacher else DistillConfig()
     device = getattr(args, "device", "cpu")
     precision = getattr(args, "precision", "auto")
@@ -162,6 +163,7 @@ def run(args: argparse.Namespace) -> int:
                      "distill_temperature": config.distill.temperature,
                      "distill_flip": config.distill.flip,
                      "distill_online": config.distill.online,
+                     "distill_center": config.distill.center,
                      "distill_cache": repo_relative(cache_file) if cache_file else None})
     if config.distill.weight > 0 and config.distill.kind == "regress":
         meta["distill_teacher_dim"] = None if teacher is None else int(teacher.shape[1])
@@ -309,6 +311,9 @@ def register(sub) -> None:
                    help="softmax temperature of the kl distillation loss")
     p.add_argument("--distill-no-flip", action="store_true",
                    help="teacher target from the crop alone (default: mean with its mirror)")
+    p.add_argument("--distill-center", action="store_true",
+                   help="regress: subtract the teacher embeddings' mean over the training "
+                        "crops first (the common direction carries no identity)")
     p.add_argument("--distill-online", action="store_true",
                    help="run the teacher on every augmented batch (the student's exact view; "
                         "slow) instead of caching its embeddings of the clean crops")
