@@ -19,7 +19,9 @@ from pathlib import Path
 
 import torch
 
-from .integrity import check_sha256, read_weights_record, sha256_file  # noqa: F401 (re-exported)
+from cosmot.runtime import sha256_file
+
+from .integrity import check_sha256, read_weights_record
 from .model import EmbeddingNet, NetConfig
 
 FORMAT = "cosmot-embedding/1"

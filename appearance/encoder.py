@@ -13,7 +13,6 @@ An encoder may carry ``max_cosine_distance``: the tracker's appearance gate cali
 
 from __future__ import annotations
 
-import os
 from typing import Protocol
 
 import numpy as np
@@ -56,24 +55,6 @@ def check_gate(value, source: str) -> float | None:
     return gate
 
 
-def available_cores() -> int:
-    """CPU cores this process may run on, or ``COSMOT_THREADS`` when it is set lower (the
-    batch runner sets it to each worker's share of the cores)."""
-    try:
-        cores = max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        cores = max(1, os.cpu_count() or 1)
-    limit = os.environ.get("COSMOT_THREADS", "").strip()
-    if limit:
-        try:
-            n = int(limit)
-        except ValueError:
-            raise ValueError(f"COSMOT_THREADS={limit!r}: must be a whole number >= 1 (or "
-                             f"unset)") from None
-        if n < 1:
-            raise ValueError(f"COSMOT_THREADS={limit!r}: must be a whole number >= 1 (or unset)")
-        cores = min(cores, n)
-    return cores
 
 
 def check_boxes(boxes_xyxy: np.ndarray) -> np.ndarray:

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .encoder import GATE_KEY, CropEncoder, available_cores, check_gate
+from cosmot.runtime import available_cores
+
+from .encoder import GATE_KEY, CropEncoder, check_gate
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)

@@ -16,6 +16,8 @@ import json
 import os
 from pathlib import Path
 
+from cosmot.runtime import sha256_file
+
 from .encoder import Encoder, check_gate
 from .histogram import HistogramEncoder
 from .integrity import check_sha256, read_weights_record
@@ -159,8 +161,6 @@ def encoder_from_name(name: str, device: str = "cpu", threads: int | None = None
 def encoder_identity(name: str) -> str:
     """A string that changes whenever the named encoder's weights change (for caches and
     checkpoints): "none"/"histogram", a record's SHA-256, else the file's path and SHA-256."""
-    import hashlib
-
     if name in ("none", "histogram"):
         return name
     path = Path(name)
@@ -168,7 +168,7 @@ def encoder_identity(name: str) -> str:
         record = find_record(name)
         if record is not None:
             return f"{name}:" + read_weights_record(record)["sha256"]
-    return f"{path.resolve()}:" + hashlib.sha256(path.read_bytes()).hexdigest()
+    return f"{path.resolve()}:" + sha256_file(path)
 
 
 def record_gate(encoder: str, gate: float) -> Path:

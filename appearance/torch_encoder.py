@@ -7,7 +7,9 @@ import numpy as np
 import torch
 
 from .device import resolve_device
-from .encoder import CropEncoder, available_cores
+from cosmot.runtime import available_cores
+
+from .encoder import CropEncoder
 from .model import EmbeddingNet
 
 

@@ -238,7 +238,7 @@ def test_track_a_folder_of_videos_and_a_list_file(pets_clip, synthetic_seq, tmp_
 
 
 def test_cores_follow_cosmot_threads_and_are_split_when_the_detector_runs_ahead(monkeypatch):
-    from cosmot.appearance.encoder import available_cores
+    from cosmot.runtime import available_cores
     from cosmot.pipeline.video import thread_split
 
     monkeypatch.delenv("COSMOT_THREADS", raising=False)

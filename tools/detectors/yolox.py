@@ -31,8 +31,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from cosmot.appearance.encoder import available_cores
-from cosmot.appearance.integrity import sha256_file
+from cosmot.runtime import available_cores, sha256_file
 
 from .base import FrameDetections
 from .nms import nms

@@ -142,7 +142,7 @@ def unique_names(inputs: Sequence[str], name_of: Callable[[str], str]) -> list[s
 def threads_per_worker(workers: int, cores: int | None = None) -> int:
     """Cores of this machine shared out among ``workers`` (at least 1 each)."""
     if cores is None:
-        from cosmot.appearance.encoder import available_cores
+        from cosmot.runtime import available_cores
 
         cores = available_cores()
     return max(1, cores // max(1, workers))

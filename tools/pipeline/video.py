@@ -40,7 +40,7 @@ def thread_split(detect_ahead: int, cores: int | None = None) -> tuple[int, int]
     (``python tools/scripts/bench_components.py detector-threads $D/MOT16-11``, 80 frames):
     running it on one thread beside the rest of the frame is what makes the pipeline faster.
     """
-    from cosmot.appearance.encoder import available_cores
+    from cosmot.runtime import available_cores
 
     cores = available_cores() if cores is None else max(1, int(cores))
     if detect_ahead < 1:

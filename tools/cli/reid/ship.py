@@ -12,7 +12,8 @@ from cosmot.cli.reid.common import repo_relative
 def run(args: argparse.Namespace) -> int:
     import shutil
 
-    from cosmot.appearance.checkpoint import load_checkpoint, sha256_file
+    from cosmot.appearance.checkpoint import load_checkpoint
+    from cosmot.runtime import sha256_file
     from cosmot.appearance.model import count_macs, count_params
     from cosmot.appearance.registry import user_weights_dir
 
