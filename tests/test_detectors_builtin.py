@@ -10,7 +10,7 @@ from cosmot.detectors.background import BackgroundConfig, BackgroundSubtractionD
 from cosmot.detectors.det_file import DetectionFileDetector
 from cosmot.detectors.hog import (CALIBRATED, WINDOW, BoxCalibration, HOGConfig,
                                  HOGPeopleDetector, ScoreCalibration)
-from cosmot.sources.synthetic_video import SceneConfig, SyntheticScene, Walker
+from cosmot.testing.synthetic_video import SceneConfig, SyntheticScene, Walker
 from cosmot.tracker.geometry import iou_matrix
 
 

@@ -87,6 +87,19 @@ STAGE_RULES = {
 }
 
 
+def test_no_library_module_imports_the_test_data_generators():
+    """cosmot.testing (synthetic scenes and videos) serves tests and scripts only."""
+    bad = []
+    for folder in ("tracker", "appearance", "tools"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            rel = path.relative_to(ROOT)
+            if rel.parts[:2] in (("tools", "testing"), ("tools", "scripts")):
+                continue
+            bad += [f"{rel}:{line} imports {name}" for line, name, level in imports_of(path)
+                    if name.startswith("cosmot.testing") or (level and "testing" in name)]
+    assert bad == []
+
+
 @pytest.mark.parametrize("stage", sorted(STAGE_RULES))
 def test_application_stages_import_downwards(stage):
     """Lower stages never import higher ones; nothing but the command line imports cosmot.cli

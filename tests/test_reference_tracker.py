@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from support.reference_tracker import ReferenceTracker, assign_with_limit
-from cosmot.sources.synthetic_scene import walking_scene
+from cosmot.testing.synthetic_scene import walking_scene
 from cosmot.tracker import PRESETS, Tracker
 from cosmot.tracker.assignment import linear_assignment
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from cosmot.sources.motchallenge import Sequence, read_ground_truth
-from cosmot.sources.synthetic_video import SceneConfig, SyntheticScene
+from cosmot.testing.synthetic_video import SceneConfig, SyntheticScene
 
 
 def test_same_seed_same_clip_other_seed_other_clip():
@@ -18,7 +18,7 @@ def test_same_seed_same_clip_other_seed_other_clip():
 
 def test_visibility_counts_hidden_pixels():
     scene = SyntheticScene(SceneConfig(width=320, height=180, frames=1, people=0, noise=0))
-    from cosmot.sources.synthetic_video import Walker
+    from cosmot.testing.synthetic_video import Walker
 
     look = dict(skin=(1, 2, 3), shirt=(4, 5, 6), shirt2=(7, 8, 9), pattern=0,
                 trousers=(10, 11, 12), stride=0.1, start=0, speed=0.0)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from cosmot.writers.json_tracks import read_json_tracks
-from cosmot.sources.synthetic_video import SceneConfig, SyntheticScene
+from cosmot.testing.synthetic_video import SceneConfig, SyntheticScene
 from cosmot.pipeline.stream import StreamTimes, TrackOutputs, track_stream
 from cosmot.tracker import Tracker, TrackerConfig
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from cosmot.sources.synthetic_scene import walking_scene
+from cosmot.testing.synthetic_scene import walking_scene
 from cosmot.tracker import Tracker, TrackerConfig
 from cosmot.tracker.track_set import CONFIRMED, TENTATIVE
 

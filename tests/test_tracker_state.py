@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cosmot.sources.synthetic_scene import walking_scene
+from cosmot.testing.synthetic_scene import walking_scene
 from cosmot.tracker import Tracker, TrackerConfig
 from cosmot.tracker.state import load_state, save_state
 

@@ -145,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
 
     from cosmot.sources.motchallenge import Sequence, read_detections, read_ground_truth
     from cosmot.paths import mot_sequence
-    from cosmot.sources.synthetic_scene import walking_scene
+    from cosmot.testing.synthetic_scene import walking_scene
 
     seq = Sequence(args.sequence or mot_sequence("MOT16-11"))
     det = read_detections(seq.detections_path(), min_score=0.0)

@@ -4,7 +4,7 @@ A seeded crowd of ``--people`` walkers (128-d identity embeddings plus noise, 10
 detections, false positives) where every person leaves after 100-600 frames and a new identity
 takes the place: tracks are born, confirmed, lost and deleted all the time, so the lost-track
 galleries (2 s at 30 fps by default) fill and expire all the time. The scene is generated frame
-by frame (constant memory), in the spirit of :mod:`cosmot.sources.synthetic_scene`.
+by frame (constant memory), in the spirit of :mod:`cosmot.testing.synthetic_scene`.
 
 Every ``--every`` frames it prints the process's resident memory (RSS, from /proc), the live
 tracks and the track arrays' capacity, the lost-track galleries (entries and bytes), the ids

@@ -1,7 +1,7 @@
 """A seeded synthetic street clip with exact ground truth: textured people-like figures walking
 across a static textured scene, crossing and occluding each other.
 
-Run ``python -m cosmot.sources.synthetic_video OUT_DIR [--seed 0]`` to write a MOTChallenge-like sequence
+Run ``python -m cosmot.testing.synthetic_video OUT_DIR [--seed 0]`` to write a MOTChallenge-like sequence
 folder: ``seqinfo.ini``, ``<name>.mp4`` and ``gt/gt.txt`` (MOT16 layout
 ``frame,id,left,top,width,height,1,1,visibility``; boxes are the whole figure clipped to the
 frame, visibility the fraction of the figure's pixels not hidden by nearer figures; rows of
@@ -261,7 +261,7 @@ def write_sequence(out_dir: str | os.PathLike, config: SceneConfig = SceneConfig
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m cosmot.sources.synthetic_video", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m cosmot.testing.synthetic_video", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("out", metavar="OUT_DIR", help="sequence folder to write")
     p.add_argument("--seed", type=int, default=0)
