@@ -19,7 +19,7 @@ import numpy as np
 
 from .crops import CropSet
 from .encoder import Encoder
-from .evaluate import (ReidScores, evaluate_all_vs_all, evaluate_all_vs_all_cameras,
+from .retrieval_metrics import (ReidScores, evaluate_all_vs_all, evaluate_all_vs_all_cameras,
                        evaluate_query_gallery)
 
 

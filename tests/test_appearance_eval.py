@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cosmot.appearance.evaluate import (cmc_map, evaluate_all_vs_all, evaluate_all_vs_all_cameras,
+from cosmot.appearance.retrieval_metrics import (cmc_map, evaluate_all_vs_all, evaluate_all_vs_all_cameras,
                                  evaluate_query_gallery)
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from cosmot.pipeline.camera_motion import CameraMotionEstimator
 from cosmot.tracker import Tracker, TrackerConfig
-from cosmot.tracker.camera_motion import warp_states
+from cosmot.tracker.warp import warp_states
 from cosmot.tracker.geometry import xyah_to_xyxy, xyxy_to_xyah
 from cosmot.tracker.kalman_filter import KalmanFilter
 
@@ -70,7 +70,7 @@ def test_tracker_follows_a_panning_camera_only_with_compensation():
 def test_settings_are_named_and_key_the_warp_cache(tmp_path, monkeypatch):
     """Warps cached by cosmot tune/ablate are keyed by every setting of the estimator, so a
     change of its defaults cannot reuse warps estimated with the old ones."""
-    from cosmot.pipeline import experiment
+    from cosmot.pipeline import prepared
 
     assert repr(CameraMotionEstimator()) == (
         "CameraMotionEstimator('sparse', max_side=640, max_corners=300, window=15, "
@@ -81,13 +81,13 @@ def test_settings_are_named_and_key_the_warp_cache(tmp_path, monkeypatch):
         CameraMotionEstimator(max_corners=3)
     det = tmp_path / "det.txt"
     det.write_text("1,-1,0,0,10,10,1,-1,-1,-1\n")
-    before = experiment._cache_key(det, None, "enc", "sparse")
-    assert experiment._cache_key(det, None, "enc", "none") != before
+    before = prepared._cache_key(det, None, "enc", "sparse")
+    assert prepared._cache_key(det, None, "enc", "none") != before
 
     class Other(CameraMotionEstimator):
         def __init__(self, method="sparse", max_side=640, max_corners=500, window=15,
                      half_res_corners=True):
             super().__init__(method, max_side, max_corners, window, half_res_corners)
 
-    monkeypatch.setattr(experiment, "CameraMotionEstimator", Other)
-    assert experiment._cache_key(det, None, "enc", "sparse") != before
+    monkeypatch.setattr(prepared, "CameraMotionEstimator", Other)
+    assert prepared._cache_key(det, None, "enc", "sparse") != before

@@ -6,7 +6,7 @@ import pytest
 
 from cosmot.detectors import (DEFAULT_DETECTOR, CallableDetector, FrameDetections,
                              check_detections, create_detector)
-from cosmot.detectors.background import BackgroundConfig, BackgroundSubtractionDetector
+from cosmot.detectors.background_subtraction import BackgroundConfig, BackgroundSubtractionDetector
 from cosmot.detectors.det_file import DetectionFileDetector
 from cosmot.detectors.hog import (CALIBRATED, WINDOW, BoxCalibration, HOGConfig,
                                  HOGPeopleDetector, ScoreCalibration)

@@ -552,7 +552,7 @@ def test_a_truncated_video_warns_with_both_frame_counts(cut_video):
 def test_an_assumed_frame_rate_is_said(tmp_path):
     """An image folder has no frame rate: the 25 fps assumed (the tracker's seconds, the
     video's rate) is said in the run's first line, with the option that sets it."""
-    from cosmot.sources.inputs import open_input
+    from cosmot.sources.open_input import open_input
 
     for k in (1, 2):
         cv2.imwrite(str(tmp_path / f"{k:06d}.jpg"), np.zeros((8, 8, 3), np.uint8))

@@ -94,7 +94,7 @@ def test_json_lines_format_and_partial_last_line(tmp_path):
 
 
 def test_writer_thread_keeps_order_and_hands_errors_back():
-    from cosmot.writers.background import WriterThread
+    from cosmot.writers.writer_thread import WriterThread
 
     done = []
     w = WriterThread(depth=1)

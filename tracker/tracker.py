@@ -21,11 +21,11 @@ import numpy as np
 
 from .assignment import linear_assignment, matching_cascade
 from .association import appearance_cost, iou_cost, veto_class_pairs
-from .camera_motion import warp_points, warp_states
+from .warp import warp_points, warp_states
 from .config import TrackerConfig
 from .distances import normalize_rows
 from .geometry import iou_matrix, nms, xyah_to_xyxy, xyxy_to_xyah
-from .inputs import check_frame_inputs
+from .frame_checks import check_frame_inputs
 from .kalman_filter import KalmanFilter
 from .lost_tracks import LostTracks
 from .results import TrackedObjects

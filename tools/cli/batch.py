@@ -174,7 +174,7 @@ def _is_track_input_dir(path: Path) -> bool:
 
 
 def _is_video_file(path: Path) -> bool:
-    from cosmot.sources.inputs import VIDEO_FILE_EXTENSIONS
+    from cosmot.sources.open_input import VIDEO_FILE_EXTENSIONS
 
     return path.suffix.lower() in VIDEO_FILE_EXTENSIONS
 

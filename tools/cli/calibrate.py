@@ -22,7 +22,7 @@ import numpy as np
 from cosmot.tracker.assignment import linear_assignment
 from cosmot.tracker.geometry import iou_matrix, tlwh_to_xyxy
 
-from cosmot.pipeline.experiment import prepare
+from cosmot.pipeline.prepared import prepare
 from cosmot.sources.motchallenge import read_ground_truth
 from cosmot.cli.options import finite_number
 

@@ -67,7 +67,7 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 def describe_error(e: BaseException, options: dict | None = None) -> str:
     """One line for the user: what, where and how to fix (the messages raised by cosmot say it;
     OS errors get the option that named the file; anything else keeps its type)."""
-    from cosmot.cli.paths import describe_os_error
+    from cosmot.cli.output_checks import describe_os_error
 
     if isinstance(e, OSError):
         return describe_os_error(e, options)

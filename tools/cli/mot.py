@@ -20,12 +20,12 @@ from pathlib import Path
 from cosmot.cli.batch import check_batch_options, is_sequence_dir, add_batch_options, run_mot
 from cosmot.pipeline.batch import expand_inputs
 from cosmot.appearance.registry import encoder_from_name, encoder_identity
-from cosmot.pipeline.checkpoint import input_state
+from cosmot.pipeline.run_state import input_state
 from cosmot.pipeline.sequence import track_sequence
 from cosmot.cli.options import add_cmc_option, add_config_options, config_from_args, resolve_cmc
 from cosmot.sources.motchallenge import Sequence
-from cosmot.pipeline.checkpoint import checkpoint_path
-from cosmot.cli.paths import check_outputs
+from cosmot.pipeline.run_state import checkpoint_path
+from cosmot.cli.output_checks import check_outputs
 from cosmot.cli.signals import stop_between_frames
 from cosmot.cli.options import finite_number
 

@@ -24,14 +24,14 @@ from pathlib import Path
 from cosmot.cli.batch import add_batch_options, check_batch_options, is_track_batch, run_track
 from cosmot.appearance.registry import encoder_from_name
 from cosmot.cli.options import add_cmc_option, add_config_options, config_from_args, resolve_cmc
-from cosmot.cli.paths import check_outputs
+from cosmot.cli.output_checks import check_outputs
 from cosmot.cli.signals import stop_between_frames
 from cosmot.detectors import BUILT_IN, DEFAULT_DETECTOR, create_detector, takes_threads
-from cosmot.pipeline.checkpoint import checkpoint_path
+from cosmot.pipeline.run_state import checkpoint_path
 from cosmot.pipeline.stream import StreamTimes
 from cosmot.pipeline.video import thread_split, track_video
 from cosmot.sources.frames import IMAGE_EXTENSIONS
-from cosmot.sources.inputs import open_input
+from cosmot.sources.open_input import open_input
 from cosmot.sources.motchallenge import Sequence
 from cosmot.sources.validation import DroppedRowsWarning
 from cosmot.settings import key_values
@@ -122,7 +122,7 @@ def _run_description(args) -> dict:
     """What a checkpoint must agree on with the run that resumes it, besides the settings
     :func:`cosmot.track_video` adds (score filter, camera motion, outputs, tracker config)."""
     from cosmot.appearance.registry import encoder_identity
-    from cosmot.pipeline.checkpoint import input_state
+    from cosmot.pipeline.run_state import input_state
 
     states = {f"contents of {os.path.realpath(p)}": input_state(p)
               for p in (args.input, args.detections) if p and Path(p).exists()}

@@ -19,7 +19,7 @@ from cosmot.tracker import PRESETS, TrackerConfig
 from cosmot.cli.options import add_config_options, config_from_args
 from cosmot.settings import parse_field
 from cosmot.evaluation.mot_metrics import EvalResult
-from cosmot.pipeline.experiment import prepare, score_config
+from cosmot.pipeline.prepared import prepare, score_config
 from cosmot.cli.options import finite_number
 
 METRICS = ("HOTA", "MOTA", "IDF1", "IDSW", "AssA", "DetA")

@@ -5,7 +5,7 @@ name       backend                                                             m
 =========  ==================================================================  ===============
 yolox      the shipped YOLOX-Nano (COCO, ONNX), SHA-256 checked                  ``yolox``
 hog        OpenCV HOG people detector with calibrated boxes and scores          ``hog``
-bgsub      background subtraction (MOG2) for static cameras                     ``background``
+bgsub      background subtraction (MOG2) for static cameras                     ``background_subtraction``
 auto       the default: ``DEFAULT_DETECTOR`` (= yolox)                         —
 FILE.onnx  a YOLOX ONNX model (raw head output, recognised by its row count)    ``yolox``
            or a YOLOv5/v8-style one (the user's weights)                        ``onnx_yolo``
@@ -77,7 +77,7 @@ def create_detector(spec: str | os.PathLike | Callable, options: Mapping[str, st
 
         return HOGPeopleDetector(apply_options(CALIBRATED, options))
     if name == "bgsub":
-        from cosmot.detectors.background import BackgroundConfig, BackgroundSubtractionDetector
+        from cosmot.detectors.background_subtraction import BackgroundConfig, BackgroundSubtractionDetector
 
         return BackgroundSubtractionDetector(apply_options(BackgroundConfig(), options))
     path = Path(text)

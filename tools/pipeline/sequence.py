@@ -1,8 +1,8 @@
 """Tracking one MOTChallenge sequence from its detection file: the per-frame loop shared by
 ``cosmot mot`` (detections read, frames decoded when an encoder or camera-motion compensation
 needs them) and ``cosmot tune``/``ablate``/``calibrate`` (detections, embeddings and camera
-motion computed once by :func:`cosmot.pipeline.experiment.prepare`). Results are flushed frame
-by frame; checkpoints and resume: :mod:`cosmot.pipeline.checkpoint`.
+motion computed once by :func:`cosmot.pipeline.prepared.prepare`). Results are flushed frame
+by frame; checkpoints and resume: :mod:`cosmot.pipeline.run_state`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 from tqdm import tqdm
 
 from cosmot.pipeline.camera_motion import CameraMotionEstimator
-from cosmot.pipeline.checkpoint import checkpoint_path, cut_outputs, load_checkpoint, save_checkpoint
+from cosmot.pipeline.run_state import checkpoint_path, cut_outputs, load_checkpoint, save_checkpoint
 from cosmot.pipeline.prefetch import prefetch as prefetched
 from cosmot.sources.motchallenge import Detections, Sequence, read_detections
 from cosmot.writers.mot import MOTWriter, write_rows
@@ -36,7 +36,7 @@ def track_sequence(seq: Sequence, det_name: str, min_score: float | None, config
     """Track one sequence and write its results; returns counters and timings.
 
     The per-frame loop of ``cosmot mot`` and of ``cosmot tune``/``ablate`` (which pass what
-    :func:`cosmot.pipeline.experiment.prepare` computed once: ``detections`` already read,
+    :func:`cosmot.pipeline.prepared.prepare` computed once: ``detections`` already read,
     ``embeddings`` (one row per detection row) and ``warps`` (one per frame), so no frame is
     decoded); ``cosmot track`` runs the same steps from images (``cosmot.pipeline.stream``).
 
@@ -44,12 +44,12 @@ def track_sequence(seq: Sequence, det_name: str, min_score: float | None, config
     the file is rewritten with the post-processed tracks once the sequence is done.
     The sequence's length is seqinfo.ini's ``seqLength`` (detection rows past it are an error).
     Frames without an image (a gap in ``img1/``) are tracked without detections when frames
-    are decoded. ``checkpoint_every``/``resume``: see :mod:`cosmot.pipeline.checkpoint`
+    are decoded. ``checkpoint_every``/``resume``: see :mod:`cosmot.pipeline.run_state`
     (``run`` describes the run for it); ``stop``: a flag read after each frame.
     ``prefetch`` > 0 decodes up to that many frames ahead in a background thread.
     A ``config.max_cosine_distance`` of None becomes ``encoder``'s calibrated gate
     (:func:`cosmot.pipeline.gate.with_encoder_gate`; with precomputed ``embeddings`` the caller
-    gates the config, as :func:`cosmot.pipeline.experiment.run_config` does).
+    gates the config, as :func:`cosmot.pipeline.prepared.run_config` does).
     """
     if embeddings is None:  # precomputed embeddings come with a config already gated for them
         config = with_encoder_gate(config, encoder)

@@ -21,7 +21,7 @@ from cosmot.tracker.geometry import xyxy_to_tlwh
 from cosmot.pipeline.camera_motion import CameraMotionEstimator
 from cosmot.pipeline.prefetch import prefetch
 from cosmot.detectors import Detector, FrameDetections, check_detections
-from cosmot.writers.background import WriterThread
+from cosmot.writers.writer_thread import WriterThread
 from cosmot.writers.drawing import Trails, draw_tracks
 from cosmot.writers.json_tracks import JSONTracksWriter
 from cosmot.writers.mot import DetWriter, MOTWriter
@@ -203,7 +203,7 @@ class TrackOutputs:
         draw_class_names: also write the class name beside the id on the video (for runs that
             track several classes).
         append: append to the MOT and JSON files (a resumed run) instead of replacing them.
-        background: write in a thread (:class:`~cosmot.writers.background.WriterThread`): the
+        background: write in a thread (:class:`~cosmot.writers.writer_thread.WriterThread`): the
             video frame is encoded while the next frame is tracked. Each frame's video frame,
             MOT rows and JSON line are written together, in order, so the files always agree
             with each other; :meth:`sizes` and :meth:`close` wait for what is queued. At most

@@ -20,11 +20,11 @@ from tqdm import tqdm
 
 from cosmot.detectors import create_detector, takes_threads
 from cosmot.pipeline.camera_motion import CameraMotionEstimator, resolve_cmc
-from cosmot.pipeline.checkpoint import (checkpoint_path, cut_outputs, load_checkpoint,
+from cosmot.pipeline.run_state import (checkpoint_path, cut_outputs, load_checkpoint,
                                         save_checkpoint)
 from cosmot.pipeline.prefetch import prefetch as prefetched
 from cosmot.pipeline.stream import StreamTimes, TrackOutputs, track_stream
-from cosmot.sources.inputs import open_input
+from cosmot.sources.open_input import open_input
 from cosmot.tracker import Tracker, TrackerConfig
 from cosmot.pipeline.gate import with_encoder_gate
 
@@ -85,7 +85,7 @@ def track_video(source, detector: str | os.PathLike | Callable = "auto",
     Args:
         source: a video file, an image folder, a MOTChallenge sequence folder, a camera index
             ("0") or a stream URL; or an input already opened by
-            :func:`cosmot.sources.inputs.open_input`.
+            :func:`cosmot.sources.open_input.open_input`.
         detector: a name or path for :func:`cosmot.detectors.create_detector` (made with
             :func:`thread_split`'s threads), or a detector.
         encoder: a name or path for :func:`cosmot.appearance.load_encoder` (made with
@@ -110,7 +110,7 @@ def track_video(source, detector: str | os.PathLike | Callable = "auto",
         background_writer: draw and encode the outputs in a writer thread
             (:class:`~cosmot.pipeline.stream.TrackOutputs`).
         checkpoint_every: every N frames, and when stopped early, save the tracker's state
-            next to the MOT (else JSON) output (:mod:`cosmot.pipeline.checkpoint`).
+            next to the MOT (else JSON) output (:mod:`cosmot.pipeline.run_state`).
         resume: continue from that checkpoint when it exists (the MOT/JSON outputs are cut
             back to it and appended to; an annotated video cannot be continued).
         run: what describes the run for the checkpoint besides the settings given here

@@ -127,7 +127,7 @@ def osnet_embeddings(seq, model, cache):
     """OSNet features of every detection (score >= 0) of ``seq``, cached under ``cache``."""
     from cosmot.appearance import load_encoder
     from cosmot.paths import data_dir
-    from cosmot.pipeline.experiment import prepare
+    from cosmot.pipeline.prepared import prepare
 
     model = Path(model) if model else data_dir() / "models" / "osnet_x0_25_msmt17.onnx"
     if not model.is_file():

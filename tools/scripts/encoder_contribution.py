@@ -11,7 +11,7 @@ best mean HOTA on the ``--dev`` sequences, which must be other than the judging 
 fold, the sequences whose crops trained the candidate (never the judging ones). The gate is
 chosen on the default pipeline's own boxes: ``cosmot track SEQ --out-det`` writes them once per
 sequence, and each gate replays them through the tracker alone
-(:func:`cosmot.pipeline.experiment.score_config`, camera motion as ``cosmot track`` does; the
+(:func:`cosmot.pipeline.prepared.score_config`, camera motion as ``cosmot track`` does; the
 replay equals ``cosmot track`` byte for byte, tests/test_track_command.py).
 
 Judging runs the real command, ``cosmot track SEQ --encoder E --set max_cosine_distance=G
@@ -86,7 +86,7 @@ def calibrate_gate(encoder: str, dev: list[Path], gates, cache: Path) -> tuple[f
     """The gate of ``gates`` with the best mean HOTA on the ``dev`` sequences' default-pipeline
     boxes (``det-cosmot``), and the HOTA of every gate."""
     from cosmot.appearance import load_encoder
-    from cosmot.pipeline.experiment import prepare, score_config
+    from cosmot.pipeline.prepared import prepare, score_config
     from cosmot.tracker import TrackerConfig
 
     enc = load_encoder(encoder)

@@ -1,7 +1,7 @@
 """Choose the background-subtraction detector's parameters on sequences other than PETS09-S2L1.
 
 Run ``python tools/scripts/fit_background.py`` (a few minutes on 2 cores); it prints the
-``BackgroundConfig`` that ``tools/detectors/background.py`` uses as its default. The data:
+``BackgroundConfig`` that ``tools/detectors/background_subtraction.py`` uses as its default. The data:
 TUD-Stadtmitte and KITTI-17, the static-camera sequences with ground truth besides PETS09-S2L1
 (MOT15 rules: every gt row counts), every frame.
 
@@ -27,7 +27,7 @@ import numpy as np
 from cosmot.tracker.geometry import iou_matrix
 
 from cosmot.evaluation.detection_metrics import PRCurve, gt_by_frame
-from cosmot.detectors.background import BackgroundConfig, BackgroundSubtractionDetector
+from cosmot.detectors.background_subtraction import BackgroundConfig, BackgroundSubtractionDetector
 from cosmot.sources.motchallenge import Sequence, read_ground_truth
 from cosmot.paths import mot_sequence
 
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         r, pr = c.recall_precision()
         print(f"  {name}: recall {r:.3f} precision {pr:.3f} 1-(FN+FP)/GT {c.mota_proxy():.3f}",
               file=sys.stderr)
-    print("\n# the defaults of BackgroundConfig in tools/detectors/background.py")
+    print("\n# the defaults of BackgroundConfig in tools/detectors/background_subtraction.py")
     for fld in dataclasses.fields(cfg):
         print(f"{fld.name} = {getattr(cfg, fld.name)!r}")
     return 0

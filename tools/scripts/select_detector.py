@@ -32,7 +32,7 @@ from cosmot.tracker.geometry import xyxy_to_tlwh
 
 from cosmot.evaluation.detection_metrics import PRCurve, gt_by_frame
 from cosmot.detectors.yolox import YOLOXConfig, YOLOXDetector
-from cosmot.pipeline.experiment import PreparedSequence, prepare, score_config
+from cosmot.pipeline.prepared import PreparedSequence, prepare, score_config
 from cosmot.sources.motchallenge import Sequence, read_detections, read_ground_truth
 from cosmot.writers.mot import MOTWriter
 from cosmot.paths import data_dir

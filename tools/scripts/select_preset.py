@@ -30,7 +30,7 @@ from tqdm import tqdm
 
 from cosmot.tracker import PRESETS
 
-from cosmot.pipeline.experiment import prepare, score_config
+from cosmot.pipeline.prepared import prepare, score_config
 from cosmot.appearance.registry import encoder_from_name, encoder_identity
 from cosmot.paths import data_dir
 
