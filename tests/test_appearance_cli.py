@@ -142,7 +142,7 @@ def test_train_leave_one_source_out_and_new_network_options(workdir, capsys):
 
 def test_repo_relative_paths():
     from cosmot.paths import REPO_ROOT
-    from cosmot.cli.reid import repo_relative
+    from cosmot.cli.reid.common import repo_relative
 
     assert repo_relative(REPO_ROOT / ".cache" / "reid" / "train.npz") == ".cache/reid/train.npz"
     # written by a run in another checkout: still relative to its repository

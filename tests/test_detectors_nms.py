@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from cosmot.detectors.nms import nms
+from cosmot.tracker.geometry import nms
 from cosmot.tracker.geometry import iou_matrix
 
 

@@ -62,8 +62,6 @@ class Tracker:
         self._next_uid = 1
         self._next_id = 1
         self._uses_appearance: bool | None = None
-        # whether any class id >= 0 was given yet: until then every track's class is -1 and
-        # the class veto has nothing to do (skipped, a few numpy calls per stage and frame)
 
     # ------------------------------------------------------------------ public API
     def update(self, boxes_xyxy: np.ndarray, scores: np.ndarray | None = None,

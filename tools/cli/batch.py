@@ -131,7 +131,8 @@ def _encoder(name: str, device: str):
 def mot_job(job: BatchJob, partial: tuple[str, ...], options: dict) -> dict:
     """One sequence of ``cosmot mot``: its results to ``partial[0]``."""
     from cosmot.pipeline.sequence import track_sequence
-    from cosmot.cli.options import config_from_args, resolve_cmc
+    from cosmot.cli.options import config_from_args
+    from cosmot.pipeline.camera_motion import resolve_cmc
     from cosmot.sources.motchallenge import Sequence
 
     args = argparse.Namespace(**options)

@@ -22,7 +22,8 @@ from cosmot.pipeline.batch import expand_inputs
 from cosmot.appearance.registry import encoder_from_name, encoder_identity
 from cosmot.pipeline.run_state import input_state
 from cosmot.pipeline.sequence import track_sequence
-from cosmot.cli.options import add_cmc_option, add_config_options, config_from_args, resolve_cmc
+from cosmot.cli.options import add_cmc_option, add_config_options, config_from_args
+from cosmot.pipeline.camera_motion import resolve_cmc
 from cosmot.sources.motchallenge import Sequence
 from cosmot.pipeline.run_state import checkpoint_path
 from cosmot.cli.output_checks import check_outputs

@@ -7,7 +7,7 @@ import math
 
 from cosmot.settings import key_values, with_fields
 from cosmot.tracker import PRESETS, TrackerConfig, preset
-from cosmot.pipeline.camera_motion import CMC_CHOICES, resolve_cmc  # noqa: F401 (re-exported)
+from cosmot.pipeline.camera_motion import CMC_CHOICES
 
 
 def finite_number(text: str) -> float:

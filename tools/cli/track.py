@@ -23,7 +23,8 @@ from pathlib import Path
 
 from cosmot.cli.batch import add_batch_options, check_batch_options, is_track_batch, run_track
 from cosmot.appearance.registry import encoder_from_name
-from cosmot.cli.options import add_cmc_option, add_config_options, config_from_args, resolve_cmc
+from cosmot.cli.options import add_cmc_option, add_config_options, config_from_args
+from cosmot.pipeline.camera_motion import resolve_cmc
 from cosmot.cli.output_checks import check_outputs
 from cosmot.cli.signals import stop_between_frames
 from cosmot.detectors import BUILT_IN, DEFAULT_DETECTOR, create_detector, takes_threads

@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from cosmot.detectors.base import PERSON, FrameDetections
-from cosmot.detectors.nms import nms
+from cosmot.tracker.geometry import nms
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 
 from cosmot.detectors.base import PERSON, FrameDetections
-from cosmot.detectors.nms import nms
+from cosmot.tracker.geometry import nms
 
 #: OpenCV's default people detector window (width, height) in pixels.
 WINDOW = (64, 128)

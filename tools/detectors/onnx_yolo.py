@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 from cosmot.detectors.base import FrameDetections
-from cosmot.detectors.nms import nms
+from cosmot.tracker.geometry import nms
 
 LAYOUTS = ("auto", "yolov5", "yolov8")
 

@@ -34,7 +34,7 @@ import numpy as np
 from cosmot.runtime import available_cores, sha256_file
 
 from .base import FrameDetections
-from .nms import nms
+from cosmot.tracker.geometry import nms
 
 STRIDES = (8, 16, 32)
 MODELS_DIR = Path(__file__).resolve().parent / "models"

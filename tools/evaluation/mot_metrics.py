@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cosmot.sources.motchallenge import MOTFormatError, Sequence, _load_rows, read_ground_truth
+from cosmot.sources.motchallenge import MOTFormatError, Sequence, load_rows, read_ground_truth
 
 #: Columns reported, as (label, metric family, field). HOTA is averaged over alpha.
 COLUMNS = (
@@ -79,7 +79,7 @@ class ResultsEndEarlyWarning(UserWarning):
 def _check_results(path: Path, length: int) -> None:
     """A results file's rows: numbers, >= 6 columns, whole frames in 1..length, whole ids,
     finite boxes, no id twice in a frame; ``MOTFormatError`` naming the file and line."""
-    rows, lines = _load_rows(path, 6, with_lines=True)
+    rows, lines = load_rows(path, 6, with_lines=True)
     if not len(rows):
         return
     if rows.shape[1] < 7:

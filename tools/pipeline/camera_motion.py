@@ -48,14 +48,8 @@ class CameraMotionEstimator:
             640x480 frames.
 
     The ``"sparse"`` defaults (640, 300 corners found at half resolution, 15 px window) were
-    chosen for speed at about equal accuracy (CPU time of this process per frame, 2-core
-    machine; agreement with a full-resolution, 1,000-corner, 21 px estimate over a 9x9 grid of
-    the frame, median / 95th percentile): MOT16-11 (1920x1080, moving camera, first 300
-    frames) 8.4 ms, 1.0 / 2.6 px; corners at full resolution 9.6 ms, 0.8 / 2.2 px; the first
-    setting (600 corners, 21 px, full resolution) 14.6 ms, 1.0 / 2.4 px. TUD-Stadtmitte
-    (640x480, textured, static camera): 5.2, 13.3 and 17.8 ms, all within 0.05 px median.
-    (``python tools/scripts/bench_components.py cmc SEQ``; a rerun gave 6.7 / 8.6 / 14.5 and
-    4.9 / 12.1 / 17.2 ms, the same agreement.)
+    chosen for speed at about equal accuracy (``python tools/scripts/bench_components.py cmc
+    SEQ``; figures in docs/scale.md, section 2.4).
     """
 
     def __init__(self, method: str = "sparse", max_side: int = 640, max_corners: int = 300,

@@ -35,10 +35,9 @@ def thread_split(detect_ahead: int, cores: int | None = None) -> tuple[int, int]
     turn and each gets every core. ``cores`` defaults to the cores this process may use
     (``COSMOT_THREADS`` when set).
 
-    On the 2-core machine of docs/detectors.md, YOLOX-Nano at 416 takes 13.5-14.0 ms of wall
-    and CPU time per 1080p frame on one thread and 12.0-12.2 ms wall / 18.4-18.7 ms CPU on two
-    (``python tools/scripts/bench_components.py detector-threads $D/MOT16-11``, 80 frames):
-    running it on one thread beside the rest of the frame is what makes the pipeline faster.
+    Why: YOLOX-Nano gains little from a second thread, so one thread beside the rest of the
+    frame is faster (measured with ``python tools/scripts/bench_components.py detector-threads
+    SEQ``; figures in docs/scale.md, section 2.4).
     """
     from cosmot.runtime import available_cores
 

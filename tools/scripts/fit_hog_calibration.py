@@ -41,7 +41,7 @@ from cosmot.tracker.geometry import iou_matrix
 
 from cosmot.evaluation.detection_metrics import PRCurve, gt_by_frame
 from cosmot.detectors.hog import BoxCalibration, HOGConfig, HOGPeopleDetector, ScoreCalibration
-from cosmot.detectors.nms import nms
+from cosmot.tracker.geometry import nms
 from cosmot.sources.frames import list_images
 from cosmot.sources.motchallenge import Sequence, read_ground_truth
 from cosmot.paths import mot_sequence

@@ -97,7 +97,7 @@ class GroundTruth:
                            self.mot15_format)
 
 
-def _load_rows(path: Path, min_columns: int, with_lines: bool = False):
+def load_rows(path: Path, min_columns: int, with_lines: bool = False):
     """Read a comma-separated numeric MOT file into a float64 (N, C) array (and, with
     ``with_lines``, the (N,) 1-based line number of each row).
 
@@ -156,7 +156,7 @@ def read_detections(path: str | os.PathLike, min_score: float | None = None,
     """
     from cosmot.sources.validation import check_detection_rows
 
-    rows, lines = _load_rows(Path(path), 7, with_lines=True)
+    rows, lines = load_rows(Path(path), 7, with_lines=True)
     rows, report = check_detection_rows(path, rows, length, length_source, lines)
     report.warn()
     keep = rows[:, 5] >= min_height
@@ -172,7 +172,7 @@ def read_detections(path: str | os.PathLike, min_score: float | None = None,
 def read_ground_truth(path: str | os.PathLike) -> GroundTruth:
     """Read ``gt.txt`` in MOT16/17 layout (9 columns: ..., consider, class, visibility) or
     MOT15 layout (10 columns: ..., conf, x, y, z)."""
-    rows = _load_rows(Path(path), 6)
+    rows = load_rows(Path(path), 6)
     n, c = rows.shape
     mot15 = c >= 10 or c < 9
     consider = rows[:, 6] != 0 if c > 6 else np.ones(n, bool)

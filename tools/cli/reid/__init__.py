@@ -1,14 +1,13 @@
-"""``cosmot reid``: build crop sets, train, evaluate, export, adapt and benchmark the appearance
-encoder.
+"""``cosmot reid``: build crop sets, train, evaluate, export, adapt, benchmark and ship the
+appearance encoder; one module per subcommand, each with ``register(subparsers)`` and ``run``.
 
-Data preparation that reads MOTChallenge files lives here (``tools`` may import ``appearance``,
-never the other way round); the appearance package only sees arrays and frames.
+Crops are cut from MOTChallenge files by ``cosmot.sources.reid_crops``; the appearance package
+only sees arrays and frames.
 """
 
 from __future__ import annotations
 
 from cosmot.cli.reid import build_crops, evaluate, train, export, adapt, bench, ship
-from cosmot.cli.reid.common import CACHE, repo_relative  # noqa: F401 (public helpers)
 
 
 def register(subparsers) -> None:
