@@ -126,7 +126,7 @@ def test_calibration_helpers_by_hand():
 
 
 def test_cmc_auto_follows_the_encoder():
-    from cosmot.cli.options import resolve_cmc
+    from cosmot.pipeline.camera_motion import resolve_cmc
 
     assert resolve_cmc("auto", object()) == "sparse"
     assert resolve_cmc("auto", None) == "none"

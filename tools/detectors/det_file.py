@@ -11,7 +11,7 @@ import numpy as np
 
 from cosmot.tracker.geometry import tlwh_to_xyxy
 
-from cosmot.sources.motchallenge import read_detections
+from cosmot.sources.motchallenge import Detections, read_detections
 from cosmot.detectors.base import FrameDetections
 
 
@@ -33,8 +33,19 @@ class DetectionFileDetector:
     def __init__(self, path: str | os.PathLike, min_score: float | None = None,
                  length: int | None = None, length_source: str = "the input"):
         self.path = Path(path)
-        det = read_detections(self.path, min_score=min_score, length=length,
-                              length_source=length_source)
+        self._use(read_detections(self.path, min_score=min_score, length=length,
+                                  length_source=length_source))
+
+    @classmethod
+    def from_detections(cls, det: Detections, path: str | os.PathLike = "") -> "DetectionFileDetector":
+        """Play back detections already read (``path``: the file they came from, for
+        messages)."""
+        self = cls.__new__(cls)
+        self.path = Path(path)
+        self._use(det)
+        return self
+
+    def _use(self, det: Detections) -> None:
         self._xyxy = tlwh_to_xyxy(det.tlwh)
         self._scores = det.scores
         self._classes = det.classes

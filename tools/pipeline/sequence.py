@@ -1,29 +1,87 @@
-"""Tracking one MOTChallenge sequence from its detection file: the per-frame loop shared by
-``cosmot mot`` (detections read, frames decoded when an encoder or camera-motion compensation
-needs them) and ``cosmot tune``/``ablate``/``calibrate`` (detections, embeddings and camera
-motion computed once by :func:`cosmot.pipeline.prepared.prepare`). Results are flushed frame
-by frame; checkpoints and resume: :mod:`cosmot.pipeline.run_state`.
+"""A MOTChallenge sequence tracked from its detection file, through the one per-frame loop.
+
+``cosmot mot`` and ``cosmot tune``/``ablate``/``calibrate`` do not have a loop of their own:
+:func:`track_sequence` turns a sequence into a *source* for :func:`cosmot.pipeline.track_video`
+(and so :func:`cosmot.pipeline.stream.track_stream`): frames by number (decoded only when an
+encoder or camera-motion compensation needs pixels), the det.txt rows as the detector, and,
+for tuning, embeddings and camera motion computed once by
+:func:`cosmot.pipeline.prepared.prepare` (:class:`PrecomputedEmbeddings`,
+:class:`PrecomputedWarps`). Outputs, checkpoints and resume are track_video's.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import json
-import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
-from tqdm import tqdm
 
-from cosmot.pipeline.camera_motion import CameraMotionEstimator
-from cosmot.pipeline.run_state import checkpoint_path, cut_outputs, load_checkpoint, save_checkpoint
-from cosmot.pipeline.prefetch import prefetch as prefetched
+from cosmot.detectors.det_file import DetectionFileDetector
+from cosmot.pipeline.video import track_video
 from cosmot.sources.motchallenge import Detections, Sequence, read_detections
-from cosmot.writers.mot import MOTWriter, write_rows
-from cosmot.tracker import Tracker, TrackerConfig
-from cosmot.pipeline.gate import with_encoder_gate
-from cosmot.tracker.geometry import tlwh_to_xyxy, xyxy_to_tlwh
+from cosmot.tracker import TrackerConfig
+from cosmot.tracker.kalman_filter import KalmanFilter
 from cosmot.tracker.offline import TrackCollector, postprocess
+from cosmot.writers.mot import write_rows
+
+
+@dataclass(frozen=True)
+class SequenceFrames:
+    """A sequence as a frame source: ``(k, image)`` from its images or video when ``decode``,
+    else ``(k, None)`` for every frame number 1..``length`` (detections need no pixels)."""
+
+    seq: Sequence
+    length: int
+    decode: bool
+
+    @property
+    def fps(self) -> float:
+        return self.seq.info.fps
+
+    def frames(self, start: int = 1) -> Iterator[tuple[int, np.ndarray | None]]:
+        if self.decode:
+            return self.seq.frames(start)
+        return ((k, None) for k in range(start, self.length + 1))
+
+
+class PrecomputedEmbeddings:
+    """Embeddings computed once per detection row (``prepare``), looked up by frame number.
+
+    A frame whose rows are all zero had no image when they were computed: its detections are
+    dropped (:meth:`frames_without_image`), as they would be with frames decoded."""
+
+    by_frame_number = True
+
+    def __init__(self, det: Detections, embeddings: np.ndarray, gate: float | None = None):
+        self._embeddings = embeddings
+        self._slices = det.frame_slices()
+        self.dim = int(embeddings.shape[1])
+        self.max_cosine_distance = gate
+
+    def embed_frame(self, frame: int, boxes_xyxy: np.ndarray) -> np.ndarray:
+        sl = self._slices.get(frame, slice(0, 0))
+        if sl.stop - sl.start != len(boxes_xyxy):
+            raise ValueError(f"frame {frame}: {len(boxes_xyxy)} boxes but {sl.stop - sl.start} "
+                             f"precomputed embeddings")
+        return self._embeddings[sl]
+
+    def frames_without_image(self) -> set[int]:
+        return {k for k, sl in self._slices.items()
+                if sl.stop > sl.start and not self._embeddings[sl].any()}
+
+
+class PrecomputedWarps:
+    """Camera motion computed once per frame (``prepare``): ``warps[k - 1]`` for frame k."""
+
+    by_frame_number = True
+    method = "precomputed"
+
+    def __init__(self, warps: np.ndarray):
+        self._warps = warps
+
+    def warp_frame(self, frame: int) -> np.ndarray | None:
+        return self._warps[frame - 1] if frame <= len(self._warps) else None
 
 
 def track_sequence(seq: Sequence, det_name: str, min_score: float | None, config: TrackerConfig,
@@ -33,131 +91,49 @@ def track_sequence(seq: Sequence, det_name: str, min_score: float | None, config
                    stop=None, run: dict | None = None, prefetch: int = 0,
                    detections: Detections | None = None, embeddings: np.ndarray | None = None,
                    warps: np.ndarray | None = None) -> dict:
-    """Track one sequence and write its results; returns counters and timings.
+    """Track one sequence from ``SEQ/<det_name>/det.txt`` and write ``out_path`` (MOTChallenge
+    rows, flushed frame by frame); returns counters and timings.
 
-    The per-frame loop of ``cosmot mot`` and of ``cosmot tune``/``ablate`` (which pass what
-    :func:`cosmot.pipeline.prepared.prepare` computed once: ``detections`` already read,
-    ``embeddings`` (one row per detection row) and ``warps`` (one per frame), so no frame is
-    decoded); ``cosmot track`` runs the same steps from images (``cosmot.pipeline.stream``).
-
-    Online results are written and flushed frame by frame; with ``interpolate`` or ``smooth``
-    the file is rewritten with the post-processed tracks once the sequence is done.
-    The sequence's length is seqinfo.ini's ``seqLength`` (detection rows past it are an error).
-    Frames without an image (a gap in ``img1/``) are tracked without detections when frames
-    are decoded. ``checkpoint_every``/``resume``: see :mod:`cosmot.pipeline.run_state`
-    (``run`` describes the run for it); ``stop``: a flag read after each frame.
-    ``prefetch`` > 0 decodes up to that many frames ahead in a background thread.
-    A ``config.max_cosine_distance`` of None becomes ``encoder``'s calibrated gate
-    (:func:`cosmot.pipeline.gate.with_encoder_gate`; with precomputed ``embeddings`` the caller
-    gates the config, as :func:`cosmot.pipeline.prepared.run_config` does).
+    ``cosmot tune``/``ablate`` pass what :func:`cosmot.pipeline.prepared.prepare` computed
+    once: ``detections`` already read, ``embeddings`` (one row per detection row) and
+    ``warps`` (one per frame), so no frame is decoded; their ``config`` is already gated.
+    With ``interpolate`` or ``smooth`` the file is rewritten with the post-processed tracks
+    once the sequence is done. The sequence's length is seqinfo.ini's ``seqLength``
+    (detection rows past it are an error); frames without an image (a gap in ``img1/``) are
+    tracked without detections when frames are decoded. ``checkpoint_every``, ``resume``,
+    ``run``, ``stop`` and ``prefetch``: as for :func:`cosmot.pipeline.track_video`; ``stop``
+    is raised (``stop.raise_if_set()``) once the loop has ended on it.
     """
-    if embeddings is None:  # precomputed embeddings come with a config already gated for them
-        config = with_encoder_gate(config, encoder)
     n_frames = seq.length()
     det = detections if detections is not None else read_detections(
         seq.detections_path(det_name), min_score=min_score, length=n_frames,
         length_source=f"the sequence ({seq.length_source()})")
-    slices = det.frame_slices()
-    xyxy = tlwh_to_xyxy(det.tlwh)
-    tracker = Tracker(config)
-    ckpt = checkpoint_path(out_path)
-    run = dict(run or {}, config=json.dumps(dataclasses.asdict(config), sort_keys=True))
-    start = 0
-    if resume and ckpt.is_file():
-        tracker, start, sizes = load_checkpoint(ckpt, run)
-        cut_outputs({"mot": out_path}, sizes, ckpt)
-    empty = slice(0, 0)
-    t_track = t_embed = 0.0
-    ids: set[int] = set()
-    precomputed = embeddings is not None or warps is not None
-    need_frames = not precomputed and (encoder is not None or cmc != "none")
-    frames = _numbered_frames(seq, n_frames, need_frames, max(start, 1), prefetch)
-    cmc_estimator = CameraMotionEstimator(cmc) if cmc != "none" and not precomputed else None
-    offline = interpolate > 0 or smooth
-    collector = TrackCollector()
-    written = tracker.frame_count
-    last = start
-    with MOTWriter(out_path, append=start > 0) as writer, \
-            tqdm(total=n_frames, initial=start, desc=seq.name, unit="frame",
-                 disable=not progress, leave=False) as bar:
-        if start == 0:  # also without checkpoint_every: it marks the run unfinished until
-            # the end, so --resume never takes a failed or interrupted run's file as finished
-            # (it restarts from frame 0 then)
-            save_checkpoint(ckpt, tracker, 0, {"mot": writer.tell()}, run)
-        try:
-            for k, image in frames:
-                sl = slices.get(k, empty)
-                if need_frames and image is None:  # no image (warned by the reader): no
-                    sl = empty                     # detections either
-                elif embeddings is not None and sl.stop > sl.start and \
-                        not embeddings[sl].any():  # prepare() had no image for this frame
-                    sl = empty
-                if k <= start:  # the checkpoint's frame: it only primes the camera motion
-                    if cmc_estimator is not None and image is not None:
-                        cmc_estimator(image, xyxy[sl])
-                    continue
-                boxes = xyxy[sl]
-                emb = warp = None
-                if embeddings is not None:
-                    emb = embeddings[sl]
-                elif encoder is not None and image is not None:
-                    t0 = time.perf_counter()
-                    emb = encoder.embed(image, boxes)
-                    t_embed += time.perf_counter() - t0
-                if warps is not None:
-                    warp = warps[k - 1] if k <= len(warps) else None
-                elif cmc_estimator is not None and image is not None:
-                    warp = cmc_estimator(image, boxes)
-                t0 = time.perf_counter()
-                try:
-                    out = tracker.update(boxes, det.scores[sl], emb, None, warp=warp)
-                except ValueError as e:  # say which frame (the tracker does not know it)
-                    raise ValueError(f"frame {k}: {e}") from None
-                t_track += time.perf_counter() - t0
-                box = out.xyxy if output_box == "kalman" else out.det_xyxy
-                tlwh = xyxy_to_tlwh(box)
-                writer.write(k, out.track_id, tlwh, out.score)
-                last, written = k, tracker.frame_count
-                if offline:
-                    collector.add(k, out.track_id, tlwh, out.score)
-                ids.update(out.track_id.tolist())
-                bar.update(1)
-                if checkpoint_every and k % checkpoint_every == 0:
-                    save_checkpoint(ckpt, tracker, k, {"mot": writer.tell()}, run)
-                if stop:
-                    break
-        finally:
-            # stopped early (signal, error): checkpoint the last frame written, when the
-            # tracker is at it (an error mid-frame keeps the previous checkpoint)
-            if checkpoint_every and last < n_frames and tracker.frame_count == written:
-                save_checkpoint(ckpt, tracker, last, {"mot": writer.tell()}, run)
+    detector = DetectionFileDetector.from_detections(det, seq.detections_path(det_name))
+    camera_motion: object = cmc
+    if embeddings is not None or warps is not None:  # prepared: nothing is decoded
+        if embeddings is not None:
+            encoder = PrecomputedEmbeddings(det, embeddings, config.max_cosine_distance)
+            no_image = encoder.frames_without_image()
+            if no_image:
+                keep = ~np.isin(det.frames, list(no_image))
+                detector = DetectionFileDetector.from_detections(det.filter(keep), detector.path)
+                encoder = PrecomputedEmbeddings(det.filter(keep), embeddings[keep],
+                                                config.max_cosine_distance)
+        camera_motion = PrecomputedWarps(warps) if warps is not None else "none"
+        decode = False
+    else:
+        decode = encoder is not None or cmc != "none"
+    collector = TrackCollector() if interpolate > 0 or smooth else None
+    times = track_video(SequenceFrames(seq, n_frames, decode), detector, encoder, config,
+                        out_mot=out_path, cmc=camera_motion, output_box=output_box,
+                        progress=progress, progress_label=seq.name,
+                        prefetch=prefetch if decode else 0, detect_ahead=0,
+                        background_writer=False, checkpoint_every=checkpoint_every,
+                        resume=resume, run=run, stop=stop, collector=collector)
     if stop:
         stop.raise_if_set()
-    if ckpt.exists():
-        ckpt.unlink()
-    if offline:
-        write_rows(out_path, postprocess(collector.rows(), interpolate, smooth, tracker.kf))
-    return {"frames": n_frames, "detections": len(det), "ids": len(ids),
-            "track_seconds": t_track, "embed_seconds": t_embed}
-
-
-def _numbered_frames(seq: Sequence, n_frames: int, decode: bool, start: int = 1,
-                     prefetch: int = 0):
-    """``(k, image)`` for k = start..n_frames: the decoded image (None where the sequence has
-    no image of that number), or None for every frame when ``decode`` is False. ``prefetch``
-    > 0 decodes up to that many frames ahead in a background thread."""
-    if not decode:
-        yield from ((k, None) for k in range(start, n_frames + 1))
-        return
-    images = prefetched(seq.frames(start), prefetch)
-    try:
-        nxt = next(images, None)
-        for k in range(start, n_frames + 1):
-            while nxt is not None and nxt[0] < k:
-                nxt = next(images, None)
-            if nxt is not None and nxt[0] == k:
-                yield nxt
-            else:
-                yield k, None
-    finally:
-        images.close()
+    if collector is not None:
+        kf = KalmanFilter(config.std_weight_position, config.std_weight_velocity)
+        write_rows(out_path, postprocess(collector.rows(), interpolate, smooth, kf))
+    return {"frames": n_frames, "detections": len(det), "ids": times.max_id,
+            "track_seconds": times.track, "embed_seconds": times.embed}

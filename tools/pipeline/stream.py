@@ -64,12 +64,15 @@ class StreamTimes:
     finished: bool = False
 
 
-def numbered(frames: Iterable) -> Iterator[tuple[int, np.ndarray]]:
-    """Accept ``(frame_number, image)`` pairs or bare images (numbered from 1)."""
+def numbered(frames: Iterable) -> Iterator[tuple[int, np.ndarray | None]]:
+    """Accept ``(frame_number, image)`` pairs or bare images (numbered from 1). The image of a
+    pair may be None: a frame known only by its number (detections from a file, nothing that
+    needs pixels)."""
     k = 0
     for item in frames:
         k += 1
-        if isinstance(item, tuple) and len(item) == 2 and np.ndim(item[1]) == 3:
+        if isinstance(item, tuple) and len(item) == 2 and (item[1] is None
+                                                           or np.ndim(item[1]) == 3):
             yield int(item[0]), item[1]
         else:
             yield k, item
@@ -103,7 +106,10 @@ def track_stream(frames: Iterable, detector: Detector, tracker: Tracker, encoder
     Frame numbers come from the stream (an image folder's file names): when some are
     missing, the tracker is advanced through them without detections and nothing is
     yielded for them. A detector with ``by_frame_number`` (a det.txt) is asked for the
-    frame's number, not called with the image.
+    frame's number, not called with the image; so are an encoder (``embed_frame(k, boxes)``)
+    and a camera-motion estimator (``warp_frame(k)``) with ``by_frame_number`` (values
+    computed beforehand, :mod:`cosmot.pipeline.prepared`). Frames may then come without
+    pixels (``(k, None)``) when nothing else needs them.
     """
     if max_frames is not None and max_frames < 1:
         raise ValueError(f"max_frames = {max_frames!r}: must be >= 1 (or None for all)")
@@ -133,10 +139,15 @@ def _detected(frames: Iterator[tuple[int, np.ndarray]], detector: Detector,
             return
         if k < resume_after:
             continue
-        image = np.asarray(image)
-        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-            raise ValueError(f"frame {k}: shape {image.shape} dtype {image.dtype}; expected an "
-                             f"HxWx3 uint8 BGR image")
+        if image is None:
+            if not by_number:
+                raise ValueError(f"frame {k}: no image, and detector {source!r} needs one "
+                                 f"(only detections read by frame number can run without)")
+        else:
+            image = np.asarray(image)
+            if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+                raise ValueError(f"frame {k}: shape {image.shape} dtype {image.dtype}; expected "
+                                 f"an HxWx3 uint8 BGR image")
         t0 = time.perf_counter()
         try:
             raw = detector.detections(k) if by_number else detector(image)
@@ -153,24 +164,35 @@ def _tracked(detected, tracker: Tracker, encoder, times: StreamTimes,
              camera_motion: CameraMotionEstimator | None, resume_after: int
              ) -> Iterator[TrackStep]:
     """Embed, estimate the camera motion and track each detected frame."""
-    prev = resume_after or None
+    enc_by_number = getattr(encoder, "by_frame_number", False)
+    cmc_by_number = getattr(camera_motion, "by_frame_number", False)
+    for name, part, by_number in (("encoder", encoder, enc_by_number),
+                                  ("camera motion", camera_motion, cmc_by_number)):
+        if part is not None and not by_number:  # say so before the first frame without pixels
+            detected = _needing_images(detected, name)
+    prev = resume_after  # frames before the first one given: motion only
     for k, image, dets, detect_seconds in detected:
         if k == resume_after:  # the checkpoint's frame: only the camera motion needs it
-            if camera_motion is not None:
+            if camera_motion is not None and not cmc_by_number:
                 camera_motion(image, dets.boxes_xyxy)
             prev = k
             continue
-        if prev is not None and k > prev + 1:  # frames without an image: motion only
+        if k > prev + 1:  # frames without an image: motion only
             for _ in range(k - prev - 1):
                 tracker.update(np.zeros((0, 4)))
         prev = k
         t1 = time.perf_counter()
         times.detect += detect_seconds
         # no boxes, no embedding call (the tracker accepts None on frames without detections)
-        emb = (encoder.embed(image, dets.boxes_xyxy) if encoder is not None and len(dets)
-               else None)
+        emb = None
+        if encoder is not None and len(dets):
+            emb = (encoder.embed_frame(k, dets.boxes_xyxy) if enc_by_number
+                   else encoder.embed(image, dets.boxes_xyxy))
         t_cmc = time.perf_counter()
-        warp = camera_motion(image, dets.boxes_xyxy) if camera_motion is not None else None
+        warp = None
+        if camera_motion is not None:
+            warp = (camera_motion.warp_frame(k) if cmc_by_number
+                    else camera_motion(image, dets.boxes_xyxy))
         t2 = time.perf_counter()
         try:
             out = tracker.update(dets.boxes_xyxy, dets.scores, emb, dets.classes, warp=warp)
@@ -184,6 +206,14 @@ def _tracked(detected, tracker: Tracker, encoder, times: StreamTimes,
         if len(out):
             times.max_id = max(times.max_id, int(out.track_id.max()))
         yield TrackStep(k, image, dets, out)
+
+
+def _needing_images(detected, what: str):
+    """``detected``, with a ValueError naming ``what`` at the first frame without an image."""
+    for item in detected:
+        if item[1] is None:
+            raise ValueError(f"frame {item[0]}: no image, and the {what} needs one")
+        yield item
 
 
 class TrackOutputs:
@@ -209,13 +239,15 @@ class TrackOutputs:
             with each other; :meth:`sizes` and :meth:`close` wait for what is queued. At most
             two frames wait in the queue besides the one being written: a hard kill loses at
             most those three.
+        collector: also hand each frame's rows (frame, ids, tlwh, scores) to this
+            :class:`~cosmot.tracker.offline.TrackCollector` (offline post-processing).
     """
 
     def __init__(self, video: str | os.PathLike | None = None, mot: str | os.PathLike | None = None,
                  json: str | os.PathLike | None = None, fps: float = 25.0, trails: int = 0,
                  output_box: str = "kalman", class_names: Sequence[str] | None = None,
                  draw_class_names: bool = False, append: bool = False, background: bool = True,
-                 det: str | os.PathLike | None = None):
+                 det: str | os.PathLike | None = None, collector=None):
         if output_box not in ("kalman", "detection"):
             raise ValueError(f"output_box = {output_box!r}: must be 'kalman' or 'detection'")
         if draw_class_names and not class_names:
@@ -224,6 +256,7 @@ class TrackOutputs:
         self.class_names = tuple(class_names) if class_names else None
         self.draw_class_names = draw_class_names
         self.trails = Trails(trails) if trails else None
+        self._collector = collector
         self._video = self._mot = self._json = self._det = None
         self._thread = None
         # seconds drawing (caller's thread) and writing (writer's thread): one counter each
@@ -266,8 +299,12 @@ class TrackOutputs:
             self._det.write(frame_number, dets.boxes_xyxy, dets.scores, dets.classes)
         if self._video is not None:
             self._video.write(frame)
-        if self._mot is not None:
-            self._mot.write(frame_number, t.track_id, xyxy_to_tlwh(box), t.score)
+        if self._mot is not None or self._collector is not None:
+            tlwh = xyxy_to_tlwh(box)
+            if self._mot is not None:
+                self._mot.write(frame_number, t.track_id, tlwh, t.score)
+            if self._collector is not None:
+                self._collector.add(frame_number, t.track_id, tlwh, t.score)
         if self._json is not None:
             self._json.write(frame_number, t.track_id, box, t.score, t.class_id, labels=labels)
         self._write_seconds += time.perf_counter() - t0

@@ -71,14 +71,15 @@ def track_video(source, detector: str | os.PathLike | Callable = "auto",
                 out_video: str | os.PathLike | None = None,
                 out_mot: str | os.PathLike | None = None,
                 out_json: str | os.PathLike | None = None,
-                out_det: str | os.PathLike | None = None, cmc: str = "auto",
+                out_det: str | os.PathLike | None = None, cmc="auto",
                 fps: float | None = None, trails: int = 0, min_score: float | None = None,
                 max_frames: int | None = None, output_box: str = "kalman",
                 progress: bool = False, prefetch: int = 4, detect_ahead: int = 2,
                 background_writer: bool = True,
                 checkpoint_every: int = 0, resume: bool = False, run: dict | None = None,
                 stop=None, times: StreamTimes | None = None,
-                log: Callable[[str], None] | None = None) -> StreamTimes:
+                log: Callable[[str], None] | None = None, collector=None,
+                progress_label: str | None = None) -> StreamTimes:
     """Detect, embed and track every frame of ``source``; write the outputs asked for.
 
     Args:
@@ -96,7 +97,8 @@ def track_video(source, detector: str | os.PathLike | Callable = "auto",
         out_det: the detections tracked (after ``min_score``) as det rows, which replay the
             run through ``cosmot mot`` or ``--detections``.
         cmc: camera-motion compensation, "auto" (sparse when an encoder runs), "none",
-            "sparse" or "ecc".
+            "sparse" or "ecc"; or an estimator object (``CameraMotionEstimator``, or one with
+            ``by_frame_number`` and ``warp_frame(k)``, see :func:`track_stream`).
         fps: the source's frame rate when its header is wrong or missing.
         trails: length of the motion trails drawn on the video (0: none).
         min_score: detections scoring below this are dropped before tracking.
@@ -117,6 +119,9 @@ def track_video(source, detector: str | os.PathLike | Callable = "auto",
         stop: read after each frame; a true value ends the run there (e.g. a signal flag).
         times: counters to fill (also readable when the call raises).
         log: called with a line saying where a resumed run starts.
+        collector: a :class:`~cosmot.tracker.offline.TrackCollector` that also receives every
+            frame's output rows (for offline post-processing, as ``cosmot mot`` does).
+        progress_label: the progress bar's label (the bar is then removed when done).
     Returns the per-stage seconds, frame counts, largest id, last frame done and whether the
     input was tracked to its end.
     """
@@ -132,7 +137,11 @@ def track_video(source, detector: str | os.PathLike | Callable = "auto",
                                                                          threads=enc_threads)
     config = with_encoder_gate(config if config is not None else TrackerConfig(fps=src.fps),
                                encoder)
-    method = resolve_cmc(cmc, encoder)
+    if isinstance(cmc, str):
+        method = resolve_cmc(cmc, encoder)
+        camera_motion = CameraMotionEstimator(method) if method != "none" else None
+    else:
+        camera_motion, method = cmc, getattr(cmc, "method", type(cmc).__name__)
     primary = out_mot or out_json
     # the checkpoint also marks a run unfinished (saved at frame 0 without checkpoint_every,
     # removed when the run ends as asked): --resume never takes a failed or interrupted run's
@@ -163,7 +172,6 @@ def track_video(source, detector: str | os.PathLike | Callable = "auto",
             raise ValueError(f"--max-frames {max_frames}: the checkpoint {ckpt} is already at "
                              f"frame {resume_after}")
         max_frames -= resume_after - 1  # the stream starts at the checkpoint's frame
-    camera_motion = CameraMotionEstimator(method) if method != "none" else None
     # class names in the JSON lines when the detector has them; on the video when the run
     # tracks more than one class
     class_names = getattr(detector, "class_names", None)
@@ -182,9 +190,11 @@ def track_video(source, detector: str | os.PathLike | Callable = "auto",
         with TrackOutputs(out_video, out_mot, out_json, fps=src.fps, trails=trails,
                           output_box=output_box, class_names=class_names,
                           draw_class_names=several, append=resume_after > 0,
-                          background=background_writer, det=out_det) as outputs, \
+                          background=background_writer, det=out_det,
+                          collector=collector) as outputs, \
                 tqdm(total=total, initial=min(resume_after, total or resume_after),
-                     unit="frame", disable=not progress, dynamic_ncols=True) as bar:
+                     desc=progress_label, leave=progress_label is None, unit="frame",
+                     disable=not progress, dynamic_ncols=True) as bar:
             if ckpt is not None and resume_after == 0:
                 save_checkpoint(ckpt, tracker, 0, outputs.sizes(), description)
             for step in steps:

@@ -55,18 +55,24 @@ def cases(d: Path) -> dict[str, list[str] | str]:
     }
 
 
+class Stopped(Exception):
+    pass
+
+
 class StopAfter:
-    """A stop flag that turns true after ``n`` reads (one read per frame)."""
+    """Like the command line's signal flag (cosmot.cli.signals.StopFlag): true once ``n``
+    frames are done (the loop reads it after each frame); ``raise_if_set`` then raises."""
 
     def __init__(self, n: int):
-        self.n = n
+        self.reads, self.n = 0, n
 
     def __bool__(self) -> bool:
-        self.n -= 1
-        return self.n < 0
+        self.reads += 1
+        return self.reads >= self.n
 
     def raise_if_set(self) -> None:
-        pass
+        if self.reads >= self.n:
+            raise Stopped
 
 
 def mot_resume(d: Path, out: Path) -> None:
@@ -83,8 +89,14 @@ def mot_resume(d: Path, out: Path) -> None:
     path = out / "TUD-Stadtmitte.txt"
     kw = dict(encoder=enc, cmc="sparse", progress=False, checkpoint_every=25,
               run={"case": "identity"})
-    track_sequence(seq, "det", None, cfg, path, stop=StopAfter(70), **kw)
+    try:
+        track_sequence(seq, "det", None, cfg, path, stop=StopAfter(70), **kw)
+        raise SystemExit("mot-resume: the run was not stopped")
+    except Stopped:
+        pass
     shutil.copy(path, out / "stopped.txt")
+    if not path.with_name(path.name + ".ckpt.npz").is_file():
+        raise SystemExit("mot-resume: no checkpoint after the stop")
     track_sequence(seq, "det", None, cfg, path, resume=True, **kw)
 
 
