@@ -8,6 +8,7 @@ Each subcommand lives in its own module of ``cosmot.cli`` that exposes ``registe
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import os
 import sys
@@ -40,8 +41,45 @@ COMMAND_MODULES = (
 )
 
 
+class CosmotParser(argparse.ArgumentParser):
+    """No abbreviated options (``--trail`` is not taken for ``--trails``); subcommand parsers
+    are of this class too."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+
+def _command_parser(parser: argparse.ArgumentParser, args: argparse.Namespace
+                    ) -> argparse.ArgumentParser:
+    """The (sub)parser of the command ``args`` ran (``cosmot reid train`` -> its parser)."""
+    current = parser
+    while True:
+        subs = [a for a in current._actions if isinstance(a, argparse._SubParsersAction)]
+        if not subs:
+            return current
+        chosen = getattr(args, subs[0].dest, None)
+        if chosen is None or chosen not in subs[0].choices:
+            return current
+        current = subs[0].choices[chosen]
+
+
+def unknown_arguments_message(command: argparse.ArgumentParser, extra: list[str]) -> str:
+    """``unrecognized arguments: X`` with the closest option of ``command`` when one is near."""
+    options = [o for a in command._actions for o in a.option_strings]
+    hints = []
+    for arg in extra:
+        if arg.startswith("-"):
+            close = difflib.get_close_matches(arg.split("=")[0], options, n=1, cutoff=0.6)
+            if close:
+                hints.append(f"{arg}: did you mean {close[0]}?")
+    return (f"unrecognized arguments: {' '.join(extra)}"
+            + (f" ({'; '.join(hints)})" if hints else "")
+            + f" (see {command.prog} --help)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CosmotParser(
         prog="cosmot",
         description="Deep SORT-style multi-object tracking with a learned appearance metric.")
     parser.add_argument("--debug", action="store_true",
@@ -87,7 +125,10 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in argv or os.environ.get("COSMOT_DEBUG", "") not in ("", "0")
     argv = [a for a in argv if a != "--debug"]
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # the command's own usage and the nearest option, not the top-level usage
+        command = _command_parser(parser, args)
+        command.error(unknown_arguments_message(command, extra))
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

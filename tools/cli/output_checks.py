@@ -22,12 +22,20 @@ def _same(a: Path, b: Path) -> bool:
         return False
 
 
+def _no_trailing_separator(option: str, path: str | os.PathLike) -> None:
+    text = os.fspath(path)
+    if text.endswith(("/", os.sep)):
+        raise ValueError(f"{option} {text}: names a folder (it ends with {text[-1]}); give a "
+                         f"file name, e.g. {text}results.txt")
+
+
 def check_writable(option: str, path: str | os.PathLike) -> None:
     """Raise ``ValueError`` naming ``option`` when ``path`` cannot be written as a file: it is a
     folder, a parent is a file, or the nearest existing parent is not writable."""
     p = Path(path)
     if p.is_dir():
         raise ValueError(f"{option} {p}: is a folder; give a file name")
+    _no_trailing_separator(option, path)
     if p.exists():
         if not os.access(p, os.W_OK):
             raise ValueError(f"{option} {p}: no permission to write it")
@@ -49,6 +57,9 @@ def check_outputs(outputs: Mapping[str, str | os.PathLike | None],
     outputs, inputs: option label (e.g. ``"--out-mot"``, ``"INPUT"``) -> path (None: not given).
     Raises ``ValueError`` naming both options and the path.
     """
+    for k, v in outputs.items():
+        if v is not None:
+            _no_trailing_separator(k, v)
     outs = [(k, Path(v)) for k, v in outputs.items() if v is not None]
     ins = [(k, Path(v)) for k, v in inputs.items() if v is not None]
     for k, p in outs:

@@ -119,6 +119,20 @@ def _learned_detector_options(name: str, size: int | None, classes: str | None
         out["classes"] = ",".join(str(k) for k in ids)
     return out
 
+def default_outputs(input_text: str) -> tuple[str, str]:
+    """``(STEM.tracked.mp4, STEM.txt)`` in the current folder for an INPUT without output
+    options (STEM: the input's file or folder name; ``camera0`` for a camera index, ``stream``
+    for a URL)."""
+    if "://" in input_text:
+        stem = "stream"
+    elif input_text.isdigit() and not Path(input_text).exists():
+        stem = f"camera{input_text}"
+    else:
+        path = Path(input_text)
+        stem = (path.stem if path.is_file() else path.resolve().name) or "tracked"
+    return f"{stem}.tracked.mp4", f"{stem}.txt"
+
+
 def _run_description(args) -> dict:
     """What a checkpoint must agree on with the run that resumes it, besides the settings
     :func:`cosmot.track_video` adds (score filter, camera motion, outputs, tracker config)."""
@@ -151,8 +165,21 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--detect-ahead {args.detect_ahead}: must be >= 0 (0: detect in "
                          f"the main thread)")
     if not (args.out_video or args.out_mot or args.out_json or args.out_det):
-        print("cosmot track: no --out-video, --out-mot, --out-json or --out-det given; "
-              "tracking without saving anything", file=sys.stderr)
+        args.out_video, args.out_mot = default_outputs(args.input)
+        print(f"cosmot track: no output option given; writing {args.out_video} and "
+              f"{args.out_mot} in {os.getcwd()} (choose with --out-video, --out-mot, "
+              f"--out-json, --out-det)", file=sys.stderr)
+    if args.out_video:
+        from cosmot.writers.video import CODECS
+
+        ext = Path(args.out_video).suffix.lower()
+        if ext not in CODECS:
+            raise ValueError(f"--out-video {args.out_video}: unsupported video extension "
+                             f"{ext or '(none)'!r}; use one of {', '.join(sorted(CODECS))}")
+        if args.checkpoint_every or args.resume:
+            raise ValueError("--checkpoint-every/--resume: an annotated video cannot be "
+                             "continued after a stop; drop --out-video (resume the MOT/JSON "
+                             "outputs, then draw them) or drop --checkpoint-every")
     primary = args.out_mot or args.out_json
     ckpt = checkpoint_path(primary) if primary else None
     if (args.resume or args.checkpoint_every) and not primary:
@@ -259,4 +286,9 @@ def run(args: argparse.Namespace) -> int:
             warnings.warn(DroppedRowsWarning(
                 f"{args.detections}: {rows} rows on {frames} frames after the input's last "
                 f"frame {last} were not used (is it the detection file of this input?)"))
+        elif detector.last_frame < 0.9 * last:
+            warnings.warn(DroppedRowsWarning(
+                f"{args.detections}: its rows end at frame {detector.last_frame} of the input's "
+                f"{last}; frames {detector.last_frame + 1}-{last} were tracked without "
+                f"detections (is it the detection file of this input?)"))
     return 0

@@ -125,7 +125,17 @@ def iter_image_folder(folder: str | os.PathLike, start: int = 1, from_zero: str 
 
 
 def _open_capture(source: str | int) -> cv2.VideoCapture:
-    cap = cv2.VideoCapture(source)
+    # OpenCV's own log lines (a missing camera prints several) stay out of the terminal: the
+    # error below says what failed
+    log = getattr(getattr(cv2, "utils", None), "logging", None)
+    previous = log.getLogLevel() if log is not None else None
+    if log is not None:
+        log.setLogLevel(log.LOG_LEVEL_SILENT)
+    try:
+        cap = cv2.VideoCapture(source)
+    finally:
+        if log is not None:
+            log.setLogLevel(previous)
     if not cap.isOpened():
         what = f"camera {source}" if isinstance(source, int) else f"{source}"
         raise OSError(f"{what}: cannot be opened as a video (is the path right and the codec "
