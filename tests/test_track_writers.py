@@ -20,6 +20,30 @@ def test_id_colours_are_stable_and_distinct():
     assert min(np.linalg.norm(cols[i] - cols[i + 1]) for i in range(29)) > 100
 
 
+def test_first_40_id_colours_are_perceptually_apart():
+    """No two of ids 1-40 closer than 17 in CIELAB (about where colours stop looking alike
+    side by side; the palette's closest pair is 17.8)."""
+    import cv2
+
+    bgr = np.uint8([[id_color(i) for i in range(1, 41)]])
+    lab = cv2.cvtColor(bgr, cv2.COLOR_BGR2LAB).reshape(-1, 3).astype(float) * [100 / 255, 1, 1]
+    d = np.linalg.norm(lab[:, None] - lab[None], axis=2) + np.eye(40) * 1e9
+    assert d.min() > 17
+
+
+def test_labels_of_people_side_by_side_do_not_cover_each_other():
+    """Five boxes with their tops at the same height, closer than a label's width: every tab
+    lands in the image and no two overlap."""
+    from cosmot.writers.drawing import _overlap, place_labels
+
+    boxes = [(100 + 15 * i, 50, 130 + 15 * i, 150) for i in range(5)]
+    tabs = place_labels(boxes, [(40, 16)] * 5, 400, 300)
+    assert all(0 <= t[0] and t[2] <= 400 and 0 <= t[1] and t[3] <= 300 for t in tabs)
+    assert all(_overlap(a, b) == 0 for i, a in enumerate(tabs) for b in tabs[i + 1:])
+    # each tab touches its own box (above, inside or below it)
+    assert all(t[1] <= b[3] and t[3] >= b[1] - 16 for t, b in zip(tabs, boxes))
+
+
 def test_draw_tracks_outlines_in_the_id_colour():
     image = np.zeros((100, 120, 3), np.uint8)
     draw_tracks(image, np.array([3]), np.array([[20, 30, 60, 90.]]), thickness=2)
