@@ -368,3 +368,27 @@ def test_birth_score_continues_tracks_but_starts_none():
     assert len(plain.update(np.r_[box, other], np.array([0.9, 0.4]))) == 2
     with pytest.raises(ValueError, match="birth_score"):
         TrackerConfig(birth_score=float("nan"))
+
+
+def test_active_tracks_lists_coasting_tracks_with_their_prediction():
+    """A person walking right vanishes after frame 10: update returns nothing from then on,
+    active_tracks still lists the track with time_since_update counting up, its predicted box
+    moving on, the last matched box kept, until max_age deletes it."""
+    from cosmot.tracker import Tracker, TrackerConfig
+
+    tracker = Tracker(TrackerConfig(n_init=2, max_age=5, max_cosine_distance=0.25))
+    for k in range(10):
+        out = tracker.update(np.array([[10.0 + 4 * k, 20, 40 + 4 * k, 100]]), np.array([0.9]))
+    assert len(out) == 1 and list(tracker.active_tracks().time_since_update) == [0]
+    last_match = out.det_xyxy[0].copy()
+    xs = []
+    for k in range(1, 6):
+        assert len(tracker.update(np.zeros((0, 4)))) == 0
+        active = tracker.active_tracks()
+        assert len(active) == 1 and active.time_since_update[0] == k
+        assert active.det_index[0] == -1
+        assert np.allclose(active.det_xyxy[0], last_match)
+        xs.append(active.xyxy[0, 0])
+    assert np.all(np.diff(xs) > 2)  # the prediction keeps walking right
+    tracker.update(np.zeros((0, 4)))
+    assert len(tracker.active_tracks()) == 0  # past max_age: deleted

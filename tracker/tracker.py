@@ -80,7 +80,8 @@ class Tracker:
                 coordinates to this frame's (camera-motion compensation).
 
         Returns:
-            The confirmed tracks matched in this frame (see :class:`TrackedObjects`).
+            The confirmed tracks matched in this frame (see :class:`TrackedObjects`); every
+            confirmed track alive, matched or coasting: :meth:`active_tracks`.
         """
         boxes, scores, feats, classes = self._validate(boxes_xyxy, scores, embeddings, classes)
         cfg = self.config
@@ -351,18 +352,32 @@ class Tracker:
         if cfg.n_init <= 1:
             self._confirm(rows)
 
+    def active_tracks(self) -> TrackedObjects:
+        """Every confirmed track still alive after the last ``update``, matched in that frame
+        or not (norfair's view; ``update`` returns only the matched ones). A track not matched
+        has ``time_since_update`` > 0, its Kalman prediction as ``xyxy``, its last matched box
+        and score as ``det_xyxy``/``score`` and ``det_index`` -1. Sorted by ``track_id``."""
+        t = self.tracks
+        return self._objects((t.state[:t.n] == CONFIRMED).nonzero()[0])
+
     def _output(self) -> TrackedObjects:
         t = self.tracks
         n = t.n
-        rows = ((t.state[:n] == CONFIRMED) & (t.time_since_update[:n] == 0)).nonzero()[0]
+        return self._objects(((t.state[:n] == CONFIRMED)
+                              & (t.time_since_update[:n] == 0)).nonzero()[0])
+
+    def _objects(self, rows: np.ndarray) -> TrackedObjects:
+        t = self.tracks
         if rows.size == 0:
             return TrackedObjects.empty()
         rows = rows[np.argsort(t.track_id[rows])]
+        since = t.time_since_update[rows].astype(np.int64)
         return TrackedObjects(
             track_id=t.track_id[rows],
             xyxy=xyah_to_xyxy(t.mean[rows, :4]),
             det_xyxy=t.det_xyxy[rows],
-            det_index=t.det_index[rows],
+            det_index=np.where(since == 0, t.det_index[rows], -1),
             score=t.score[rows],
             class_id=t.class_id[rows],
+            time_since_update=since,
         )
