@@ -1,5 +1,7 @@
 """``cosmot track`` end to end on the committed sample clips, and its errors."""
 
+import json
+
 import cv2
 import numpy as np
 import pytest
@@ -169,8 +171,37 @@ def test_out_det_replays_the_run_byte_for_byte(pets_clip, tmp_path):
     assert main(["track", str(seq), *common, "--detections", str(seq / "yolox" / "det.txt"),
                  "--out-mot", str(tmp_path / "replay.txt")]) == 0
     assert (tmp_path / "replay.txt").read_bytes() == track
+    # the det file remembers the shipped detector's birth score (the tracker's default for
+    # its boxes); without that record a replay would start tracks from every box
+    meta = json.loads((seq / "yolox" / "det.txt.json").read_text())
+    assert meta["birth_score"] == 0.5 and "yolox" in meta["detector"]
     # cosmot mot tracks the whole sequence: compare its first 40 frames
     assert main(["mot", str(seq), "--det", "yolox", "--cmc", "sparse",
                  "--out", str(tmp_path / "mot")]) == 0
     mot = (tmp_path / "mot" / "PETS09-S2L1-clip.txt").read_text().splitlines(keepends=True)
     assert "".join(r for r in mot if int(r.split(",")[0]) <= 40).encode() == track
+
+
+def test_birth_score_comes_from_the_detector_unless_set(tmp_path):
+    """TrackerConfig.birth_score None takes the detector's value: the shipped YOLOX-Nano's 0.5,
+    a det file's recorded one, off (-inf) for a det file without metadata; a set value stays;
+    damaged metadata is an error naming the file."""
+    from cosmot.detectors.det_file import DetectionFileDetector
+    from cosmot.detectors.yolox import SHIPPED_BIRTH_SCORE, YOLOXDetector
+    from cosmot.pipeline.gate import with_detector_birth_score
+    from cosmot.tracker import TrackerConfig
+    from cosmot.writers.mot import write_det_metadata
+
+    assert YOLOXDetector().birth_score == SHIPPED_BIRTH_SCORE == 0.5
+    det = tmp_path / "det.txt"
+    det.write_text("1,-1,10,10,20,40,0.9,0\n")
+    plain = DetectionFileDetector(det)
+    assert with_detector_birth_score(TrackerConfig(), plain).birth_score == float("-inf")
+    write_det_metadata(det, "yolox-nano (shipped)", 0.5)
+    recorded = DetectionFileDetector(det)
+    assert with_detector_birth_score(TrackerConfig(), recorded).birth_score == 0.5
+    assert with_detector_birth_score(TrackerConfig(birth_score=0.7), recorded).birth_score == 0.7
+    assert TrackerConfig().with_birth_score(None).birth_score == float("-inf")
+    (tmp_path / "det.txt.json").write_text("{not json")
+    with pytest.raises(ValueError, match="det.txt.json: not valid JSON"):
+        DetectionFileDetector(det)

@@ -93,6 +93,10 @@ class TrackerConfig:
         birth_score: detections scoring below this may extend a track (in any stage) but never
             start one (BYTE's split of the one threshold into a continuing and a starting
             one; -inf: off, every unmatched detection above ``min_score`` starts a track).
+            None (the default): the detector's own value, as the pipeline fills it in
+            (:meth:`with_birth_score`; the shipped YOLOX-Nano's 0.5, chosen on its boxes,
+            docs/accuracy.md); off where the detector has none (a det.txt of unknown score
+            scale) and for a bare ``Tracker``.
         byte_max_iou_distance: largest ``1 - IoU`` accepted in the BYTE stage.
 
     Recovery:
@@ -128,7 +132,7 @@ class TrackerConfig:
     nsa_kalman: bool = False
     # detections
     min_score: float = float("-inf")
-    birth_score: float = float("-inf")
+    birth_score: float | None = None
     nms_max_overlap: float = 1.0
     byte_association: bool = False
     low_score: float = 0.1
@@ -152,7 +156,7 @@ class TrackerConfig:
         if self.feature_mode not in ("gallery", "ema"):
             raise ValueError(f"TrackerConfig.feature_mode = {self.feature_mode!r}: "
                              f"must be 'gallery' or 'ema'")
-        if self.birth_score != self.birth_score:  # NaN
+        if self.birth_score is not None and self.birth_score != self.birth_score:  # NaN
             raise ValueError("TrackerConfig.birth_score = nan: give a number (-inf: off)")
         if self.max_cosine_distance is not None:
             _check_range("max_cosine_distance", self.max_cosine_distance, 0.0, 2.0)
@@ -180,6 +184,13 @@ class TrackerConfig:
         return self.replace(max_cosine_distance=DEFAULT_MAX_COSINE_DISTANCE if gate is None
                             else float(gate))
 
+    def with_birth_score(self, score: float | None) -> "TrackerConfig":
+        """This config with ``birth_score`` filled in where it is None: ``score`` (a detector's
+        own), else -inf (off). A set value stays."""
+        if self.birth_score is not None:
+            return self
+        return self.replace(birth_score=float("-inf") if score is None else float(score))
+
     def replace(self, **changes) -> "TrackerConfig":
         """A copy with some fields changed (validated again)."""
         unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
@@ -191,7 +202,8 @@ class TrackerConfig:
 
 #: Plain Deep SORT as published: cascade, chi-square gate, 0.2 cosine, budget 100, n_init 3,
 #: max_age 30, IoU stage on overlap alone, no lost-track gallery.
-DEEPSORT = TrackerConfig(max_cosine_distance=0.2, lost_gallery_seconds=0.0, nms_max_overlap=1.0)
+DEEPSORT = TrackerConfig(max_cosine_distance=0.2, lost_gallery_seconds=0.0, nms_max_overlap=1.0,
+                         birth_score=float("-inf"))
 
 #: The project's default (docs/accuracy.md): selected on TUD-Stadtmitte + KITTI-17 by mean HOTA,
 #: confirmed on PETS09-S2L1 + MOT16-11.

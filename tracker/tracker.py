@@ -133,7 +133,8 @@ class Tracker:
         dets = np.concatenate(matched_dets) if matched_dets else _EMPTY
         self._update_matched(rows, dets, boxes, det_xyah, scores, feats, classes, byte_rows)
         self._age_unmatched(free_rows)
-        if cfg.birth_score > float("-inf"):  # below it a detection only continues tracks
+        if cfg.birth_score is not None and cfg.birth_score > float("-inf"):
+            # below it a detection only continues tracks
             free_dets = free_dets[scores[free_dets] >= cfg.birth_score]
         self._start_tracks(free_dets, boxes, det_xyah, scores, feats, classes)
         return self._output()

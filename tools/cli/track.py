@@ -212,6 +212,8 @@ def run(args: argparse.Namespace) -> int:
                                  f"writing it would replace or add a frame: choose another path")
     if args.out_video and Path(args.out_video).suffix.lower() != ".avi":
         outputs["--out-video (its partial file)"] = f"{args.out_video}.partial.avi"
+    if args.out_det:
+        outputs["--out-det (its metadata)"] = f"{args.out_det}.json"
     if ckpt is not None:
         outputs[f"the checkpoint of {'--out-mot' if args.out_mot else '--out-json'}"] = ckpt
     args.paths = {os.fspath(v): k for k, v in outputs.items() if v}

@@ -11,7 +11,7 @@ import numpy as np
 
 from cosmot.tracker.geometry import tlwh_to_xyxy
 
-from cosmot.sources.motchallenge import Detections, read_detections
+from cosmot.sources.motchallenge import Detections, read_det_metadata, read_detections
 from cosmot.detectors.base import FrameDetections
 
 
@@ -37,15 +37,21 @@ class DetectionFileDetector:
                                   length_source=length_source))
 
     @classmethod
-    def from_detections(cls, det: Detections, path: str | os.PathLike = "") -> "DetectionFileDetector":
-        """Play back detections already read (``path``: the file they came from, for
-        messages)."""
+    def from_detections(cls, det: Detections, path: str | os.PathLike | None = None
+                        ) -> "DetectionFileDetector":
+        """Play back detections already read from ``path`` (for messages and its metadata)."""
         self = cls.__new__(cls)
-        self.path = Path(path)
+        self.path = Path(path) if path is not None else None
         self._use(det)
         return self
 
     def _use(self, det: Detections) -> None:
+        #: ``birth_score`` recorded beside the file by the run that wrote it (``DET.json``,
+        #: :func:`cosmot.sources.motchallenge.read_det_metadata`), else None (off: the score
+        #: scale of a det file is unknown).
+        meta = read_det_metadata(self.path) if self.path is not None else {}
+        self.birth_score = meta.get("birth_score")
+        self.source_detector = meta.get("detector")
         self._xyxy = tlwh_to_xyxy(det.tlwh)
         self._scores = det.scores
         self._classes = det.classes

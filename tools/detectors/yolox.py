@@ -293,6 +293,11 @@ def with_input_shape(model_bytes: bytes, input_hw: tuple[int, int]) -> bytes:
     return model.SerializeToString()
 
 
+#: ``birth_score`` of the shipped YOLOX-Nano's boxes (docs/accuracy.md, issue 19: chosen on
+#: PETS09-S2L1 + KITTI-17, confirmed on MOT16-11 + TUD-Stadtmitte).
+SHIPPED_BIRTH_SCORE = 0.5
+
+
 class YOLOXDetector:
     """A YOLOX ONNX model (raw head output) as a detector; ``path=None`` is the shipped
     YOLOX-Nano (SHA-256 checked).
@@ -312,6 +317,10 @@ class YOLOXDetector:
             raise FileNotFoundError(f"--detector {self.path}: no such ONNX model file")
         self.name = "yolox-nano (shipped)" if path is None else self.path.name
         self.config = config
+        #: The tracker's ``birth_score`` for this detector's boxes (``TrackerConfig`` None
+        #: takes it): 0.5 for the shipped model, chosen by the rule in docs/accuracy.md on its
+        #: boxes at 416 >= 0.3; None (off) for other models, whose scores were not measured.
+        self.birth_score = SHIPPED_BIRTH_SCORE if path is None else None
         self._ort = ort
         self._bytes = self.path.read_bytes()
         self._providers = providers or ["CPUExecutionProvider"]

@@ -71,6 +71,10 @@ class JobResult:
         return int(self.stats.get("ids", 0))
 
 
+#: Files written beside an output that belong to it (a det file's ``DET.json`` metadata).
+COMPANIONS = (".json",)
+
+
 def partial_path(path: str | os.PathLike) -> Path:
     """Where an output is written until its input is finished: a hidden name beside the final
     one, keeping the extension (video writers choose the codec from it)."""
@@ -178,6 +182,9 @@ def run_job(fn: Callable, job: BatchJob, options: dict) -> JobResult:
                 Path(p).parent.mkdir(parents=True, exist_ok=True)
             stats = fn(job, partial, options) or {}
             for tmp, final in zip(partial, job.outputs):
+                for suffix in COMPANIONS:  # metadata beside an output goes with it
+                    if os.path.exists(tmp + suffix):
+                        os.replace(tmp + suffix, final + suffix)
                 if os.path.exists(tmp):
                     os.replace(tmp, final)
             status, error = "done", ""
@@ -187,10 +194,11 @@ def run_job(fn: Callable, job: BatchJob, options: dict) -> JobResult:
             if options.get("verbose"):
                 error += "\n" + traceback.format_exc()
             for tmp in partial:
-                try:
-                    os.remove(tmp)
-                except FileNotFoundError:
-                    pass
+                for path in (tmp, *(tmp + suffix for suffix in COMPANIONS)):
+                    try:
+                        os.remove(path)
+                    except FileNotFoundError:
+                        pass
     said = tuple(dict.fromkeys(str(w.message) for w in caught))  # in order, once each
     return JobResult(job.name, status, time.perf_counter() - t0, time.process_time() - c0,
                      stats, error, said)

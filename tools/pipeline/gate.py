@@ -1,4 +1,5 @@
-"""The appearance gate travels with the encoder.
+"""Thresholds that travel with their model: the appearance gate with the encoder, the birth
+score with the detector.
 
 A cosine threshold fitted for one encoder is wrong for another (issue 18's de-risk run, on a
 sequence this project does not have: 0.25 vs 0.1 decided between 37.3 and 43.8 HOTA). So
@@ -49,3 +50,16 @@ def warn_uncalibrated(encoder) -> None:
         f"may merge or split identities with this one. Calibrate it on sequences with ground "
         f"truth: cosmot calibrate SEQ... --encoder {describe_encoder(encoder)} --write (or set "
         f"one: --set max_cosine_distance=D)"), stacklevel=3)
+
+
+def detector_birth_score(detector) -> float | None:
+    """The detector's own ``birth_score`` (its attribute, or what a det file's metadata
+    records), or None."""
+    return getattr(detector, "birth_score", None)
+
+
+def with_detector_birth_score(config: TrackerConfig, detector) -> TrackerConfig:
+    """``config`` with ``birth_score`` taken from ``detector`` where the config leaves it None
+    (off when the detector has none: a score threshold is only meaningful on the scale it was
+    chosen on)."""
+    return config.with_birth_score(detector_birth_score(detector))

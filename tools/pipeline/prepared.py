@@ -37,6 +37,7 @@ class PreparedSequence:
     warps: np.ndarray | None  # (n_frames, 2, 3)
     slices: dict
     gate: float | None = None  # the encoder's calibrated max_cosine_distance
+    det_name: str = "det"  # SEQ/<det_name>/det.txt (its metadata: the detector's birth_score)
 
 
 def _cache_key(det_path: Path, min_score, encoder_id: str, cmc: str) -> str:
@@ -70,7 +71,7 @@ def prepare(seq_dir, det_name: str = "det", min_score: float | None = None, enco
             with np.load(cache) as z:
                 emb = z["embeddings"] if "embeddings" in z else None
                 warps = z["warps"] if "warps" in z else None
-            return PreparedSequence(seq, det, xyxy, emb, warps, slices, gate)
+            return PreparedSequence(seq, det, xyxy, emb, warps, slices, gate, det_name)
     if encoder is not None or cmc != "none":
         est = CameraMotionEstimator(cmc) if cmc != "none" else None
         emb_parts: dict[int, np.ndarray] = {}
@@ -94,7 +95,7 @@ def prepare(seq_dir, det_name: str = "det", min_score: float | None = None, enco
             cache.parent.mkdir(parents=True, exist_ok=True)
             arrays = {k: v for k, v in (("embeddings", emb), ("warps", warps)) if v is not None}
             np.savez(cache, **arrays)
-    return PreparedSequence(seq, det, xyxy, emb, warps, slices, gate)
+    return PreparedSequence(seq, det, xyxy, emb, warps, slices, gate, det_name)
 
 
 def run_config(prepared: list[PreparedSequence], config: TrackerConfig, out_dir: str | os.PathLike,
@@ -104,7 +105,8 @@ def run_config(prepared: list[PreparedSequence], config: TrackerConfig, out_dir:
     ``max_cosine_distance`` of None becomes the prepared encoder's gate."""
     out_dir = Path(out_dir)
     for p in prepared:
-        track_sequence(p.seq, "", None, config.replace(fps=p.seq.info.fps).with_gate(p.gate),
+        track_sequence(p.seq, p.det_name, None,
+                       config.replace(fps=p.seq.info.fps).with_gate(p.gate),
                        out_dir / f"{p.seq.name}.txt", output_box=output_box,
                        interpolate=interpolate, smooth=smooth, progress=False,
                        detections=p.det, embeddings=p.embeddings, warps=p.warps)

@@ -24,7 +24,7 @@ from cosmot.detectors import Detector, FrameDetections, check_detections
 from cosmot.writers.writer_thread import WriterThread
 from cosmot.writers.drawing import Trails, draw_tracks
 from cosmot.writers.json_tracks import JSONTracksWriter
-from cosmot.writers.mot import DetWriter, MOTWriter
+from cosmot.writers.mot import DetWriter, MOTWriter, write_det_metadata
 from cosmot.writers.video import VideoFileWriter
 
 
@@ -241,13 +241,17 @@ class TrackOutputs:
             most those three.
         collector: also hand each frame's rows (frame, ids, tlwh, scores) to this
             :class:`~cosmot.tracker.offline.TrackCollector` (offline post-processing).
+        det_source: ``(detector name, its birth_score)`` recorded beside ``det`` as
+            ``DET.json`` (:func:`~cosmot.writers.mot.write_det_metadata`), so a replay of the
+            file tracks as this run did.
     """
 
     def __init__(self, video: str | os.PathLike | None = None, mot: str | os.PathLike | None = None,
                  json: str | os.PathLike | None = None, fps: float = 25.0, trails: int = 0,
                  output_box: str = "kalman", class_names: Sequence[str] | None = None,
                  draw_class_names: bool = False, append: bool = False, background: bool = True,
-                 det: str | os.PathLike | None = None, collector=None):
+                 det: str | os.PathLike | None = None, collector=None,
+                 det_source: tuple[str, float | None] | None = None):
         if output_box not in ("kalman", "detection"):
             raise ValueError(f"output_box = {output_box!r}: must be 'kalman' or 'detection'")
         if draw_class_names and not class_names:
@@ -266,6 +270,8 @@ class TrackOutputs:
             self._mot = MOTWriter(mot, append) if mot else None
             self._json = JSONTracksWriter(json, append) if json else None
             self._det = DetWriter(det, append) if det else None
+            if det and det_source is not None:
+                write_det_metadata(det, *det_source)
             self._thread = WriterThread() if background else None
         except Exception:
             self.close()

@@ -26,7 +26,7 @@ from cosmot.pipeline.prefetch import prefetch as prefetched
 from cosmot.pipeline.stream import StreamTimes, TrackOutputs, track_stream
 from cosmot.sources.open_input import open_input
 from cosmot.tracker import Tracker, TrackerConfig
-from cosmot.pipeline.gate import with_encoder_gate
+from cosmot.pipeline.gate import with_detector_birth_score, with_encoder_gate
 
 
 def thread_split(detect_ahead: int, cores: int | None = None) -> tuple[int, int]:
@@ -92,7 +92,8 @@ def track_video(source, detector: str | os.PathLike | Callable = "auto",
             :func:`thread_split`'s threads), an encoder object, or None for motion only.
         config: tracker settings (default: ``TrackerConfig()`` with ``fps`` set from the source);
             a ``max_cosine_distance`` of None becomes the encoder's calibrated gate
-            (:func:`cosmot.pipeline.gate.with_encoder_gate`).
+            (:func:`cosmot.pipeline.gate.with_encoder_gate`), a ``birth_score`` of None the
+            detector's (:func:`cosmot.pipeline.gate.with_detector_birth_score`).
         out_video / out_mot / out_json: annotated video, MOTChallenge rows, JSON lines.
         out_det: the detections tracked (after ``min_score``) as det rows, which replay the
             run through ``cosmot mot`` or ``--detections``.
@@ -137,6 +138,7 @@ def track_video(source, detector: str | os.PathLike | Callable = "auto",
                                                                          threads=enc_threads)
     config = with_encoder_gate(config if config is not None else TrackerConfig(fps=src.fps),
                                encoder)
+    config = with_detector_birth_score(config, detector)
     if isinstance(cmc, str):
         method = resolve_cmc(cmc, encoder)
         camera_motion = CameraMotionEstimator(method) if method != "none" else None
@@ -191,7 +193,11 @@ def track_video(source, detector: str | os.PathLike | Callable = "auto",
                           output_box=output_box, class_names=class_names,
                           draw_class_names=several, append=resume_after > 0,
                           background=background_writer, det=out_det,
-                          collector=collector) as outputs, \
+                          collector=collector,
+                          det_source=(getattr(detector, "name", type(detector).__name__),
+                                      config.birth_score if config.birth_score is not None
+                                      and config.birth_score > float("-inf") else None)
+                          ) as outputs, \
                 tqdm(total=total, initial=min(resume_after, total or resume_after),
                      desc=progress_label, leave=progress_label is None, unit="frame",
                      disable=not progress, dynamic_ncols=True) as bar:

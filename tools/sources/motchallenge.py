@@ -97,6 +97,30 @@ class GroundTruth:
                            self.mot15_format)
 
 
+def read_det_metadata(det_path: str | os.PathLike) -> dict:
+    """What ``DET.json`` beside a det file records (``cosmot track --out-det`` writes it:
+    ``detector``, ``birth_score``), or {} when there is none. ``ValueError`` naming the file
+    when it is not that format."""
+    import json
+
+    meta = Path(f"{os.fspath(det_path)}.json")
+    if not meta.is_file():
+        return {}
+    try:
+        data = json.loads(meta.read_text())
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ValueError(f"{meta}: not valid JSON ({e}); it should hold the metadata "
+                         f"'cosmot track --out-det' writes beside {det_path}; remove it or "
+                         f"write it again") from None
+    if not isinstance(data, dict) or data.get("format") != "cosmot-det/1":
+        raise ValueError(f"{meta}: not cosmot det metadata (format 'cosmot-det/1'); remove "
+                         f"it or rename it")
+    score = data.get("birth_score")
+    if score is not None and not isinstance(score, (int, float)):
+        raise ValueError(f"{meta}: birth_score {score!r} must be a number or null")
+    return data
+
+
 def load_rows(path: Path, min_columns: int, with_lines: bool = False):
     """Read a comma-separated numeric MOT file into a float64 (N, C) array (and, with
     ``with_lines``, the (N,) 1-based line number of each row).
