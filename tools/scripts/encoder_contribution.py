@@ -86,12 +86,13 @@ def calibrate_gate(encoder: str, dev: list[Path], gates, cache: Path) -> tuple[f
     """The gate of ``gates`` with the best mean HOTA on the ``dev`` sequences' default-pipeline
     boxes (``det-cosmot``), and the HOTA of every gate."""
     from cosmot.appearance import load_encoder
+    from cosmot.appearance.registry import encoder_identity
     from cosmot.pipeline.prepared import prepare, score_config
     from cosmot.tracker import TrackerConfig
 
     enc = load_encoder(encoder)
-    prepared = [prepare(s, "det-cosmot", None, enc, f"{label(encoder)}", "sparse", cache,
-                        progress=False) for s in dev]
+    prepared = [prepare(s, "det-cosmot", None, enc, encoder_identity(encoder), "sparse", cache,
+                        progress=False) for s in dev]  # cache keyed by the weights' SHA-256
     scores = {}
     for g in gates:
         res = score_config(prepared, TrackerConfig(max_cosine_distance=g))
