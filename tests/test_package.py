@@ -87,6 +87,30 @@ STAGE_RULES = {
 }
 
 
+def test_command_line_modules_have_no_import_cycle():
+    """cli modules import each other one way only (batch no longer calls back into track,
+    mot no longer into main): counted over every import, lazy ones included."""
+    graph = {}
+    for path in sorted((ROOT / "tools" / "cli").rglob("*.py")):
+        rel = path.relative_to(ROOT / "tools").with_suffix("")
+        name = "cosmot." + ".".join(rel.parts).removesuffix(".__init__")
+        graph[name] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                graph[name] |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                graph[name] |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+    for name in graph:
+        graph[name] = {m for m in graph[name] if m in graph and m != name}
+
+    def reaches(start, target, seen=()):
+        return any(m == target or (m not in seen and reaches(m, target, (*seen, m)))
+                   for m in graph[start])
+
+    cycles = sorted(n for n in graph if reaches(n, n))
+    assert cycles == []
+
+
 def test_no_library_module_imports_the_test_data_generators():
     """cosmot.testing (synthetic scenes and videos) serves tests and scripts only."""
     bad = []

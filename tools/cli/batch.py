@@ -14,9 +14,13 @@ import io
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cosmot.pipeline.batch import (BatchJob, expand_inputs, run_batch, summary_table,
                                    unique_names)
+
+if TYPE_CHECKING:
+    from cosmot.pipeline.job import TrackJob
 
 #: ``cosmot track --outputs`` names and the extension each writes under ``--out-dir``.
 TRACK_OUTPUTS = {"mot": ".txt", "json": ".jsonl", "video": ".mp4", "det": ".det.txt"}
@@ -60,8 +64,11 @@ def _options(args: argparse.Namespace) -> dict:
     return {k: v for k, v in vars(args).items() if k != "func"}
 
 
-def _run(args: argparse.Namespace, fn, jobs: list[BatchJob], label: str) -> int:
-    options = _options(args)
+def _run(args: argparse.Namespace, fn, jobs: list[BatchJob], label: str,
+         options: dict | None = None) -> int:
+    """Run ``fn`` over ``jobs`` (``options``: what every job needs; default: the parsed
+    arguments as a dict) and print the summary."""
+    options = dict(options) if options is not None else _options(args)
     workers = args.workers
     if args.ray is not None and workers == 1 and args.ray == "local":
         from cosmot.pipeline.batch import threads_per_worker
@@ -187,9 +194,9 @@ def _track_name(text: str) -> str:
     return path.stem or text.replace("/", "_").replace(":", "_")
 
 
-def run_track(args: argparse.Namespace) -> int:
-    """``cosmot track`` over many inputs, outputs under ``--out-dir``."""
-    check_batch_options(args)
+def run_track(args: argparse.Namespace, job: TrackJob) -> int:
+    """``cosmot track`` over many inputs, outputs under ``--out-dir``: ``job`` (the parsed
+    command line) runs once per input with its input and outputs replaced."""
     if args.out_video or args.out_mot or args.out_json or args.out_det:
         raise ValueError("with many inputs (or --out-dir, --workers, --ray) give "
                          "--out-dir DIR [--outputs mot,json,video,det], not --out-mot/"
@@ -212,24 +219,21 @@ def run_track(args: argparse.Namespace) -> int:
     names = unique_names(inputs, _track_name)
     jobs = [BatchJob(n, i, tuple(str(out_dir / f"{n}{TRACK_OUTPUTS[k]}") for k in kinds))
             for n, i in zip(names, inputs)]
-    args.kinds = kinds
-    return _run(args, track_job, jobs, "track")
+    return _run(args, track_job, jobs, "track", {"job": job.replace(resume=False),
+                                                  "kinds": kinds})
 
 
 def track_job(job: BatchJob, partial: tuple[str, ...], options: dict) -> dict:
-    """One input of ``cosmot track``, through the command's own single-input code."""
-    from cosmot.cli import track as track_command
+    """One input of ``cosmot track``: the command's job with this input and its outputs."""
+    from cosmot.pipeline.job import run_track_job
 
-    args = argparse.Namespace(**options)
-    args.input = [job.input]
-    paths = dict(zip(args.kinds, partial))
-    args.out_mot, args.out_json, args.out_video, args.out_det = (
-        paths.get("mot"), paths.get("json"), paths.get("video"), paths.get("det"))
-    args.out_dir, args.workers, args.ray, args.resume = None, 1, None, False
-    args.no_progress = args.no_progress or options["_quiet"]
+    paths = dict(zip(options["kinds"], partial))
+    one = options["job"].replace(
+        input=job.input, out_mot=paths.get("mot"), out_json=paths.get("json"),
+        out_video=paths.get("video"), out_det=paths.get("det"),
+        progress=options["job"].progress and not options["_quiet"])
     quiet = io.StringIO()
     with contextlib.redirect_stderr(quiet) if options["_quiet"] else contextlib.nullcontext():
-        track_command.run(args)
-    times = args.stream_times
+        times = run_track_job(one)
     return {"frames": times.frames, "ids": times.max_id, "detect_seconds": times.detect,
             "embed_seconds": times.embed, "track_seconds": times.track}

@@ -15,6 +15,8 @@ import sys
 import traceback
 import warnings
 
+from cosmot.errors import describe_error
+
 
 #: optional module -> the extra that installs it
 EXTRAS = {"torch": "train", "onnx": "train", "trackeval": "eval", "matplotlib": "eval",
@@ -100,18 +102,6 @@ def build_parser() -> argparse.ArgumentParser:
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """Warnings as one line: ``cosmot: warning: <message>`` (no source line)."""
     print(f"cosmot: warning: {message}", file=sys.stderr if file is None else file)
-
-
-def describe_error(e: BaseException, options: dict | None = None) -> str:
-    """One line for the user: what, where and how to fix (the messages raised by cosmot say it;
-    OS errors get the option that named the file; anything else keeps its type)."""
-    from cosmot.cli.output_checks import describe_os_error
-
-    if isinstance(e, OSError):
-        return describe_os_error(e, options)
-    if isinstance(e, (ValueError, FileNotFoundError)):
-        return str(e)
-    return f"{type(e).__name__}: {e} (unexpected; rerun with --debug for the traceback)"
 
 
 def main(argv: list[str] | None = None) -> int:

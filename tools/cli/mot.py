@@ -27,6 +27,7 @@ from cosmot.pipeline.camera_motion import resolve_cmc
 from cosmot.sources.motchallenge import Sequence
 from cosmot.pipeline.run_state import checkpoint_path
 from cosmot.cli.output_checks import check_outputs
+from cosmot.errors import describe_error
 from cosmot.cli.signals import stop_between_frames
 from cosmot.cli.options import finite_number
 
@@ -122,8 +123,6 @@ def run(args: argparse.Namespace) -> int:
                 raise
             except Exception as e:  # keep going: the other sequences' results are still useful
                 failures += 1
-                from cosmot.cli.main import describe_error
-
                 print(f"{s.name}: failed: {describe_error(e, args.paths)}", file=sys.stderr)
                 continue
             fps = st["frames"] / st["track_seconds"] if st["track_seconds"] else float("inf")

@@ -3,14 +3,11 @@ output, and every output can be created where it is asked for. Errors name the o
 
 from __future__ import annotations
 
-import errno
 import os
 from pathlib import Path
 from typing import Mapping
 
-
-def _key(path: Path) -> str:
-    return os.path.normcase(os.path.realpath(path))
+from cosmot.errors import path_key as _key
 
 
 def _same(a: Path, b: Path) -> bool:
@@ -73,24 +70,3 @@ def check_outputs(outputs: Mapping[str, str | os.PathLike | None],
             if _same(p, p2):
                 raise ValueError(f"{k} {p} is the {k2}; writing it would destroy the input: "
                                  f"choose another output path")
-
-
-def describe_os_error(e: OSError, options: Mapping[str, str] | None = None) -> str:
-    """An ``OSError`` as one line naming the option of its file when known, with a hint."""
-    name = e.filename
-    label = ""
-    if name is not None and options:
-        for path, opt in options.items():
-            if _key(Path(path)) == _key(Path(os.fspath(name))):
-                label = f"{opt} "
-                break
-    what = e.strerror or str(e)
-    where = f"{label}{name}: " if name is not None else ""
-    hint = {errno.ENOSPC: "the disk is full: free space or write the output elsewhere",
-            errno.EDQUOT: "the disk quota is exceeded: free space or write elsewhere",
-            errno.ENOTDIR: "a parent of the path is a file, not a folder",
-            errno.EACCES: "no permission: choose a path you can write",
-            errno.EROFS: "the file system is read-only: write elsewhere"}.get(e.errno)
-    if name is None and e.strerror is None:
-        return str(e)
-    return f"{where}{what}" + (f" ({hint})" if hint else "")

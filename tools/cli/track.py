@@ -18,25 +18,20 @@ import math
 import os
 import sys
 import time
-import warnings
 from pathlib import Path
 
 from cosmot.cli.batch import add_batch_options, check_batch_options, is_track_batch, run_track
-from cosmot.appearance.registry import encoder_from_name
-from cosmot.cli.options import add_cmc_option, add_config_options, config_from_args
-from cosmot.pipeline.camera_motion import resolve_cmc
+from cosmot.cli.options import add_cmc_option, add_config_options, finite_number, positive_number
 from cosmot.cli.output_checks import check_outputs
 from cosmot.cli.signals import stop_between_frames
-from cosmot.detectors import BUILT_IN, DEFAULT_DETECTOR, create_detector, takes_threads
+from cosmot.detectors import BUILT_IN, DEFAULT_DETECTOR
+from cosmot.pipeline.job import TrackJob, run_track_job
 from cosmot.pipeline.run_state import checkpoint_path
 from cosmot.pipeline.stream import StreamTimes
-from cosmot.pipeline.video import thread_split, track_video
-from cosmot.sources.frames import IMAGE_EXTENSIONS
-from cosmot.sources.open_input import open_input
-from cosmot.sources.motchallenge import Sequence
-from cosmot.sources.validation import DroppedRowsWarning
 from cosmot.settings import key_values
-from cosmot.cli.options import finite_number, positive_number
+from cosmot.sources.frames import IMAGE_EXTENSIONS
+from cosmot.sources.motchallenge import Sequence
+from cosmot.sources.open_input import open_input
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -133,26 +128,24 @@ def default_outputs(input_text: str) -> tuple[str, str]:
     return f"{stem}.tracked.mp4", f"{stem}.txt"
 
 
-def _run_description(args) -> dict:
+def _run_description(job: TrackJob) -> dict:
     """What a checkpoint must agree on with the run that resumes it, besides the settings
     :func:`cosmot.track_video` adds (score filter, camera motion, outputs, tracker config)."""
     from cosmot.appearance.registry import encoder_identity
     from cosmot.pipeline.run_state import input_state
 
     states = {f"contents of {os.path.realpath(p)}": input_state(p)
-              for p in (args.input, args.detections) if p and Path(p).exists()}
-    return {**states, "input": os.path.realpath(args.input) if Path(args.input).exists() else args.input,
-            "detections": (os.path.realpath(args.detections) if args.detections
-                           else f"{args.detector or 'auto'} {sorted(args.det_options)} "
-                                f"size={args.detector_size} classes={args.classes}"),
-            "encoder": encoder_identity(args.encoder)}
+              for p in (job.input, job.detections) if p and Path(p).exists()}
+    return {**states,
+            "input": os.path.realpath(job.input) if Path(job.input).exists() else job.input,
+            "detections": (os.path.realpath(job.detections) if job.detections
+                           else f"{job.detector} {sorted(job.detector_options)}"),
+            "encoder": encoder_identity(job.encoder)}
 
 
-def run(args: argparse.Namespace) -> int:
-    if is_track_batch(args):
-        return run_track(args)
-    check_batch_options(args)  # --workers >= 1, --prefetch >= 0
-    args.input = args.input[0]
+def job_from_args(args: argparse.Namespace) -> TrackJob:
+    """The parsed command line as a :class:`TrackJob` (input and outputs as given: a batch
+    replaces them per input); option errors are raised here, before any work."""
     if args.detector is not None and args.detections is not None:
         raise ValueError("give --detector or --detections, not both")
     if args.trails < 0:
@@ -164,38 +157,96 @@ def run(args: argparse.Namespace) -> int:
     if args.detect_ahead < 0:
         raise ValueError(f"--detect-ahead {args.detect_ahead}: must be >= 0 (0: detect in "
                          f"the main thread)")
-    if not (args.out_video or args.out_mot or args.out_json or args.out_det):
-        args.out_video, args.out_mot = default_outputs(args.input)
-        print(f"cosmot track: no output option given; writing {args.out_video} and "
-              f"{args.out_mot} in {os.getcwd()} (choose with --out-video, --out-mot, "
-              f"--out-json, --out-det)", file=sys.stderr)
-    if args.out_video:
+    name = args.detector or "auto"
+    if args.detections is not None:
+        if args.detector_size is not None or args.classes is not None:
+            raise ValueError("--detector-size and --classes apply to a detector, not to "
+                             "--detections")
+        if args.det_options:
+            raise ValueError("--det-set applies to a detector, not to --detections")
+        options: dict[str, str] = {}
+    else:
+        options = key_values(args.det_options, "--det-set")
+        options.update(_learned_detector_options(name, args.detector_size, args.classes))
+    job = TrackJob(
+        input=args.input[0], detector=name, detector_options=tuple(options.items()),
+        detections=args.detections, encoder=args.encoder, device=args.device,
+        preset=args.preset, overrides=tuple(key_values(args.overrides, "--set").items()),
+        cmc=args.cmc, min_score=args.min_score, max_frames=args.max_frames, fps=args.fps,
+        out_video=args.out_video, out_mot=args.out_mot, out_json=args.out_json,
+        out_det=args.out_det, trails=args.trails, output_box=args.output_box,
+        prefetch=args.prefetch, detect_ahead=args.detect_ahead,
+        checkpoint_every=args.checkpoint_every, resume=args.resume,
+        progress=not args.no_progress)
+    job.config(30.0)  # a bad --preset/--set fails before any work
+    return job
+
+
+def run(args: argparse.Namespace) -> int:
+    check_batch_options(args)  # --workers >= 1, --prefetch >= 0
+    if is_track_batch(args):
+        return run_track(args, job_from_args(args))
+    job = job_from_args(args)
+    if not (job.out_video or job.out_mot or job.out_json or job.out_det):
+        out_video, out_mot = default_outputs(job.input)
+        job = job.replace(out_video=out_video, out_mot=out_mot)
+        print(f"cosmot track: no output option given; writing {out_video} and {out_mot} in "
+              f"{os.getcwd()} (choose with --out-video, --out-mot, --out-json, --out-det)",
+              file=sys.stderr)
+    source = open_input(job.input, job.fps)
+    args.paths = check_track_outputs(job, source)
+    ckpt = checkpoint_path(job.out_mot or job.out_json) if (job.out_mot or job.out_json) \
+        else None
+    if job.resume and not (ckpt is not None and ckpt.is_file()):
+        done = [p for p in (job.out_mot, job.out_json, job.out_det, job.out_video)
+                if p and Path(p).exists()]
+        if done:
+            print(f"cosmot track: --resume: {done[0]} exists and has no checkpoint: finished, "
+                  f"skipped", file=sys.stderr)
+            return 0
+    times = StreamTimes()
+    t0 = time.perf_counter()
+    try:
+        with stop_between_frames() as stop:
+            run_track_job(job, source, stop=stop, times=times, run=_run_description(job),
+                          log=lambda line: print(f"cosmot track: {line}", file=sys.stderr),
+                          announce=lambda line: print(f"cosmot track: {line}",
+                                                      file=sys.stderr))
+            stop.raise_if_set()
+    finally:
+        print_summary(job, times, time.perf_counter() - t0)
+    return 0
+
+
+def check_track_outputs(job: TrackJob, source) -> dict[str, str]:
+    """Refuse, before any work, outputs that cannot be written or would destroy an input (an
+    output named like a frame inside the input's image folder, the input itself, another
+    output); returns path -> option, for error messages."""
+    if job.out_video:
         from cosmot.writers.video import CODECS
 
-        ext = Path(args.out_video).suffix.lower()
+        ext = Path(job.out_video).suffix.lower()
         if ext not in CODECS:
-            raise ValueError(f"--out-video {args.out_video}: unsupported video extension "
+            raise ValueError(f"--out-video {job.out_video}: unsupported video extension "
                              f"{ext or '(none)'!r}; use one of {', '.join(sorted(CODECS))}")
-        if args.checkpoint_every or args.resume:
+        if job.checkpoint_every or job.resume:
             raise ValueError("--checkpoint-every/--resume: an annotated video cannot be "
                              "continued after a stop; drop --out-video (resume the MOT/JSON "
                              "outputs, then draw them) or drop --checkpoint-every")
-    primary = args.out_mot or args.out_json
-    ckpt = checkpoint_path(primary) if primary else None
-    if (args.resume or args.checkpoint_every) and not primary:
+    primary = job.out_mot or job.out_json
+    if (job.resume or job.checkpoint_every) and not primary:
         raise ValueError("--resume and --checkpoint-every need --out-mot or --out-json (the "
                          "checkpoint lies next to it)")
-    if (args.resume or args.checkpoint_every) and (args.detector or "auto") in ("bgsub",):
-        raise ValueError(f"--resume/--checkpoint-every: the {args.detector} detector keeps a "
-                         f"background model that is not saved; use another detector")
-    outputs = {"--out-video": args.out_video, "--out-mot": args.out_mot,
-               "--out-json": args.out_json, "--out-det": args.out_det}
-    source = open_input(args.input, args.fps)
-    inputs = {"INPUT": args.input if Path(args.input).is_file() else None,
-              "--detections": args.detections,
-              "--detector": args.detector if args.detector and Path(args.detector).is_file()
-              else None,
-              "--encoder": args.encoder if Path(args.encoder).is_file() else None}
+    if (job.resume or job.checkpoint_every) and job.detections is None and \
+            job.detector == "bgsub":
+        raise ValueError("--resume/--checkpoint-every: the bgsub detector keeps a background "
+                         "model that is not saved; use another detector")
+    outputs = {"--out-video": job.out_video, "--out-mot": job.out_mot,
+               "--out-json": job.out_json, "--out-det": job.out_det}
+    inputs = {"INPUT": job.input if Path(job.input).is_file() else None,
+              "--detections": job.detections,
+              "--detector": job.detector if Path(job.detector).is_file() else None,
+              "--encoder": job.encoder if Path(job.encoder).is_file() else None}
     image_dir = None
     if source.kind == "sequence":
         seq = Sequence(source.path)
@@ -210,87 +261,24 @@ def run(args: argparse.Namespace) -> int:
                     os.path.realpath(Path(v).parent) == os.path.realpath(image_dir):
                 raise ValueError(f"{k} {v} is inside the INPUT's image folder {image_dir}; "
                                  f"writing it would replace or add a frame: choose another path")
-    if args.out_video and Path(args.out_video).suffix.lower() != ".avi":
-        outputs["--out-video (its partial file)"] = f"{args.out_video}.partial.avi"
-    if args.out_det:
-        outputs["--out-det (its metadata)"] = f"{args.out_det}.json"
-    if ckpt is not None:
-        outputs[f"the checkpoint of {'--out-mot' if args.out_mot else '--out-json'}"] = ckpt
-    args.paths = {os.fspath(v): k for k, v in outputs.items() if v}
+    if job.out_video and Path(job.out_video).suffix.lower() != ".avi":
+        outputs["--out-video (its partial file)"] = f"{job.out_video}.partial.avi"
+    if job.out_det:
+        outputs["--out-det (its metadata)"] = f"{job.out_det}.json"
+    if primary:
+        outputs[f"the checkpoint of {'--out-mot' if job.out_mot else '--out-json'}"] = \
+            checkpoint_path(primary)
     check_outputs(outputs, inputs)
-    if args.resume and not (ckpt is not None and ckpt.is_file()):
-        done = [p for p in (args.out_mot, args.out_json, args.out_det, args.out_video)
-                if p and Path(p).exists()]
-        if done:
-            print(f"cosmot track: --resume: {done[0]} exists and has no checkpoint: finished, "
-                  f"skipped", file=sys.stderr)
-            return 0
-    det_threads, enc_threads = thread_split(args.detect_ahead)
-    if args.detections is not None:
-        if args.detector_size is not None or args.classes is not None:
-            raise ValueError("--detector-size and --classes apply to a detector, not to "
-                             "--detections")
-        if args.det_options:
-            raise ValueError("--det-set applies to a detector, not to --detections")
-        if not Path(args.detections).is_file():
-            raise FileNotFoundError(f"--detections {args.detections}: no such file")
-        from cosmot.detectors.det_file import DetectionFileDetector
+    return {os.fspath(v): k for k, v in outputs.items() if v}
 
-        known = source.kind in ("sequence", "images") and source.length > 0
-        detector = DetectionFileDetector(args.detections, min_score=args.min_score,
-                                         length=source.length if known else None,
-                                         length_source=source.length_source)
-        det_name = f"detections {args.detections}"
-    else:
-        name = args.detector or "auto"
-        options = key_values(args.det_options, "--det-set")
-        options.update(_learned_detector_options(name, args.detector_size, args.classes))
-        if takes_threads(name):  # --det-set threads=N wins
-            options.setdefault("threads", str(det_threads))
-        detector = create_detector(name, options)
-        det_name = f"detector {name}" + (f" ({DEFAULT_DETECTOR})" if name == "auto" else "")
-    encoder = encoder_from_name(args.encoder, args.device, threads=enc_threads)
-    config = config_from_args(args, fps=source.fps)
-    cmc_method = resolve_cmc(args.cmc, encoder)
-    print(f"cosmot track: {source.description}, {det_name}, encoder {args.encoder}, "
-          f"camera-motion compensation {cmc_method}", file=sys.stderr)
-    times = StreamTimes()
-    args.stream_times = times  # read by the batch runner (cosmot.cli.batch)
-    t0 = time.perf_counter()
-    try:
-        with stop_between_frames() as stop:
-            track_video(source, detector, encoder, config, out_video=args.out_video,
-                        out_mot=args.out_mot, out_json=args.out_json,
-                        out_det=args.out_det, cmc=cmc_method,
-                        trails=args.trails, min_score=args.min_score,
-                        max_frames=args.max_frames, output_box=args.output_box,
-                        progress=not args.no_progress, prefetch=args.prefetch,
-                        detect_ahead=args.detect_ahead,
-                        checkpoint_every=args.checkpoint_every, resume=args.resume,
-                        run=_run_description(args), stop=stop, times=times,
-                        log=lambda line: print(f"cosmot track: {line}", file=sys.stderr))
-            stop.raise_if_set()
-    finally:
-        wall = time.perf_counter() - t0
-        n = times.frames
-        fps = n / wall if wall > 0 else math.inf
-        print(f"cosmot track: {n} frames in {wall:.1f} s ({fps:.2f} frames/s; detector "
-              f"{times.detect:.1f} s, encoder {times.embed:.1f} s, tracker {times.track:.2f} s), "
-              f"{times.max_id} ids", file=sys.stderr)
-        for label, path in (("video", args.out_video), ("MOT", args.out_mot),
-                            ("JSON", args.out_json), ("detections", args.out_det)):
-            if path:
-                print(f"  {label}: {os.fspath(path)}", file=sys.stderr)
-    last = times.last_frame
-    if times.finished and args.detections is not None:
-        rows, frames = detector.rows_after(last)
-        if rows:
-            warnings.warn(DroppedRowsWarning(
-                f"{args.detections}: {rows} rows on {frames} frames after the input's last "
-                f"frame {last} were not used (is it the detection file of this input?)"))
-        elif detector.last_frame < 0.9 * last:
-            warnings.warn(DroppedRowsWarning(
-                f"{args.detections}: its rows end at frame {detector.last_frame} of the input's "
-                f"{last}; frames {detector.last_frame + 1}-{last} were tracked without "
-                f"detections (is it the detection file of this input?)"))
-    return 0
+
+def print_summary(job: TrackJob, times: StreamTimes, wall: float) -> None:
+    n = times.frames
+    fps = n / wall if wall > 0 else math.inf
+    print(f"cosmot track: {n} frames in {wall:.1f} s ({fps:.2f} frames/s; detector "
+          f"{times.detect:.1f} s, encoder {times.embed:.1f} s, tracker {times.track:.2f} s), "
+          f"{times.max_id} ids", file=sys.stderr)
+    for label, path in (("video", job.out_video), ("MOT", job.out_mot),
+                        ("JSON", job.out_json), ("detections", job.out_det)):
+        if path:
+            print(f"  {label}: {os.fspath(path)}", file=sys.stderr)
