@@ -127,23 +127,11 @@ def track_video(source, detector: str | os.PathLike | Callable = "auto",
     input was tracked to its end.
     """
     src = source if hasattr(source, "frames") else open_input(os.fspath(source), fps)
-    det_threads, enc_threads = thread_split(detect_ahead)
-    if isinstance(detector, (str, os.PathLike)):
-        detector = create_detector(detector, {"threads": str(det_threads)}
-                                   if takes_threads(detector) else None)
-    if isinstance(encoder, (str, os.PathLike)):
-        from cosmot.appearance import load_encoder
-
-        encoder = None if os.fspath(encoder) == "none" else load_encoder(encoder,
-                                                                         threads=enc_threads)
+    detector, encoder = _components(detector, encoder, detect_ahead)
     config = with_encoder_gate(config if config is not None else TrackerConfig(fps=src.fps),
                                encoder)
     config = with_detector_birth_score(config, detector)
-    if isinstance(cmc, str):
-        method = resolve_cmc(cmc, encoder)
-        camera_motion = CameraMotionEstimator(method) if method != "none" else None
-    else:
-        camera_motion, method = cmc, getattr(cmc, "method", type(cmc).__name__)
+    camera_motion, method = _camera_motion(cmc, encoder)
     primary = out_mot or out_json
     # the checkpoint also marks a run unfinished (saved at frame 0 without checkpoint_every,
     # removed when the run ends as asked): --resume never takes a failed or interrupted run's
@@ -152,9 +140,9 @@ def track_video(source, detector: str | os.PathLike | Callable = "auto",
     if (checkpoint_every or resume) and ckpt is None:
         raise ValueError("checkpoints (checkpoint_every, resume) need out_mot or out_json: the "
                          "checkpoint lies next to it")
+    texts = {k: v for k, v in (("mot", out_mot), ("json", out_json), ("det", out_det)) if v}
     description = dict(run or {}, min_score=min_score, cmc=method, output_box=output_box,
-                       outputs=sorted(k for k, v in (("mot", out_mot), ("json", out_json),
-                                                     ("det", out_det)) if v),
+                       outputs=sorted(texts),
                        config=json.dumps(dataclasses.asdict(config), sort_keys=True))
     tracker, resume_after = Tracker(config), 0
     if resume and ckpt.is_file():
@@ -162,23 +150,17 @@ def track_video(source, detector: str | os.PathLike | Callable = "auto",
             raise ValueError(f"--resume from {ckpt}: an annotated video cannot be continued; "
                              f"drop --out-video (or remove the checkpoint to start afresh)")
         tracker, resume_after, sizes = load_checkpoint(ckpt, description)
-        cut_outputs({k: v for k, v in (("mot", out_mot), ("json", out_json), ("det", out_det))
-                     if v}, sizes, ckpt)
+        cut_outputs(texts, sizes, ckpt)
         if log is not None:
             log(f"resuming after frame {resume_after} from {ckpt}")
-    total = src.length if src.length > 0 else None
-    if max_frames is not None:
-        total = min(total, max_frames) if total else max_frames
-    if max_frames is not None and resume_after:
-        if max_frames <= resume_after:
-            raise ValueError(f"--max-frames {max_frames}: the checkpoint {ckpt} is already at "
-                             f"frame {resume_after}")
-        max_frames -= resume_after - 1  # the stream starts at the checkpoint's frame
+    total, max_frames = _frame_budget(src.length, max_frames, resume_after, ckpt)
     # class names in the JSON lines when the detector has them; on the video when the run
     # tracks more than one class
     class_names = getattr(detector, "class_names", None)
     wanted = getattr(getattr(detector, "config", None), "classes", (0,))
     several = bool(class_names) and len(wanted) != 1
+    birth = config.birth_score if config.birth_score is not None and \
+        config.birth_score > float("-inf") else None
     times = times if times is not None else StreamTimes()
     times.last_frame = resume_after
     frames = _timed(src.frames(max(resume_after, 1)), times)
@@ -188,38 +170,25 @@ def track_video(source, detector: str | os.PathLike | Callable = "auto",
                          detect_ahead=detect_ahead)
     outputs = None
     ended_as_asked = False
+    saver = _Checkpoints(ckpt, tracker, description, checkpoint_every)
     try:
         with TrackOutputs(out_video, out_mot, out_json, fps=src.fps, trails=trails,
                           output_box=output_box, class_names=class_names,
                           draw_class_names=several, append=resume_after > 0,
-                          background=background_writer, det=out_det,
-                          collector=collector,
+                          background=background_writer, det=out_det, collector=collector,
                           det_source=(getattr(detector, "name", type(detector).__name__),
-                                      config.birth_score if config.birth_score is not None
-                                      and config.birth_score > float("-inf") else None)
-                          ) as outputs, \
+                                      birth)) as outputs, \
                 tqdm(total=total, initial=min(resume_after, total or resume_after),
                      desc=progress_label, leave=progress_label is None, unit="frame",
                      disable=not progress, dynamic_ncols=True) as bar:
-            if ckpt is not None and resume_after == 0:
-                save_checkpoint(ckpt, tracker, 0, outputs.sizes(), description)
-            for step in steps:
-                outputs.write(step)
-                times.last_frame = step.frame
-                bar.update(1)
-                bar.set_postfix(tracks=len(step.tracks), refresh=False)
-                if checkpoint_every and step.frame % checkpoint_every == 0:
-                    save_checkpoint(ckpt, tracker, step.frame, outputs.sizes(), description)
-                if stop:
-                    break
-            else:  # the stream ended: at the input's end, or at max_frames
-                times.finished = times.input_ended
-                ended_as_asked = True
+            if resume_after == 0:
+                saver.save(0, outputs, always=True)
+            ended_as_asked = _write_steps(steps, outputs, bar, saver, times, stop)
             # stopped early (stop, max_frames): checkpoint the last frame, once its outputs are
             # written (sizes() waits for them). On an error the last periodic checkpoint stays:
             # the tracker may be ahead of the outputs then.
-            if checkpoint_every and not times.finished:
-                save_checkpoint(ckpt, tracker, times.last_frame, outputs.sizes(), description)
+            if not times.finished:
+                saver.save(times.last_frame, outputs)
     finally:
         steps.close()  # stops the reader threads and releases the capture, also on Ctrl-C
         if outputs is not None:  # drawing and encoding, the queued frames included
@@ -229,3 +198,72 @@ def track_video(source, detector: str | os.PathLike | Callable = "auto",
     if done and ckpt is not None and ckpt.exists():
         ckpt.unlink()
     return times
+
+
+def _components(detector, encoder, detect_ahead: int):
+    """The detector and encoder objects: names and paths are made with
+    :func:`thread_split`'s threads; objects pass through."""
+    det_threads, enc_threads = thread_split(detect_ahead)
+    if isinstance(detector, (str, os.PathLike)):
+        detector = create_detector(detector, {"threads": str(det_threads)}
+                                   if takes_threads(detector) else None)
+    if isinstance(encoder, (str, os.PathLike)):
+        from cosmot.appearance import load_encoder
+
+        encoder = None if os.fspath(encoder) == "none" else load_encoder(encoder,
+                                                                         threads=enc_threads)
+    return detector, encoder
+
+
+def _camera_motion(cmc, encoder):
+    """``(estimator or None, method name)`` for a ``cmc`` name or estimator object."""
+    if isinstance(cmc, str):
+        method = resolve_cmc(cmc, encoder)
+        return (CameraMotionEstimator(method) if method != "none" else None), method
+    return cmc, getattr(cmc, "method", type(cmc).__name__)
+
+
+def _frame_budget(length: int, max_frames: int | None, resume_after: int, ckpt
+                  ) -> tuple[int | None, int | None]:
+    """``(frames the progress bar counts to, max_frames of the stream)``: a resumed stream
+    starts at the checkpoint's frame, so it has that many fewer frames to go."""
+    total = length if length > 0 else None
+    if max_frames is not None:
+        total = min(total, max_frames) if total else max_frames
+    if max_frames is not None and resume_after:
+        if max_frames <= resume_after:
+            raise ValueError(f"--max-frames {max_frames}: the checkpoint {ckpt} is already at "
+                             f"frame {resume_after}")
+        max_frames -= resume_after - 1  # the stream starts at the checkpoint's frame
+    return total, max_frames
+
+
+class _Checkpoints:
+    """Saves the run's checkpoint (every ``every`` frames, or when asked ``always``)."""
+
+    def __init__(self, path, tracker, description: dict, every: int):
+        self.path, self.tracker, self.description, self.every = path, tracker, description, every
+
+    def due(self, frame: int) -> bool:
+        return bool(self.every) and frame % self.every == 0
+
+    def save(self, frame: int, outputs: TrackOutputs, always: bool = False) -> None:
+        if self.path is not None and (always or self.every):
+            save_checkpoint(self.path, self.tracker, frame, outputs.sizes(), self.description)
+
+
+def _write_steps(steps, outputs: TrackOutputs, bar, saver: _Checkpoints, times: StreamTimes,
+                 stop) -> bool:
+    """Write every step, checkpoint when due, stop when ``stop`` turns true. True when the
+    stream ended (at the input's end or at max_frames), False when stopped."""
+    for step in steps:
+        outputs.write(step)
+        times.last_frame = step.frame
+        bar.update(1)
+        bar.set_postfix(tracks=len(step.tracks), refresh=False)
+        if saver.due(step.frame):
+            saver.save(step.frame, outputs)
+        if stop:
+            return False
+    times.finished = times.input_ended
+    return True
