@@ -82,7 +82,7 @@ def train_config_from_args(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from cosmot.appearance.crops import CropSet, split_by_identity
+    from cosmot.appearance.crops import CropSet
     from cosmot.appearance.train import train
 
     if getattr(args, "resume", False):
@@ -101,6 +101,31 @@ def run(args: argparse.Namespace) -> int:
         raise FileNotFoundError(f"--recipe {args.recipe}: no crop file {args.crops}; make it "
                                 f"with '{command}'")
     crops = CropSet.load(args.crops)
+    keep = _kept_sources(args, crops)
+    teacher, cache_file, teacher_encoder = _teacher(args, config, crops)
+    if keep is not None:
+        crops = crops.subset(keep)
+        teacher = teacher[keep] if teacher is not None else None
+    crops, val, teacher = _validation_split(args, crops, teacher)
+    print(f"training on {len(crops)} crops of {crops.num_identities()} identities"
+          + (f"; validating on {len(val)} crops of {val.num_identities()} other identities"
+             if val is not None else ""))
+    meta = _run_meta(args, config, crops, teacher, cache_file)
+    save_run_args(args)
+    result = train(crops, config, args.out, val, progress=not args.quiet, meta=meta,
+                   teacher=teacher, teacher_encoder=teacher_encoder, device=args.device,
+                   resume=bool(getattr(args, "resume", False)))
+    last = result.history[-1]
+    print(f"wrote {args.out}/last.pt" + (f", best.pt (epoch {result.best_epoch})"
+                                         if result.best_epoch else "")
+          + f"; final loss {last['loss']:.4f}"
+          + (f", val mAP {last['val_mAP']:.4f}" if "val_mAP" in last else ""))
+    return 0
+
+
+def _kept_sources(args: argparse.Namespace, crops) -> np.ndarray | None:
+    """The crops left after ``--exclude-sources`` (a mask; None: all), checked against the
+    held-out rule."""
     keep = None
     if args.exclude_sources:
         unknown = [n for n in args.exclude_sources if n not in crops.source_names]
@@ -112,20 +137,31 @@ def run(args: argparse.Namespace) -> int:
     used = crops.source_names if keep is None else tuple(
         crops.source_names[i] for i in np.unique(crops.sources[keep]))
     check_no_heldout(used, args.allow_heldout)
-    teacher = cache_file = teacher_encoder = None
+    return keep
+
+
+def _teacher(args: argparse.Namespace, config, crops):
+    """``(cached teacher embeddings, their cache file, online teacher encoder)`` for
+    distillation (Nones without it)."""
     if config.distill.weight > 0 and config.distill.online:
         from cosmot.appearance.registry import load_encoder
 
-        teacher_encoder = load_encoder(str(args.distill_teacher), threads=args.threads)
-    elif config.distill.weight > 0:
+        return None, None, load_encoder(str(args.distill_teacher), threads=args.threads)
+    if config.distill.weight > 0:
         from cosmot.appearance.distill import teacher_embeddings
 
         teacher, cache_file, _ = teacher_embeddings(args.crops, args.distill_teacher,
                                                     crops.images, config.distill.flip,
                                                     threads=args.threads)
-    if keep is not None:
-        crops = crops.subset(keep)
-        teacher = teacher[keep] if teacher is not None else None
+        return teacher, cache_file, None
+    return None, None, None
+
+
+def _validation_split(args: argparse.Namespace, crops, teacher):
+    """``(training crops, validation crops or None, teacher rows of the training crops)`` by
+    ``--val-sources`` or ``--val-fraction`` (of the identities)."""
+    from cosmot.appearance.crops import split_by_identity
+
     val = None
     if args.val_sources and args.val_fraction:
         raise ValueError("--val-sources and --val-fraction: give one of them")
@@ -142,9 +178,13 @@ def run(args: argparse.Namespace) -> int:
         # both splits keep file order and split by identity: the kept rows are those whose
         # (source, pid) is not a validation identity
         teacher = teacher[~np.isin(all_keys, val.identity_keys())]
-    print(f"training on {len(crops)} crops of {crops.num_identities()} identities"
-          + (f"; validating on {len(val)} crops of {val.num_identities()} other identities"
-             if val is not None else ""))
+    return crops, val, teacher
+
+
+def _run_meta(args: argparse.Namespace, config, crops, teacher, cache_file) -> dict:
+    """What the checkpoint records about how it was made."""
+    import torch
+
     meta = {"command": args.started_command, "crops": repo_relative(args.crops),
             "sources": [n for i, n in enumerate(crops.source_names)
                         if i in set(crops.sources.tolist())],
@@ -168,16 +208,7 @@ def run(args: argparse.Namespace) -> int:
     if config.distill.weight > 0 and config.distill.kind == "regress":
         meta["distill_teacher_dim"] = None if teacher is None else int(teacher.shape[1])
     meta["id_weight"] = config.id_weight
-    save_run_args(args)
-    result = train(crops, config, args.out, val, progress=not args.quiet, meta=meta,
-                   teacher=teacher, teacher_encoder=teacher_encoder, device=args.device,
-                   resume=bool(getattr(args, "resume", False)))
-    last = result.history[-1]
-    print(f"wrote {args.out}/last.pt" + (f", best.pt (epoch {result.best_epoch})"
-                                         if result.best_epoch else "")
-          + f"; final loss {last['loss']:.4f}"
-          + (f", val mAP {last['val_mAP']:.4f}" if "val_mAP" in last else ""))
-    return 0
+    return meta
 
 
 RUN_ARGS = "args.json"
@@ -235,114 +266,149 @@ def apply_recipe(args: argparse.Namespace) -> None:
 TRAIN_DEFAULTS: dict = {}
 
 
+def _add_data_options(p) -> None:
+    g = p.add_argument_group("crops and held-out data")
+    g.add_argument("--crops", type=Path, default=CACHE / "train.npz")
+    g.add_argument("--out", type=Path, help="output folder (required unless --resume)")
+    g.add_argument("--resume", type=Path, metavar="RUN",
+                   help="continue the run in folder RUN after its last finished epoch, with "
+                        "the options it was started with (RUN/args.json); the result equals "
+                        "an uninterrupted run's on the same machine and thread count")
+    g.add_argument("--exclude-sources", nargs="+", metavar="SOURCE",
+                   help="train without these sources of --crops (e.g. the sequences a fold "
+                        "judges on); teacher embeddings are computed for the whole file once")
+    g.add_argument("--val-fraction", type=float, default=None,
+                   help="identities split off for validation (default 0.2 without "
+                        "--val-sources; 0: train on all)")
+    g.add_argument("--val-sources", nargs="+",
+                   help="validate on every identity of these sources and train on the others "
+                        "(leave-one-source-out: a camera and scene the model never saw); "
+                        "not with --val-fraction")
+    g.add_argument("--split-seed", type=int, default=0)
+    g.add_argument("--allow-heldout", action="store_true")
+    g.add_argument("--recipe", choices=["v2"],
+                   help="a named recipe (appearance/recipes.py): sets crops, loss, sampler, "
+                        "augmentation, epochs, seed, threads for options left at their defaults")
+    g.add_argument("--sampler", choices=["pk", "balanced"], default="pk",
+                   help="balanced: P identities spread over datasets (identity spaces), K "
+                        "crops spread over an identity's cameras")
+    g.add_argument("--balance-power", type=float, default=0.5,
+                   help="balanced sampler: dataset weight = identities ** power")
+
+
+
+def _add_loss_options(p) -> None:
+    g = p.add_argument_group("loss and optimisation")
+    g.add_argument("--id-weight", type=float, default=1.0,
+                   help="factor of the identity loss (--loss) beside distillation; 0: "
+                        "distillation alone")
+    # names checked when the command runs (LossConfig), so that registering the command does
+    # not import torch (1.2 s on every cosmot call)
+    g.add_argument("--loss", default="cosine_softmax",
+                   help="cosine_softmax (default), softmax, arcface, cosface, triplet, "
+                        "contrastive or center (cosmot.appearance.criterion.LOSSES)")
+    g.add_argument("--epochs", type=int, default=60)
+    g.add_argument("--p", type=int, default=16, help="identities per batch")
+    g.add_argument("--k", type=int, default=4, help="crops per identity in a batch")
+    g.add_argument("--lr", type=float, default=1e-3)
+    g.add_argument("--weight-decay", type=float, default=5e-4)
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--label-smoothing", type=float, default=0.1)
+    g.add_argument("--margin", type=float, default=0.3, help="triplet margin")
+    g.add_argument("--mining", choices=["hard", "semihard"], default="hard")
+    g.add_argument("--triplet-weight", type=float, default=0.0,
+                   help="add a batch-hard triplet term to a classification loss")
+    g.add_argument("--margin-warmup", type=int, default=0,
+                   help="ArcFace/CosFace margin grows linearly from 0 over this many epochs")
+    g.add_argument("--epoch-steps", type=int, default=0,
+                   help="batches per epoch (0: crops // (P*K)); same budget for comparisons")
+    g.add_argument("--warmup-epochs", type=int, default=3,
+                   help="epochs of linear learning-rate warm-up")
+
+
+
+def _add_network_options(p) -> None:
+    g = p.add_argument_group("network")
+    g.add_argument("--widths", type=int_list, default=(32, 64, 128))
+    g.add_argument("--blocks", type=int_list, default=(1, 1, 1))
+    g.add_argument("--dim", type=int, default=128)
+    g.add_argument("--pool", choices=["flatten", "avg", "gem"], default="flatten")
+    g.add_argument("--dropout", type=float, default=0.2)
+    g.add_argument("--ibn-stages", type=int, default=0,
+                   help="instance-batch normalisation (IBN-Net-a) in the first N stages (0-3)")
+    g.add_argument("--mixstyle-p", type=float, default=0.0,
+                   help="MixStyle probability per batch after the early stages (0: off)")
+    g.add_argument("--mixstyle-alpha", type=float, default=0.1)
+    g.add_argument("--mixstyle-stages", type=int, default=2,
+                   help="MixStyle after each of the first N stages (1-3)")
+
+
+
+def _add_augmentation_options(p) -> None:
+    g = p.add_argument_group("augmentation")
+    g.add_argument("--no-augment", action="store_true")
+    g.add_argument("--lowres-p", type=float, default=0.0,
+                   help="probability of the low-resolution augmentation (shrink 0.3-1x and "
+                        "enlarge back)")
+    g.add_argument("--grey-p", type=float, default=0.0,
+                   help="probability of turning a training crop into greyscale")
+    g.add_argument("--hue-degrees", type=float, default=10.0, help="hue jitter range")
+    g.add_argument("--saturation", type=float, default=0.25, help="saturation jitter range")
+    g.add_argument("--domain-aug", action="store_true",
+                   help="MOT-domain degradations: occlusion by another crop, gamma/white "
+                        "balance, blur, JPEG (appearance/domain_augment.py)")
+
+
+
+def _add_distillation_options(p) -> None:
+    g = p.add_argument_group("distillation from a teacher")
+    g.add_argument("--distill-teacher", type=Path,
+                   help="teacher embedder (.onnx or .pt) for similarity distillation; its "
+                        "embeddings of the un-augmented crops are cached beside --crops")
+    g.add_argument("--distill-weight", type=float, default=None,
+                   help="w in loss = id_loss + w * distill_loss (default 1 with a teacher)")
+    g.add_argument("--distill-kind", choices=["regress", "kl", "mse"], default="kl",
+                   help="regress: 1 - cosine between the student's (projected) and the "
+                        "teacher's embedding of each crop; kl: KL of row-softmaxed batch "
+                        "similarities; mse: squared differences of those similarities")
+    g.add_argument("--distill-temperature", type=float, default=0.1,
+                   help="softmax temperature of the kl distillation loss")
+    g.add_argument("--distill-no-flip", action="store_true",
+                   help="teacher target from the crop alone (default: mean with its mirror)")
+    g.add_argument("--distill-center", action="store_true",
+                   help="regress: subtract the teacher embeddings' mean over the training "
+                        "crops first (the common direction carries no identity)")
+    g.add_argument("--distill-online", action="store_true",
+                   help="run the teacher on every augmented batch (the student's exact view; "
+                        "slow) instead of caching its embeddings of the clean crops")
+
+
+
+def _add_run_options(p) -> None:
+    g = p.add_argument_group("running")
+    g.add_argument("--eval-every", type=int, default=5)
+    g.add_argument("--threads", type=int, default=2)
+    g.add_argument("--device", default="cpu",
+                   help="cpu or cuda[:k]: network, loss, optimiser and augmentation on that "
+                        "device (batches are sampled, and augmentation parameters drawn, on "
+                        "the CPU either way)")
+    g.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
+                   help="bf16: CUDA bfloat16 autocast (auto: bf16 on cuda, fp32 on cpu)")
+    g.add_argument("--quiet", action="store_true", help="no progress bar")
+    g.add_argument("--checkpoint-every", type=int, default=0,
+                   help="also write epoch_NNN.pt and the logs every N epochs")
+
+
 def register(sub) -> None:
     p = sub.add_parser("train", help="train the embedding network on a crop set",
                        description="Train on a crop .npz (P x K batches). Writes last.pt, "
                                    "best.pt (with a validation split), log.json, log.csv and "
                                    "curve.png to --out.")
-    p.add_argument("--crops", type=Path, default=CACHE / "train.npz")
-    p.add_argument("--out", type=Path, help="output folder (required unless --resume)")
-    p.add_argument("--resume", type=Path, metavar="RUN",
-                   help="continue the run in folder RUN after its last finished epoch, with "
-                        "the options it was started with (RUN/args.json); the result equals "
-                        "an uninterrupted run's on the same machine and thread count")
-    p.add_argument("--exclude-sources", nargs="+", metavar="SOURCE",
-                   help="train without these sources of --crops (e.g. the sequences a fold "
-                        "judges on); teacher embeddings are computed for the whole file once")
-    p.add_argument("--id-weight", type=float, default=1.0,
-                   help="factor of the identity loss (--loss) beside distillation; 0: "
-                        "distillation alone")
-    # names checked when the command runs (LossConfig), so that registering the command does
-    # not import torch (1.2 s on every cosmot call)
-    p.add_argument("--loss", default="cosine_softmax",
-                   help="cosine_softmax (default), softmax, arcface, cosface, triplet, "
-                        "contrastive or center (cosmot.appearance.criterion.LOSSES)")
-    p.add_argument("--epochs", type=int, default=60)
-    p.add_argument("--p", type=int, default=16, help="identities per batch")
-    p.add_argument("--k", type=int, default=4, help="crops per identity in a batch")
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--weight-decay", type=float, default=5e-4)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--label-smoothing", type=float, default=0.1)
-    p.add_argument("--margin", type=float, default=0.3, help="triplet margin")
-    p.add_argument("--mining", choices=["hard", "semihard"], default="hard")
-    p.add_argument("--triplet-weight", type=float, default=0.0,
-                   help="add a batch-hard triplet term to a classification loss")
-    p.add_argument("--widths", type=int_list, default=(32, 64, 128))
-    p.add_argument("--blocks", type=int_list, default=(1, 1, 1))
-    p.add_argument("--dim", type=int, default=128)
-    p.add_argument("--pool", choices=["flatten", "avg", "gem"], default="flatten")
-    p.add_argument("--dropout", type=float, default=0.2)
-    p.add_argument("--no-augment", action="store_true")
-    p.add_argument("--lowres-p", type=float, default=0.0,
-                   help="probability of the low-resolution augmentation (shrink 0.3-1x and "
-                        "enlarge back)")
-    p.add_argument("--ibn-stages", type=int, default=0,
-                   help="instance-batch normalisation (IBN-Net-a) in the first N stages (0-3)")
-    p.add_argument("--mixstyle-p", type=float, default=0.0,
-                   help="MixStyle probability per batch after the early stages (0: off)")
-    p.add_argument("--mixstyle-alpha", type=float, default=0.1)
-    p.add_argument("--mixstyle-stages", type=int, default=2,
-                   help="MixStyle after each of the first N stages (1-3)")
-    p.add_argument("--grey-p", type=float, default=0.0,
-                   help="probability of turning a training crop into greyscale")
-    p.add_argument("--hue-degrees", type=float, default=10.0, help="hue jitter range")
-    p.add_argument("--saturation", type=float, default=0.25, help="saturation jitter range")
-    p.add_argument("--val-fraction", type=float, default=None,
-                   help="identities split off for validation (default 0.2 without "
-                        "--val-sources; 0: train on all)")
-    p.add_argument("--val-sources", nargs="+",
-                   help="validate on every identity of these sources and train on the others "
-                        "(leave-one-source-out: a camera and scene the model never saw); "
-                        "not with --val-fraction")
-    p.add_argument("--split-seed", type=int, default=0)
-    p.add_argument("--eval-every", type=int, default=5)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--distill-teacher", type=Path,
-                   help="teacher embedder (.onnx or .pt) for similarity distillation; its "
-                        "embeddings of the un-augmented crops are cached beside --crops")
-    p.add_argument("--distill-weight", type=float, default=None,
-                   help="w in loss = id_loss + w * distill_loss (default 1 with a teacher)")
-    p.add_argument("--distill-kind", choices=["regress", "kl", "mse"], default="kl",
-                   help="regress: 1 - cosine between the student's (projected) and the "
-                        "teacher's embedding of each crop; kl: KL of row-softmaxed batch "
-                        "similarities; mse: squared differences of those similarities")
-    p.add_argument("--distill-temperature", type=float, default=0.1,
-                   help="softmax temperature of the kl distillation loss")
-    p.add_argument("--distill-no-flip", action="store_true",
-                   help="teacher target from the crop alone (default: mean with its mirror)")
-    p.add_argument("--distill-center", action="store_true",
-                   help="regress: subtract the teacher embeddings' mean over the training "
-                        "crops first (the common direction carries no identity)")
-    p.add_argument("--distill-online", action="store_true",
-                   help="run the teacher on every augmented batch (the student's exact view; "
-                        "slow) instead of caching its embeddings of the clean crops")
-    p.add_argument("--device", default="cpu",
-                   help="cpu or cuda[:k]: network, loss, optimiser and augmentation on that "
-                        "device (batches are sampled, and augmentation parameters drawn, on "
-                        "the CPU either way)")
-    p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
-                   help="bf16: CUDA bfloat16 autocast (auto: bf16 on cuda, fp32 on cpu)")
-    p.add_argument("--allow-heldout", action="store_true")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--recipe", choices=["v2"],
-                   help="a named recipe (appearance/recipes.py): sets crops, loss, sampler, "
-                        "augmentation, epochs, seed, threads for options left at their defaults")
-    p.add_argument("--sampler", choices=["pk", "balanced"], default="pk",
-                   help="balanced: P identities spread over datasets (identity spaces), K "
-                        "crops spread over an identity's cameras")
-    p.add_argument("--balance-power", type=float, default=0.5,
-                   help="balanced sampler: dataset weight = identities ** power")
-    p.add_argument("--domain-aug", action="store_true",
-                   help="MOT-domain degradations: occlusion by another crop, gamma/white "
-                        "balance, blur, JPEG (appearance/domain_augment.py)")
-    p.add_argument("--margin-warmup", type=int, default=0,
-                   help="ArcFace/CosFace margin grows linearly from 0 over this many epochs")
-    p.add_argument("--epoch-steps", type=int, default=0,
-                   help="batches per epoch (0: crops // (P*K)); same budget for comparisons")
-    p.add_argument("--warmup-epochs", type=int, default=3,
-                   help="epochs of linear learning-rate warm-up")
-    p.add_argument("--checkpoint-every", type=int, default=0,
-                   help="also write epoch_NNN.pt and the logs every N epochs")
+    _add_data_options(p)
+    _add_loss_options(p)
+    _add_network_options(p)
+    _add_augmentation_options(p)
+    _add_distillation_options(p)
+    _add_run_options(p)
     p.set_defaults(func=run)
     TRAIN_DEFAULTS.update({a.dest: a.default for a in p._actions})
