@@ -38,6 +38,7 @@ _EXPORTS = {
     "track_video": "cosmot.pipeline",
     "TrackOutputs": "cosmot.pipeline",
     "CameraMotionEstimator": "cosmot.pipeline",
+    "DeepSortTracker": "cosmot.integrations",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

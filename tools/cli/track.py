@@ -56,8 +56,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "= frame k of the file)")
     p.add_argument("--det-set", dest="det_options", action="append", default=[],
                    metavar="KEY=VALUE",
-                   help="override a detector setting, e.g. --det-set min_person_height=40 "
-                        "(fields of HOGConfig, BackgroundConfig or YOLOConfig; repeatable)")
+                   help="override a detector setting (repeatable): fields of YOLOXConfig for "
+                        "the default detector, e.g. --det-set min_score=0.6 or size=640; of "
+                        "HOGConfig (--detector hog, e.g. min_person_height=40), BackgroundConfig "
+                        "(bgsub) or YOLOConfig (a YOLOv5/v8 .onnx)")
     p.add_argument("--min-score", type=finite_number, default=None, metavar="S",
                    help="drop detections scoring below S before tracking")
     p.add_argument("--out-video", default=None, metavar="FILE",
