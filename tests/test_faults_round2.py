@@ -321,3 +321,45 @@ def test_state_save_failure_names_the_file_and_leaves_no_tmp(tmp_path, monkeypat
         state_module.save_state(Tracker(), path)
     assert e.value.filename == str(path)
     assert list(tmp_path.iterdir()) == []
+
+
+def jpeg_folder(folder, n: int = 8, size=(64, 48)):
+    """``folder`` with n seeded-noise JPEGs 000001.jpg..."""
+    import cv2
+
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for k in range(1, n + 1):
+        cv2.imwrite(str(folder / f"{k:06d}.jpg"),
+                    rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8))
+    return folder
+
+
+def test_truncated_jpeg_is_named_and_skipped_as_a_gap(tmp_path):
+    """An image cut short (an unfinished copy) used to decode as a grey frame with libjpeg's
+    'Premature end of JPEG file' on stderr; now it is named, skipped and tracked as a gap."""
+    import warnings
+
+    from cosmot.sources.frames import DamagedImageWarning, iter_image_folder
+
+    folder = jpeg_folder(tmp_path / "img1")
+    victim = folder / "000005.jpg"
+    victim.write_bytes(victim.read_bytes()[: victim.stat().st_size // 2])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        numbers = [k for k, _ in iter_image_folder(folder)]
+    assert numbers == [1, 2, 3, 4, 6, 7, 8]
+    said = [str(w.message) for w in caught if issubclass(w.category, DamagedImageWarning)]
+    assert len(said) == 1 and "000005.jpg: frame 5 is cut short" in said[0]
+
+
+def test_an_image_of_another_size_is_an_error_naming_both(tmp_path):
+    """One 32x24 image among 64x48 ones used to track silently (0 ids near it)."""
+    import cv2
+
+    from cosmot.sources.frames import iter_image_folder
+
+    folder = jpeg_folder(tmp_path / "img1")
+    cv2.imwrite(str(folder / "000007.jpg"), np.zeros((24, 32, 3), np.uint8))
+    with pytest.raises(ValueError, match=r"000007.jpg: frame 7 is 32x24 but frame 1 is 64x48"):
+        list(iter_image_folder(folder))

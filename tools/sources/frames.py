@@ -36,6 +36,10 @@ class FrameOffsetWarning(UserWarning):
     """An image folder numbered from 0 is taken as frames 1, 2, ... (the message says so)."""
 
 
+class DamagedImageWarning(UserWarning):
+    """An image of a folder is cut short (an unfinished copy): it is skipped, as a gap."""
+
+
 class VideoEndedEarlyWarning(UserWarning):
     """A video file stopped decoding well before the frame count its header announces (a
     truncated or damaged file; the message names the file and both counts)."""
@@ -111,17 +115,38 @@ def iter_image_folder(folder: str | os.PathLike, start: int = 1, from_zero: str 
                       length: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
     """Frames of an image folder numbered by their file names (see :func:`number_images`,
     which ``from_zero`` and ``length`` are passed to), from frame ``start``; images past
-    ``length`` are not yielded."""
+    ``length`` are not yielded. A JPEG cut short is skipped with a ``DamagedImageWarning`` (a
+    gap); an image of another size than the first is a ValueError naming both."""
+    first = None
     for k, path in number_images(folder, from_zero=from_zero, length=length):
         if length is not None and length > 0 and k > length:
             break
         if k < start:
             continue
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        data = np.fromfile(path, np.uint8)
+        if path.suffix.lower() in (".jpg", ".jpeg") and _jpeg_cut_short(data):
+            warnings.warn(DamagedImageWarning(
+                f"{path}: frame {k} is cut short (no JPEG end marker; an unfinished copy?); "
+                f"skipped: tracked as a frame without an image. Copy it again to use it"))
+            continue
+        image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
         if image is None:
             raise OSError(f"{path}: frame {k} cannot be read as an image (damaged or not an "
                           f"image); remove it or replace it")
+        if first is None:
+            first = (k, image.shape)
+        elif image.shape != first[1]:
+            raise ValueError(f"{path}: frame {k} is {image.shape[1]}x{image.shape[0]} but frame "
+                             f"{first[0]} is {first[1][1]}x{first[1][0]}; every image of a "
+                             f"folder must have one size (resize or remove {path.name})")
         yield k, image
+
+
+def _jpeg_cut_short(data: np.ndarray) -> bool:
+    """True when a JPEG's bytes hold no end-of-image marker (FF D9) near their end: the file
+    was cut (libjpeg would fill the rest with grey). Trailing padding of up to 4 KiB is
+    allowed."""
+    return len(data) > 2 and b"\xff\xd9" not in data[-4096:].tobytes()
 
 
 def _open_capture(source: str | int) -> cv2.VideoCapture:
