@@ -363,3 +363,35 @@ def test_an_image_of_another_size_is_an_error_naming_both(tmp_path):
     cv2.imwrite(str(folder / "000007.jpg"), np.zeros((24, 32, 3), np.uint8))
     with pytest.raises(ValueError, match=r"000007.jpg: frame 7 is 32x24 but frame 1 is 64x48"):
         list(iter_image_folder(folder))
+
+
+def test_det_boxes_far_outside_any_frame_are_warned_with_a_count(tmp_path):
+    """Boxes at x = 1e5 or 1e9 used to be accepted without a word."""
+    import warnings
+
+    from cosmot.sources.motchallenge import read_detections
+    from cosmot.sources.validation import ImplausibleBoxWarning
+
+    det = tmp_path / "det.txt"
+    det.write_text("1,-1,10,10,20,40,0.9\n1,-1,1e9,10,20,40,0.9\n2,-1,5,5,2e5,40,0.8\n"
+                   "2,-1,50,60,20,40,0.7\n")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        det_rows = read_detections(det)
+    said = [str(w.message) for w in caught if issubclass(w.category, ImplausibleBoxWarning)]
+    assert len(det_rows) == 4 and len(said) == 1
+    assert "2 rows have a box coordinate or size beyond 100,000 px (row 2, 3)" in said[0]
+
+
+def test_boxes_entirely_outside_the_image_are_warned_once(pets_clip, tmp_path, capsys):
+    """A det file whose boxes lie outside the frame (another input's, another coordinate
+    system) used to be tracked without a word."""
+    det = tmp_path / "det.txt"
+    det.write_text("".join(f"{k},-1,{900 + k},20,30,60,0.9\n1,-1,10,10,30,60,0.9\n"
+                           for k in range(1, 6)))
+    assert main(["track", str(pets_clip), "--detections", str(det), "--encoder", "none",
+                 "--max-frames", "5", "--out-mot", str(tmp_path / "t.txt"),
+                 "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("lie entirely outside the 768x576 image") == 1
+    assert "frame 1: 1 of 2 boxes" in err

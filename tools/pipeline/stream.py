@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Sequence
 
@@ -134,6 +135,7 @@ def _detected(frames: Iterator[tuple[int, np.ndarray]], detector: Detector,
     source = getattr(detector, "name", type(detector).__name__)
     by_number = getattr(detector, "by_frame_number", False)
     times.input_ended = False
+    warned_outside = False
     for count, (k, image) in enumerate(frames, start=1):
         if max_frames is not None and count > max_frames:
             return
@@ -156,8 +158,30 @@ def _detected(frames: Iterator[tuple[int, np.ndarray]], detector: Detector,
             raise ValueError(f"frame {k}: {e}") from None
         if min_score is not None:
             dets = dets.select(dets.scores >= min_score)
+        if not warned_outside and image is not None and len(dets):
+            warned_outside = _warn_outside(k, dets, image.shape, source)
         yield k, image, dets, time.perf_counter() - t0
     times.input_ended = True
+
+
+class BoxesOutsideFrameWarning(UserWarning):
+    """Detections lie entirely outside the image: a det file of another input, or boxes in
+    another coordinate system."""
+
+
+def _warn_outside(k: int, dets: FrameDetections, shape: tuple, source: str) -> bool:
+    """Warn (once per run: returns True) when some of this frame's boxes do not touch the
+    image at all."""
+    h, w = shape[:2]
+    b = dets.boxes_xyxy
+    out = (b[:, 2] <= 0) | (b[:, 3] <= 0) | (b[:, 0] >= w) | (b[:, 1] >= h)
+    if not out.any():
+        return False
+    warnings.warn(BoxesOutsideFrameWarning(
+        f"frame {k}: {int(out.sum())} of {len(b)} boxes from {source} lie entirely outside the "
+        f"{w}x{h} image (first: {np.round(b[out][0], 1).tolist()}); is it this input's "
+        f"detection file? (said once per run)"))
+    return True
 
 
 def _tracked(detected, tracker: Tracker, encoder, times: StreamTimes,

@@ -16,6 +16,8 @@ negative width or height               error naming the file and the row
 zero width or height                   dropped; one :class:`DroppedRowsWarning` with the count
                                        and the first rows
 an exact duplicate of an earlier row   dropped; counted in the same warning
+a coordinate or size beyond 100,000 px kept; one :class:`ImplausibleBoxWarning` with the count
+                                       and the first rows (columns in another order?)
 =====================================  ===========================================================
 
 Layouts (decided by the column count, never by the values):
@@ -43,6 +45,15 @@ _COLUMN_NAMES = ("frame", "id", "left", "top", "width", "height", "score", "clas
 class DroppedRowsWarning(UserWarning):
     """Rows of an input file were dropped; the message names the file, the count per reason
     and the first rows."""
+
+
+class ImplausibleBoxWarning(UserWarning):
+    """Rows of a detection file hold boxes no camera frame has (coordinates or sizes beyond
+    ``MAX_COORDINATE`` pixels); they are kept, the message names the file, count and rows."""
+
+
+#: Larger box coordinates or sizes, in pixels, are warned about (no frame is that large).
+MAX_COORDINATE = 100_000.0
 
 
 @dataclass
@@ -151,4 +162,12 @@ def check_detection_rows(path, rows: np.ndarray, length: int | None = None,
     dup = dup[keep[dup]]
     report.add("duplicates of an earlier row", dup)
     keep[dup] = False
+    far = np.flatnonzero(keep & (np.abs(rows[:, 2:6]) > MAX_COORDINATE).any(axis=1))
+    if far.size:
+        first = ", ".join(str(_line(lines, r)) for r in far[:5])
+        warnings.warn(ImplausibleBoxWarning(
+            f"{path}: {far.size} rows have a box coordinate or size beyond "
+            f"{MAX_COORDINATE:,.0f} px (row {first}{', ...' if far.size > 5 else ''}), which no "
+            f"frame has; are the columns frame,id,left,top,width,height,score? They are kept"),
+            stacklevel=3)
     return out[keep], report
