@@ -395,3 +395,43 @@ def test_boxes_entirely_outside_the_image_are_warned_once(pets_clip, tmp_path, c
     err = capsys.readouterr().err
     assert err.count("lie entirely outside the 768x576 image") == 1
     assert "frame 1: 1 of 2 boxes" in err
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda s: s.update(counters=s["counters"] * np.array([1, 1, 0, 1]) - np.array([0, 0, 5, 0])),
+     "impossible"),
+    (lambda s: s.update(tracks_shape=s["tracks_shape"] * np.array([1, 1, 1, 0])
+                        + np.array([0, 0, 0, 10**9])), "capacity above"),
+    (lambda s: s.__setitem__("tracks_covs", s["tracks_covs"] * np.nan), "NaN"),
+    (lambda s: s.update(counters=np.array([s["counters"][0], s["counters"][1], 1,
+                                           s["counters"][3]])), "not below the next one"),
+])
+def test_a_tampered_tracker_state_is_refused(edit, message):
+    """Values a tracker cannot have (next id -5, capacity 1e9, NaN covariances, ids at or
+    above the next one) used to be accepted by from_state."""
+    from cosmot.tracker import Tracker, TrackerConfig
+    from cosmot.tracker.state import from_state, state_dict
+
+    tr = Tracker(TrackerConfig(n_init=1))
+    for k in range(5):
+        tr.update(np.array([[10.0 + k, 20, 40 + k, 90], [200, 20, 230, 90]]), np.ones(2))
+    state = state_dict(tr)
+    from_state(dict(state))  # unedited: fine
+    edit(state)
+    with pytest.raises(ValueError, match=message):
+        from_state(state, where="s.npz")
+
+
+def test_a_checkpoint_whose_frame_was_moved_is_refused(tmp_path):
+    from cosmot.pipeline.run_state import load_checkpoint, save_checkpoint
+    from cosmot.tracker import Tracker, TrackerConfig
+
+    tr = Tracker(TrackerConfig())
+    for _ in range(7):
+        tr.update(np.zeros((0, 4)))
+    ckpt = tmp_path / "r.txt.ckpt.npz"
+    save_checkpoint(ckpt, tr, 7, {"mot": 0}, {"a": 1})
+    assert load_checkpoint(ckpt, {"a": 1})[1] == 7
+    save_checkpoint(ckpt, tr, 12, {"mot": 0}, {"a": 1})
+    with pytest.raises(ValueError, match="its frame 12 is not the frame its tracker state is at"):
+        load_checkpoint(ckpt, {"a": 1})

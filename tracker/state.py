@@ -27,6 +27,10 @@ from .track_set import TrackSet
 STATE_FORMAT = "cosmot-tracker-state/1"
 
 _TRACK_BASES = TrackSet._BASES  # the arrays that hold every track
+#: Larger restored capacities or embedding sizes are refused as damage (they would allocate
+#: gigabytes before anything else is checked).
+MAX_CAPACITY = 1_000_000
+MAX_DIM = 16_384
 
 
 def state_dict(tracker) -> dict[str, np.ndarray]:
@@ -78,10 +82,18 @@ def from_state(state, where: str = "tracker state"):
         raise ValueError(f"{where}: config_json is not a TrackerConfig: {e}") from None
     tracker = Tracker(config)
     frame_count, next_uid, next_id, uses = (int(v) for v in _get(state, "counters", where))
+    if frame_count < 0 or next_uid < 1 or next_id < 1 or uses not in (-1, 0, 1):
+        raise ValueError(f"{where}: counters (frame {frame_count}, next uid {next_uid}, next "
+                         f"id {next_id}, appearance flag {uses}) are impossible; the state was "
+                         f"damaged or edited: remove it to start afresh")
     n, dim, budget, capacity = (int(v) for v in _get(state, "tracks_shape", where))
     if budget != tracker.tracks.budget or not 0 <= n <= capacity or dim < 0:
         raise ValueError(f"{where}: tracks_shape {[n, dim, budget, capacity]} does not fit the "
                          f"configuration (budget {tracker.tracks.budget})")
+    if capacity > MAX_CAPACITY or dim > MAX_DIM:
+        raise ValueError(f"{where}: tracks_shape {[n, dim, budget, capacity]}: capacity above "
+                         f"{MAX_CAPACITY} tracks or embeddings above {MAX_DIM} dimensions; the "
+                         f"state was damaged or edited: remove it to start afresh")
     ts = TrackSet(budget=budget, capacity=capacity)
     ts.dim = dim
     ts._alloc(capacity)
@@ -92,8 +104,16 @@ def from_state(state, where: str = "tracker state"):
         if arr.shape != (n,) + base.shape[1:] or arr.dtype != base.dtype:
             raise ValueError(f"{where}: {key} has shape {arr.shape} {arr.dtype}, expected "
                              f"{(n,) + base.shape[1:]} {base.dtype}")
+        if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+            raise ValueError(f"{where}: {key} holds NaN or infinite values; the state was "
+                             f"damaged or edited: remove it to start afresh")
         base[:n] = arr
     ts.n = n
+    ids = ts.track_id[:n]
+    if n and (ids.max() >= next_id or ts.uid[:n].max() >= next_uid):
+        raise ValueError(f"{where}: a track's id ({int(ids.max())}) or uid is not below the "
+                         f"next one to give ({next_id}, {next_uid}); the state was damaged or "
+                         f"edited: remove it to start afresh")
     lost = LostTracks()
     lost.track_id = _get(state, "lost_track_id", where).astype(np.int64)
     lost.expires = _get(state, "lost_expires", where).astype(np.int64)

@@ -89,6 +89,10 @@ def load_checkpoint(path: str | os.PathLike, run: dict) -> tuple[Tracker, int, d
     except (KeyError, ValueError) as e:
         raise ValueError(f"{path}: not a cosmot run checkpoint ({e}); remove it to start "
                          f"afresh") from None
+    if frame != tracker.frame_count:
+        raise ValueError(f"{path}: its frame {frame} is not the frame its tracker state is at "
+                         f"({tracker.frame_count}); the checkpoint was damaged or edited: "
+                         f"remove it to start afresh")
     for key in sorted(set(saved) | set(run)):
         if saved.get(key) != run.get(key):
             was, now = _first_difference(key, saved.get(key), run.get(key))
