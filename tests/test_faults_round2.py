@@ -435,3 +435,16 @@ def test_a_checkpoint_whose_frame_was_moved_is_refused(tmp_path):
     save_checkpoint(ckpt, tr, 12, {"mot": 0}, {"a": 1})
     with pytest.raises(ValueError, match="its frame 12 is not the frame its tracker state is at"):
         load_checkpoint(ckpt, {"a": 1})
+
+
+def test_twenty_thousand_detections_are_refused_with_a_way_out():
+    """20,000 boxes in a frame used to end in a raw MemoryError (a 6 GiB IoU matrix)."""
+    from cosmot.tracker import Tracker
+    from cosmot.tracker.frame_checks import MAX_DETECTIONS
+
+    rng = np.random.default_rng(0)
+    xy = rng.uniform(0, 1000, (20_000, 2))
+    boxes = np.c_[xy, xy + 20]
+    with pytest.raises(ValueError, match="20000 rows: more than 10,000 detections.*min-score"):
+        Tracker().update(boxes)
+    assert len(Tracker().update(boxes[:MAX_DETECTIONS])) == 0  # at the limit: tracked
