@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import configparser
 import math
+import io
 import os
 import warnings
 from dataclasses import dataclass
@@ -121,6 +122,20 @@ def read_det_metadata(det_path: str | os.PathLike) -> dict:
     return data
 
 
+def _parse_plain(text: str) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """``(rows, line numbers)`` of a file with no blank lines (line k is row k), parsed by
+    numpy's C reader in one call; ``(None, None)`` when the text has blank or CR lines or does
+    not parse (the caller then goes line by line, to name the bad row)."""
+    if not text.strip() or "\n\n" in text or text.startswith("\n") or "\r" in text \
+            or " \n" in text or "\t\n" in text or "#" in text:
+        return None, None
+    try:
+        rows = np.loadtxt(io.StringIO(text), delimiter=",", ndmin=2, dtype=np.float64)
+    except ValueError:
+        return None, None
+    return rows, np.arange(1, len(rows) + 1, dtype=np.int64)
+
+
 def load_rows(path: Path, min_columns: int, with_lines: bool = False):
     """Read a comma-separated numeric MOT file into a float64 (N, C) array (and, with
     ``with_lines``, the (N,) 1-based line number of each row).
@@ -134,16 +149,19 @@ def load_rows(path: Path, min_columns: int, with_lines: bool = False):
         text = path.read_text()
     except UnicodeDecodeError as e:
         raise MOTFormatError(f"{path}: not a text file ({e.reason} at byte {e.start})") from None
-    all_lines = text.splitlines()
-    numbers = np.array([i for i, ln in enumerate(all_lines, start=1) if ln.strip()], np.int64)
-    lines = [all_lines[i - 1] for i in numbers]
-    if not lines:
-        rows = np.zeros((0, min_columns))
-        return (rows, numbers) if with_lines else rows
-    try:
-        rows = np.loadtxt(lines, delimiter=",", ndmin=2, dtype=np.float64)
-    except ValueError:
-        rows = None
+    rows, numbers = _parse_plain(text)
+    if rows is None or rows.shape[1] < min_columns:  # blank lines, or a row to name
+        all_lines = text.splitlines()
+        numbers = np.array([i for i, ln in enumerate(all_lines, start=1) if ln.strip()],
+                           np.int64)
+        lines = [all_lines[i - 1] for i in numbers]
+        if not lines:
+            rows = np.zeros((0, min_columns))
+            return (rows, numbers) if with_lines else rows
+        try:
+            rows = np.loadtxt(lines, delimiter=",", ndmin=2, dtype=np.float64)
+        except ValueError:
+            rows = None
     if rows is None or rows.shape[1] < min_columns:
         width = None
         for i, ln in zip(numbers, lines):
