@@ -159,3 +159,30 @@ def test_callable_detector_validates_output():
         check_detections((np.zeros((2, 3)), np.zeros(2), None))
     with pytest.raises(ValueError, match="not callable"):
         CallableDetector(42)
+
+
+def test_a_detector_added_to_the_registry_is_known_everywhere(monkeypatch, pets_clip, tmp_path):
+    """Adding a detector is one REGISTRY entry: create_detector makes it, cosmot track runs
+    it by name, and its kind's flags decide the options (threads, size/classes, resume)."""
+    import numpy as np
+
+    from cosmot import detectors
+    from cosmot.cli.main import main
+    from cosmot.detectors import DetectorKind, FrameDetections, create_detector, takes_threads
+
+    def make(options):
+        return lambda frame: FrameDetections(np.array([[10.0, 10, 40, 90]]), np.array([0.9]),
+                                             np.array([0]))
+
+    kind = DetectorKind("corner", "one box in the corner", make, "-", resumable=False)
+    monkeypatch.setitem(detectors.REGISTRY, "corner", kind)
+    assert len(create_detector("corner")(np.zeros((100, 100, 3), np.uint8))) == 1
+    assert not takes_threads("corner") and takes_threads("yolox")
+    out = tmp_path / "t.txt"
+    assert main(["track", str(pets_clip), "--detector", "corner", "--encoder", "none",
+                 "--max-frames", "5", "--out-mot", str(out), "--no-progress"]) == 0
+    assert out.read_text().count("\n") >= 2  # confirmed after n_init frames
+    assert main(["track", str(pets_clip), "--detector", "corner", "--detector-size", "640",
+                 "--out-mot", str(out)]) == 1  # not a learned detector
+    assert main(["track", str(pets_clip), "--detector", "corner", "--checkpoint-every", "5",
+                 "--out-mot", str(out)]) == 1  # not resumable

@@ -24,7 +24,7 @@ from cosmot.cli.batch import add_batch_options, check_batch_options, is_track_ba
 from cosmot.cli.options import add_cmc_option, add_config_options, finite_number, positive_number
 from cosmot.cli.output_checks import check_outputs
 from cosmot.cli.signals import stop_between_frames
-from cosmot.detectors import BUILT_IN, DEFAULT_DETECTOR
+from cosmot.detectors import BUILT_IN, DEFAULT_DETECTOR, REGISTRY, kind_of
 from cosmot.pipeline.job import TrackJob, run_track_job
 from cosmot.pipeline.run_state import checkpoint_path
 from cosmot.pipeline.stream import StreamTimes
@@ -43,7 +43,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "folders of them, globs or a .txt list with --out-dir")
     p.add_argument("--detector", default=None, metavar="NAME|PATH",
                    help=f"{', '.join(BUILT_IN)} (default: auto = {DEFAULT_DETECTOR}, the shipped "
-                        f"YOLOX-Nano), or a YOLOX or YOLOv5/v8-style .onnx model")
+                        f"YOLOX-Nano), or a YOLOX or YOLOv5/v8-style .onnx model; "
+                        + "; ".join(f"{k.name}: {k.summary}" for k in REGISTRY.values()))
     p.add_argument("--detector-size", type=int, default=None, metavar="N",
                    help="YOLOX input long side in pixels, a multiple of 32 (default 416; 640 "
                         "with --det-set min_score=0.6 finds more small people and tracks "
@@ -57,9 +58,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--det-set", dest="det_options", action="append", default=[],
                    metavar="KEY=VALUE",
                    help="override a detector setting (repeatable): fields of YOLOXConfig for "
-                        "the default detector, e.g. --det-set min_score=0.6 or size=640; of "
-                        "HOGConfig (--detector hog, e.g. min_person_height=40), BackgroundConfig "
-                        "(bgsub) or YOLOConfig (a YOLOv5/v8 .onnx)")
+                        "the default detector, e.g. --det-set min_score=0.6 or size=640; "
+                        + ", ".join(f"{k.config} for {k.name}" for k in REGISTRY.values()
+                                    if k.name != DEFAULT_DETECTOR)
+                        + ", YOLOConfig for a YOLOv5/v8 .onnx")
     p.add_argument("--min-score", type=finite_number, default=None, metavar="S",
                    help="drop detections scoring below S before tracking")
     p.add_argument("--out-video", default=None, metavar="FILE",
@@ -99,11 +101,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _learned_detector_options(name: str, size: int | None, classes: str | None
                               ) -> dict[str, str]:
-    """``--detector-size`` and ``--classes`` as config fields of the chosen detector."""
-    learned = name in ("auto", "yolox") or name.lower().endswith(".onnx")
-    if not learned and (size is not None or classes is not None):
+    """``--detector-size`` and ``--classes`` as config fields of the chosen detector (a
+    learned one: :attr:`cosmot.detectors.DetectorKind.learned`)."""
+    kind = kind_of(name)
+    if not (kind is not None and kind.learned) and (size is not None or classes is not None):
+        learned = [n for n, k in REGISTRY.items() if k.learned]
         raise ValueError(f"--detector-size and --classes apply to a learned detector (auto, "
-                         f"yolox or an .onnx model), not to --detector {name} (people only)")
+                         f"{', '.join(learned)} or an .onnx model), not to --detector {name}")
     out = {}
     if size is not None:
         if size < 32 or size % 32:
@@ -115,6 +119,7 @@ def _learned_detector_options(name: str, size: int | None, classes: str | None
         ids = parse_classes(classes)
         out["classes"] = ",".join(str(k) for k in ids)
     return out
+
 
 def default_outputs(input_text: str) -> tuple[str, str]:
     """``(STEM.tracked.mp4, STEM.txt)`` in the current folder for an INPUT without output
@@ -239,10 +244,11 @@ def check_track_outputs(job: TrackJob, source) -> dict[str, str]:
     if (job.resume or job.checkpoint_every) and not primary:
         raise ValueError("--resume and --checkpoint-every need --out-mot or --out-json (the "
                          "checkpoint lies next to it)")
-    if (job.resume or job.checkpoint_every) and job.detections is None and \
-            job.detector == "bgsub":
-        raise ValueError("--resume/--checkpoint-every: the bgsub detector keeps a background "
-                         "model that is not saved; use another detector")
+    kind = kind_of(job.detector) if job.detections is None else None
+    if (job.resume or job.checkpoint_every) and kind is not None and not kind.resumable:
+        raise ValueError(f"--resume/--checkpoint-every: the {kind.name} detector keeps state "
+                         f"between frames that a checkpoint does not save; use another "
+                         f"detector")
     outputs = {"--out-video": job.out_video, "--out-mot": job.out_mot,
                "--out-json": job.out_json, "--out-det": job.out_det}
     inputs = {"INPUT": job.input if Path(job.input).is_file() else None,
