@@ -9,7 +9,8 @@ import pytest
 
 from cosmot.writers.json_tracks import read_json_tracks
 from cosmot.testing.synthetic_video import SceneConfig, SyntheticScene
-from cosmot.pipeline.stream import StreamTimes, TrackOutputs, track_stream
+from cosmot.pipeline.stream import StreamTimes, track_stream
+from cosmot.writers.outputs import TrackOutputs
 from cosmot.tracker import Tracker, TrackerConfig
 
 

@@ -36,7 +36,7 @@ _EXPORTS = {
     "FrameDetections": "cosmot.detectors",
     "track_stream": "cosmot.pipeline",
     "track_video": "cosmot.pipeline",
-    "TrackOutputs": "cosmot.pipeline",
+    "TrackOutputs": "cosmot.writers.outputs",
     "CameraMotionEstimator": "cosmot.pipeline",
     "DeepSortTracker": "cosmot.integrations",
 }

@@ -18,12 +18,14 @@ from typing import TYPE_CHECKING
 
 from cosmot.pipeline.batch import (BatchJob, expand_inputs, run_batch, summary_table,
                                    unique_names)
+from cosmot.writers.outputs import FORMATS
 
 if TYPE_CHECKING:
     from cosmot.pipeline.job import TrackJob
 
-#: ``cosmot track --outputs`` names and the extension each writes under ``--out-dir``.
-TRACK_OUTPUTS = {"mot": ".txt", "json": ".jsonl", "video": ".mp4", "det": ".det.txt"}
+#: ``cosmot track --outputs`` names and the extension each writes under ``--out-dir`` (from
+#: the output registry, cosmot.writers.outputs.FORMATS).
+TRACK_OUTPUTS = {f.kind: f.suffix for f in FORMATS.values()}
 
 
 def add_batch_options(p: argparse.ArgumentParser, track: bool = False) -> None:

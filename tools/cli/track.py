@@ -29,6 +29,7 @@ from cosmot.pipeline.job import TrackJob, run_track_job
 from cosmot.pipeline.run_state import checkpoint_path
 from cosmot.pipeline.stream import StreamTimes
 from cosmot.settings import key_values
+from cosmot.writers.outputs import FORMATS
 from cosmot.sources.frames import IMAGE_EXTENSIONS
 from cosmot.sources.motchallenge import Sequence
 from cosmot.sources.open_input import open_input
@@ -64,15 +65,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         + ", YOLOConfig for a YOLOv5/v8 .onnx")
     p.add_argument("--min-score", type=finite_number, default=None, metavar="S",
                    help="drop detections scoring below S before tracking")
-    p.add_argument("--out-video", default=None, metavar="FILE",
-                   help="annotated video (.mp4, .avi, .mkv, ...)")
-    p.add_argument("--out-mot", default=None, metavar="FILE",
-                   help="MOTChallenge results (name it <sequence>.txt for cosmot eval)")
-    p.add_argument("--out-json", default=None, metavar="FILE", help="JSON lines, one per frame")
-    p.add_argument("--out-det", default=None, metavar="FILE",
-                   help="the detections tracked (after --min-score) as MOT det rows "
-                        "(frame,-1,x,y,w,h,score,class): cosmot mot or --detections replays "
-                        "the run from them, peers can be fed the same boxes")
+    for fmt in FORMATS.values():  # one flag per output format (cosmot.writers.outputs)
+        p.add_argument(fmt.flag, dest=f"out_{fmt.kind}", default=None, metavar="FILE",
+                       help=fmt.help)
     p.add_argument("--trails", type=int, default=0, metavar="N",
                    help="draw each track's last N positions on the video (default 0: none)")
     p.add_argument("--output-box", choices=["kalman", "detection"], default="kalman",

@@ -23,7 +23,8 @@ from cosmot.pipeline.camera_motion import CameraMotionEstimator, resolve_cmc
 from cosmot.pipeline.run_state import (checkpoint_path, cut_outputs, load_checkpoint,
                                         save_checkpoint)
 from cosmot.pipeline.prefetch import prefetch as prefetched
-from cosmot.pipeline.stream import StreamTimes, TrackOutputs, track_stream
+from cosmot.pipeline.stream import StreamTimes, track_stream
+from cosmot.writers.outputs import TrackOutputs
 from cosmot.sources.open_input import open_input
 from cosmot.tracker import Tracker, TrackerConfig
 from cosmot.pipeline.gate import with_detector_birth_score, with_encoder_gate
