@@ -9,8 +9,8 @@ takes ``SEQ/NAME/det.txt`` (e.g. ``det``, ``det-frcnn``). Every tracker gets exa
 frame by frame, from one decoding of the frames:
 
 * cosmot at its defaults (``cosmot.integrations.DeepSortTracker``: shipped encoder at its
-  calibrated gate, sparse camera motion: the ids ``cosmot track`` gives on these boxes), and
-  motion only (``encoder=None``);
+  calibrated gate, sparse camera motion, the birth score the boxes' ``DET.json`` records: the
+  ids ``cosmot track`` gives on these boxes), and motion only (``encoder=None``);
 * the peers of pip ``trackers`` (Apache-2.0; ``pip install 'cosmot[peers]'``): SORT, ByteTrack,
   OC-SORT, BoT-SORT, C-BIoU, McByte, at their published defaults, each fed all boxes (``all``)
   and the boxes at or above each ``--thresholds`` value (the best is marked: no peer is
@@ -36,7 +36,7 @@ import numpy as np
 
 from cosmot.evaluation.mot_metrics import evaluate
 from cosmot.paths import data_dir
-from cosmot.sources.motchallenge import Sequence, read_detections
+from cosmot.sources.motchallenge import Sequence, read_det_metadata, read_detections
 from cosmot.tracker.geometry import tlwh_to_xyxy
 from cosmot.writers.mot import MOTWriter
 from encoder_contribution import cosmot_track, linked_sequence
@@ -60,8 +60,8 @@ class Entrant:
     def setting(self) -> str:
         return "all" if self.cut is None else f">={self.cut:g}"
 
-    def run_sequence(self, frames, fps: float, path: Path) -> None:
-        tracker = self.make(fps)
+    def run_sequence(self, frames, fps: float, path: Path, birth: float | None = None) -> None:
+        tracker = self.make(fps, birth)
         with MOTWriter(path) as w:
             for k, image, dets in frames:
                 if self.cut is not None:
@@ -91,10 +91,16 @@ def entrants(work: Path, thresholds) -> tuple[list[Entrant], list[str]]:
     from cosmot.integrations import DeepSortTracker
 
     out, skipped = [], []
-    out.append(Entrant("cosmot", None, lambda fps: DeepSortTracker(fps=fps), "cosmot",
-                       work / "cosmot_all"))
+    from cosmot.tracker import TrackerConfig
+
+    def config(fps, birth):  # the birth score the boxes' DET.json records, as cosmot track
+        return TrackerConfig(fps=fps).with_birth_score(birth)
+
+    out.append(Entrant("cosmot", None, lambda fps, birth: DeepSortTracker(config(fps, birth)),
+                       "cosmot", work / "cosmot_all"))
     out.append(Entrant("cosmot motion only", None,
-                       lambda fps: DeepSortTracker(encoder=None, cmc="none", fps=fps), "cosmot",
+                       lambda fps, birth: DeepSortTracker(config(fps, birth), encoder=None,
+                                                          cmc="none"), "cosmot",
                        work / "cosmot-motion_all"))
     try:
         import trackers
@@ -110,7 +116,7 @@ def entrants(work: Path, thresholds) -> tuple[list[Entrant], list[str]]:
         uses_frame = "enable_cmc" in inspect.signature(cls.__init__).parameters
         for cut in (None, *thresholds):
             tag = "all" if cut is None else f"{cut:g}"
-            out.append(Entrant(label, cut, lambda fps, c=cls: c(frame_rate=fps), "sv",
+            out.append(Entrant(label, cut, lambda fps, birth, c=cls: c(frame_rate=fps), "sv",
                                work / f"{label}_{tag}", uses_frame))
     return out, skipped
 
@@ -158,8 +164,9 @@ def main(argv: list[str] | None = None) -> int:
         frames = sequence_frames(seq, det, args.max_frames)
         print(f"{seq.name}: {len(frames)} frames, {sum(len(f[2]) for f in frames)} boxes; "
               f"{len(runners)} trackers", flush=True)
+        birth = read_det_metadata(det).get("birth_score")
         for r in runners:
-            r.run_sequence(frames, seq.info.fps, r.out / f"{seq.name}.txt")
+            r.run_sequence(frames, seq.info.fps, r.out / f"{seq.name}.txt", birth)
         seqs.append(seq)
     rows = {}
     for r in runners:
