@@ -114,12 +114,14 @@ def tune_prepared(d: Path, out: Path) -> None:
     run_config(prepared, TrackerConfig(max_age=60, n_init=2), out / "b", interpolate=10)
 
 
-def run_case(name: str, spec, d: Path, out: Path) -> dict[str, str]:
+def run_case(name: str, spec, d: Path, out: Path, track_extra: list[str] = ()) -> dict[str, str]:
     out.mkdir(parents=True)
     if isinstance(spec, str):
         globals()[spec](d, out)
     else:
         args = [a.replace("OUT", str(out)) for a in spec]
+        if args[0] == "track":
+            args += list(track_extra)
         cmd = [sys.executable, "-m", "cosmot", *args]
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0:
@@ -151,6 +153,9 @@ def main() -> int:
     p.add_argument("--out", type=Path, help="folder for the cases' outputs and hashes.json")
     p.add_argument("--only", nargs="*", help="run only these cases")
     p.add_argument("--compare", nargs=2, type=Path, metavar=("BEFORE", "AFTER"))
+    p.add_argument("--track-extra", default="",
+                   help="options appended to the cosmot track cases, e.g. '--set "
+                        "birth_score=-inf' to hold a deliberate change of default apart")
     args = p.parse_args()
     if args.compare:
         return compare(*args.compare)
@@ -164,7 +169,8 @@ def main() -> int:
         if args.only and name not in args.only:
             continue
         print(f"{name} ...", flush=True)
-        hashes[name] = run_case(name, spec, args.data.resolve(), args.out / name)
+        hashes[name] = run_case(name, spec, args.data.resolve(), args.out / name,
+                                args.track_extra.split())
     (args.out / "hashes.json").write_text(json.dumps(hashes, indent=1, sort_keys=True))
     print(f"{sum(len(v) for v in hashes.values())} files hashed -> {args.out / 'hashes.json'}")
     return 0
