@@ -448,3 +448,28 @@ def test_twenty_thousand_detections_are_refused_with_a_way_out():
     with pytest.raises(ValueError, match="20000 rows: more than 10,000 detections.*min-score"):
         Tracker().update(boxes)
     assert len(Tracker().update(boxes[:MAX_DETECTIONS])) == 0  # at the limit: tracked
+
+
+def test_a_second_ctrl_c_after_the_cleanup_prints_no_traceback():
+    """Double Ctrl-C used to end in a KeyboardInterrupt traceback: once the interrupted
+    command has cleaned up, a further SIGINT (while threads are joined at exit) is ignored."""
+    import subprocess
+    import sys
+
+    code = """
+import os, signal, sys, time
+import cosmot.cli.track as track
+from cosmot.cli.main import main
+
+def interrupted(args):
+    raise KeyboardInterrupt
+
+track.run = interrupted
+rc = main(["track", "x.mp4"])
+os.kill(os.getpid(), signal.SIGINT)   # the second Ctrl-C, during shutdown
+time.sleep(0.2)
+sys.exit(rc)
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 130
+    assert "interrupted (Ctrl-C)" in r.stderr and "Traceback" not in r.stderr

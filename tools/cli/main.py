@@ -133,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cosmot {args.command}: error: {hint}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as e:
+        # the command's cleanup is done: a further Ctrl-C while the interpreter shuts down
+        # (joining reader threads) must not print a traceback over the message below
+        signals.ignore_further_stops()
         code = e.exit_code if isinstance(e, signals.Terminated) else 130
         what = f"signal {e.signum}" if isinstance(e, signals.Terminated) else "Ctrl-C"
         print(f"cosmot {args.command}: interrupted ({what}); results written so far are kept",

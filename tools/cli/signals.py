@@ -43,6 +43,14 @@ def install() -> None:
             signal.signal(s, _raise)
 
 
+def ignore_further_stops() -> None:
+    """Ignore SIGINT, SIGTERM and SIGHUP from now on (main thread only): called once an
+    interrupted command has finished its cleanup and only the exit is left."""
+    for s in (signal.SIGINT,) + HANDLED:
+        with contextlib.suppress(ValueError, OSError):
+            signal.signal(s, signal.SIG_IGN)
+
+
 class StopFlag:
     """Set by the first stop signal inside :func:`stop_between_frames`."""
 
