@@ -473,3 +473,33 @@ sys.exit(rc)
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 130
     assert "interrupted (Ctrl-C)" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_video_that_could_not_be_written_in_full_is_named_and_its_frames_kept(tmp_path,
+                                                                                monkeypatch):
+    """OpenCV's writer fails silently when the disk fills during the .mp4 conversion: the
+    partial AVI used to be deleted and a short .mp4 left. Now the stored count is checked."""
+    from cosmot.writers.video import VideoFileWriter
+
+    real = VideoFileWriter._open_direct
+
+    class Dropping:  # a writer on a full disk: the first 3 frames fit, the rest is lost
+        def __init__(self, inner):
+            self.inner, self.n = inner, 0
+
+        def write(self, frame):
+            self.n += 1
+            if self.n <= 3:
+                self.inner.write(frame)
+
+        def release(self):
+            self.inner.release()
+
+    monkeypatch.setattr(VideoFileWriter, "_open_direct", lambda self: Dropping(real(self)))
+    w = VideoFileWriter(tmp_path / "v.mp4", 10.0)
+    for k in range(8):
+        w.write(np.full((48, 64, 3), 20 * k, np.uint8))
+    with pytest.raises(OSError) as e:
+        w.close()
+    assert "holds 3 of 8 frames" in str(e.value) and e.value.filename.endswith("v.mp4")
+    assert any(p.name.endswith(".partial.avi") for p in tmp_path.iterdir())  # frames kept

@@ -21,6 +21,7 @@ the one ``.mp4``), each a complete video.
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -175,6 +176,11 @@ class VideoFileWriter:
         if n != self.frames_written:
             raise OSError(f"{self.path}: converting the partial video gave {n} of "
                           f"{self.frames_written} frames; the frames are kept in {kept}")
+        stored = self._frame_count(tmp)  # OpenCV's writer fails silently (disk full)
+        if stored < n:
+            raise OSError(errno.ENOSPC, f"the converted video holds {stored} of {n} frames "
+                          f"(disk full, or a file size limit?); the frames are kept in {kept}",
+                          str(self.path))
         os.replace(tmp, self.path)
         for segment in self.segments:
             os.remove(segment)
