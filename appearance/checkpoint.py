@@ -19,9 +19,7 @@ from pathlib import Path
 
 import torch
 
-from cosmot.runtime import sha256_file
-
-from .integrity import check_sha256, read_weights_record
+from .integrity import UncheckedModelWarning, check_sha256
 from .model import EmbeddingNet, NetConfig
 
 FORMAT = "cosmot-embedding/1"
@@ -82,9 +80,11 @@ def load_checkpoint(path: str | os.PathLike, expected_sha256: str | None = None
         raise ValueError(f"{path}: damaged checkpoint (state_dict unreadable: {e})") from None
     if recorded is None:
         if expected_sha256 is None:
-            warnings.warn(f"{path}: written before checkpoints carried a checksum; its tensors "
-                          f"cannot be checked (save it again with cosmot to add one)",
-                          stacklevel=2)
+            warnings.warn(UncheckedModelWarning(
+                f"{path}: its tensors are not checked: it was written before checkpoints "
+                f"carried a checksum and there is no {path.name}.sha256 beside it (save it again "
+                f"with cosmot, or write one with 'sha256sum {path.name} > {path.name}.sha256')"),
+                stacklevel=2)
     elif got != recorded:
         raise ValueError(f"{path}: the tensors' checksum {got[:12]}... does not match the "
                          f"recorded {recorded[:12]}...: the weights are damaged; use another "

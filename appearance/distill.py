@@ -30,7 +30,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .checkpoint import sha256_file
+from cosmot.runtime import sha256_file
 
 DISTILL_KINDS = ("regress", "kl", "mse")
 CACHE_FORMAT = "cosmot-teacher-cache/1"

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from .encoder import GATE_KEY
+from .integrity import write_checksum_beside
 from .model import EmbeddingNet
 
 
@@ -54,6 +55,7 @@ def export_onnx(model: EmbeddingNet, path: str | os.PathLike, opset: int = 17,
         entry.key, entry.value = GATE_KEY, repr(float(max_cosine_distance))
     onnx.checker.check_model(proto)
     onnx.save(proto, str(path))
+    write_checksum_beside(path)  # later loads check the bytes against PATH.sha256
     return path
 
 
@@ -75,6 +77,8 @@ def set_onnx_gate(path: str | os.PathLike, max_cosine_distance: float) -> None:
     tmp = path.with_name(path.name + ".tmp")
     onnx.save(proto, str(tmp))
     os.replace(tmp, path)
+    if Path(f"{path}.sha256").is_file():  # the bytes changed: so does their checksum
+        write_checksum_beside(path)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ from cosmot.runtime import sha256_file
 
 from .encoder import Encoder, check_gate
 from .histogram import HistogramEncoder
-from .integrity import check_sha256, read_weights_record
+from .integrity import (check_beside_or_warn, check_sha256, checksum_beside,
+                        read_weights_record)
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 DEFAULT_RECORD = WEIGHTS_DIR / "default.json"
@@ -118,9 +119,12 @@ def load_encoder(name: str | os.PathLike = "default", device: str = "cpu",
     if path.suffix == ".onnx":
         from .onnx_encoder import OnnxEncoder
 
+        if path.is_file():
+            check_beside_or_warn(path, "its bytes are")
         return OnnxEncoder(path, threads=threads, batch_size=batch_size)
     if path.suffix in (".pt", ".pth"):
-        return _load_torch(path, None, device, batch_size, threads)
+        expected = checksum_beside(path) if path.is_file() else None
+        return _load_torch(path, expected, device, batch_size, threads)
     record_path = named_record(key) if path.suffix == "" else None
     if record_path is None:
         raise ValueError(f"encoder {key!r}: not a known name ({', '.join(known_names())}), a "

@@ -152,7 +152,8 @@ def test_repo_relative_paths():
 
 def test_ship_writes_record_with_relative_paths(workdir, capsys, monkeypatch, tmp_path):
     from cosmot.appearance import load_encoder
-    from cosmot.appearance.checkpoint import save_checkpoint, sha256_file
+    from cosmot.appearance.checkpoint import save_checkpoint
+    from cosmot.runtime import sha256_file
     from cosmot.appearance.model import EmbeddingNet, NetConfig
     from cosmot.paths import REPO_ROOT
 

@@ -13,7 +13,8 @@ import pytest
 import torch
 
 from cosmot.appearance import HistogramEncoder, OnnxEncoder, TorchEncoder, load_encoder
-from cosmot.appearance.checkpoint import load_checkpoint, save_checkpoint, sha256_file
+from cosmot.appearance.checkpoint import load_checkpoint, save_checkpoint
+from cosmot.runtime import sha256_file
 from cosmot.appearance.export import export_onnx, verify_onnx
 from cosmot.appearance.model import EmbeddingNet, NetConfig, count_macs, count_params
 from cosmot.appearance.registry import DEFAULT_RECORD, WEIGHTS_DIR

@@ -503,3 +503,32 @@ def test_a_video_that_could_not_be_written_in_full_is_named_and_its_frames_kept(
         w.close()
     assert "holds 3 of 8 frames" in str(e.value) and e.value.filename.endswith("v.mp4")
     assert any(p.name.endswith(".partial.avi") for p in tmp_path.iterdir())  # frames kept
+
+
+def test_user_models_are_checked_against_a_checksum_beside_them(tmp_path):
+    """A user's .onnx with flipped bytes used to load silently: now PATH.sha256 beside it is
+    checked (cosmot reid export writes one), and without one the warning says exactly that the
+    bytes were not checked."""
+    import shutil
+    import warnings
+
+    from cosmot.appearance import load_encoder
+    from cosmot.appearance.integrity import UncheckedModelWarning, write_checksum_beside
+    from cosmot.paths import data_dir
+
+    osnet = data_dir() / "models" / "osnet_x0_25_msmt17.onnx"
+    if not osnet.is_file():
+        pytest.skip(f"{osnet}: reference model not available")
+    model = tmp_path / "enc.onnx"
+    shutil.copy(osnet, model)
+    with pytest.warns(UncheckedModelWarning, match=r"enc.onnx: its bytes are not checked"):
+        load_encoder(model)
+    write_checksum_beside(model)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UncheckedModelWarning)
+        load_encoder(model)  # checked, no warning
+    data = bytearray(model.read_bytes())
+    data[len(data) // 2: len(data) // 2 + 16] = bytes(16)
+    model.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="enc.onnx: SHA-256 .* does not match"):
+        load_encoder(model)
