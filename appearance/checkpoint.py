@@ -111,3 +111,7 @@ def update_checkpoint_meta(path: str | os.PathLike, changes: dict) -> None:
     tmp = path.with_name(path.name + ".tmp")
     torch.save(ckpt, tmp)
     os.replace(tmp, path)
+    if Path(f"{path}.sha256").is_file():  # the file's bytes changed: so does their checksum
+        from .integrity import write_checksum_beside
+
+        write_checksum_beside(path)
