@@ -532,3 +532,15 @@ def test_user_models_are_checked_against_a_checksum_beside_them(tmp_path):
     model.write_bytes(bytes(data))
     with pytest.raises(ValueError, match="enc.onnx: SHA-256 .* does not match"):
         load_encoder(model)
+
+
+def test_the_shipped_checkpoint_carries_its_own_tensor_checksum():
+    """appearance/weights/default.pt had no stored checksum (only its record's file SHA-256):
+    re-saved with one, same tensors."""
+    torch = pytest.importorskip("torch")
+    from cosmot.appearance.checkpoint import tensors_sha256
+    from cosmot.appearance.registry import named_record
+
+    path = named_record("default").parent / "default.pt"
+    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    assert ckpt["tensors_sha256"] == tensors_sha256(ckpt["state_dict"])
