@@ -111,7 +111,7 @@ def track_video(source, detector: str | os.PathLike | Callable = "auto",
         prefetch: frames decoded ahead in a background thread (0: none).
         detect_ahead: frames detected ahead in a background thread (0: none).
         background_writer: draw and encode the outputs in a writer thread
-            (:class:`~cosmot.pipeline.stream.TrackOutputs`).
+            (:class:`~cosmot.writers.outputs.TrackOutputs`).
         checkpoint_every: every N frames, and when stopped early, save the tracker's state
             next to the MOT (else JSON) output (:mod:`cosmot.pipeline.run_state`).
         resume: continue from that checkpoint when it exists (the MOT/JSON outputs are cut
