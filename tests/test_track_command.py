@@ -174,7 +174,8 @@ def test_out_det_replays_the_run_byte_for_byte(pets_clip, tmp_path):
     # the det file remembers the shipped detector's birth score (the tracker's default for
     # its boxes); without that record a replay would start tracks from every box
     meta = json.loads((seq / "yolox" / "det.txt.json").read_text())
-    assert meta["birth_score"] == 0.5 and "yolox" in meta["detector"]
+    assert meta["birth_score"] == 0.5 and meta["nsa_kalman"] is True
+    assert "yolox" in meta["detector"]
     # cosmot mot tracks the whole sequence: compare its first 40 frames
     assert main(["mot", str(seq), "--det", "yolox", "--cmc", "sparse",
                  "--out", str(tmp_path / "mot")]) == 0
@@ -183,7 +184,7 @@ def test_out_det_replays_the_run_byte_for_byte(pets_clip, tmp_path):
 
 
 def test_birth_score_comes_from_the_detector_unless_set(tmp_path):
-    """TrackerConfig.birth_score None takes the detector's value: the shipped YOLOX-Nano's 0.5,
+    """TrackerConfig.birth_score (and nsa_kalman) None takes the detector's value: the shipped YOLOX-Nano's 0.5,
     a det file's recorded one, off (-inf) for a det file without metadata; a set value stays;
     damaged metadata is an error naming the file."""
     from cosmot.detectors.det_file import DetectionFileDetector
@@ -193,13 +194,17 @@ def test_birth_score_comes_from_the_detector_unless_set(tmp_path):
     from cosmot.writers.mot import write_det_metadata
 
     assert YOLOXDetector().birth_score == SHIPPED_BIRTH_SCORE == 0.5
+    assert YOLOXDetector().nsa_kalman is True
     det = tmp_path / "det.txt"
     det.write_text("1,-1,10,10,20,40,0.9,0\n")
     plain = DetectionFileDetector(det)
-    assert with_detector_birth_score(TrackerConfig(), plain).birth_score == float("-inf")
-    write_det_metadata(det, "yolox-nano (shipped)", 0.5)
+    cfg = with_detector_birth_score(TrackerConfig(), plain)
+    assert cfg.birth_score == float("-inf") and cfg.nsa_kalman is False
+    write_det_metadata(det, "yolox-nano (shipped)", 0.5, True)
     recorded = DetectionFileDetector(det)
-    assert with_detector_birth_score(TrackerConfig(), recorded).birth_score == 0.5
+    cfg = with_detector_birth_score(TrackerConfig(), recorded)
+    assert cfg.birth_score == 0.5 and cfg.nsa_kalman is True
+    assert with_detector_birth_score(TrackerConfig(nsa_kalman=False), recorded).nsa_kalman is False
     assert with_detector_birth_score(TrackerConfig(birth_score=0.7), recorded).birth_score == 0.7
     assert TrackerConfig().with_birth_score(None).birth_score == float("-inf")
     (tmp_path / "det.txt.json").write_text("{not json")

@@ -79,7 +79,10 @@ class TrackerConfig:
     Kalman filter:
         std_weight_position, std_weight_velocity: Deep SORT's height-proportional noise.
         nsa_kalman: scale measurement noise by ``1 - score`` (NSA Kalman); needs scores in
-            [0, 1].
+            [0, 1]. None (the default): the detector's own value, as the pipeline fills it in
+            (:meth:`with_detector_settings`; True for the shipped YOLOX-Nano, whose boxes it
+            was measured on, docs/accuracy.md); off for det files of unknown score scale and
+            for a bare ``Tracker``.
 
     Camera and detections:
         min_score: detections with a lower score are ignored by ``update``.
@@ -129,7 +132,7 @@ class TrackerConfig:
     # Kalman filter
     std_weight_position: float = 1.0 / 20
     std_weight_velocity: float = 1.0 / 160
-    nsa_kalman: bool = False
+    nsa_kalman: bool | None = None
     # detections
     min_score: float = float("-inf")
     birth_score: float | None = None
@@ -191,6 +194,16 @@ class TrackerConfig:
             return self
         return self.replace(birth_score=float("-inf") if score is None else float(score))
 
+    def with_detector_settings(self, birth_score: float | None = None,
+                               nsa_kalman: bool | None = None) -> "TrackerConfig":
+        """This config with the settings that depend on a detector's score scale filled in
+        where they are None: ``birth_score`` (else off) and ``nsa_kalman`` (else False). Set
+        values stay."""
+        cfg = self.with_birth_score(birth_score)
+        if cfg.nsa_kalman is None:
+            cfg = cfg.replace(nsa_kalman=bool(nsa_kalman))
+        return cfg
+
     def replace(self, **changes) -> "TrackerConfig":
         """A copy with some fields changed (validated again)."""
         unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
@@ -203,7 +216,7 @@ class TrackerConfig:
 #: Plain Deep SORT as published: cascade, chi-square gate, 0.2 cosine, budget 100, n_init 3,
 #: max_age 30, IoU stage on overlap alone, no lost-track gallery.
 DEEPSORT = TrackerConfig(max_cosine_distance=0.2, lost_gallery_seconds=0.0, nms_max_overlap=1.0,
-                         birth_score=float("-inf"))
+                         birth_score=float("-inf"), nsa_kalman=False)
 
 #: The project's default (docs/accuracy.md): selected on TUD-Stadtmitte + KITTI-17 by mean HOTA,
 #: confirmed on PETS09-S2L1 + MOT16-11.

@@ -51,6 +51,7 @@ class DetectionFileDetector:
         #: scale of a det file is unknown).
         meta = read_det_metadata(self.path) if self.path is not None else {}
         self.birth_score = meta.get("birth_score")
+        self.nsa_kalman = meta.get("nsa_kalman")
         self.source_detector = meta.get("detector")
         self._xyxy = tlwh_to_xyxy(det.tlwh)
         self._scores = det.scores

@@ -321,6 +321,9 @@ class YOLOXDetector:
         #: takes it): 0.5 for the shipped model, chosen by the rule in docs/accuracy.md on its
         #: boxes at 416 >= 0.3; None (off) for other models, whose scores were not measured.
         self.birth_score = SHIPPED_BIRTH_SCORE if path is None else None
+        #: The tracker's ``nsa_kalman`` for its boxes: on for the shipped model (chosen by the
+        #: same rule, docs/accuracy.md), None (off) for other models.
+        self.nsa_kalman = True if path is None else None
         self._ort = ort
         self._bytes = self.path.read_bytes()
         self._providers = providers or ["CPUExecutionProvider"]

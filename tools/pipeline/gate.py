@@ -59,7 +59,10 @@ def detector_birth_score(detector) -> float | None:
 
 
 def with_detector_birth_score(config: TrackerConfig, detector) -> TrackerConfig:
-    """``config`` with ``birth_score`` taken from ``detector`` where the config leaves it None
-    (off when the detector has none: a score threshold is only meaningful on the scale it was
-    chosen on)."""
-    return config.with_birth_score(detector_birth_score(detector))
+    """``config`` with the settings that depend on the detector's score scale taken from
+    ``detector`` where the config leaves them None: ``birth_score`` (off when the detector has
+    none: a score threshold is only meaningful on the scale it was chosen on) and
+    ``nsa_kalman`` (False when the detector does not say its scores are probabilities it was
+    measured with)."""
+    return config.with_detector_settings(detector_birth_score(detector),
+                                         getattr(detector, "nsa_kalman", None))

@@ -178,7 +178,7 @@ def track_video(source, detector: str | os.PathLike | Callable = "auto",
                           draw_class_names=several, append=resume_after > 0,
                           background=background_writer, det=out_det, collector=collector,
                           det_source=(getattr(detector, "name", type(detector).__name__),
-                                      birth)) as outputs, \
+                                      birth, config.nsa_kalman)) as outputs, \
                 tqdm(total=total, initial=min(resume_after, total or resume_after),
                      desc=progress_label, leave=progress_label is None, unit="frame",
                      disable=not progress, dynamic_ncols=True) as bar:

@@ -60,8 +60,8 @@ class Entrant:
     def setting(self) -> str:
         return "all" if self.cut is None else f">={self.cut:g}"
 
-    def run_sequence(self, frames, fps: float, path: Path, birth: float | None = None) -> None:
-        tracker = self.make(fps, birth)
+    def run_sequence(self, frames, fps: float, path: Path, birth: dict | None = None) -> None:
+        tracker = self.make(fps, birth or {})
         with MOTWriter(path) as w:
             for k, image, dets in frames:
                 if self.cut is not None:
@@ -93,8 +93,9 @@ def entrants(work: Path, thresholds) -> tuple[list[Entrant], list[str]]:
     out, skipped = [], []
     from cosmot.tracker import TrackerConfig
 
-    def config(fps, birth):  # the birth score the boxes' DET.json records, as cosmot track
-        return TrackerConfig(fps=fps).with_birth_score(birth)
+    def config(fps, meta):  # the score-scale settings the boxes' DET.json records
+        return TrackerConfig(fps=fps).with_detector_settings(meta.get("birth_score"),
+                                                             meta.get("nsa_kalman"))
 
     out.append(Entrant("cosmot", None, lambda fps, birth: DeepSortTracker(config(fps, birth)),
                        "cosmot", work / "cosmot_all"))
@@ -164,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         frames = sequence_frames(seq, det, args.max_frames)
         print(f"{seq.name}: {len(frames)} frames, {sum(len(f[2]) for f in frames)} boxes; "
               f"{len(runners)} trackers", flush=True)
-        birth = read_det_metadata(det).get("birth_score")
+        birth = read_det_metadata(det)  # DET.json: birth_score, nsa_kalman
         for r in runners:
             r.run_sequence(frames, seq.info.fps, r.out / f"{seq.name}.txt", birth)
         seqs.append(seq)

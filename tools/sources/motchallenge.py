@@ -100,7 +100,7 @@ class GroundTruth:
 
 def read_det_metadata(det_path: str | os.PathLike) -> dict:
     """What ``DET.json`` beside a det file records (``cosmot track --out-det`` writes it:
-    ``detector``, ``birth_score``), or {} when there is none. ``ValueError`` naming the file
+    ``detector``, ``birth_score``, ``nsa_kalman``), or {} when there is none. ``ValueError`` naming the file
     when it is not that format."""
     import json
 
@@ -119,6 +119,9 @@ def read_det_metadata(det_path: str | os.PathLike) -> dict:
     score = data.get("birth_score")
     if score is not None and not isinstance(score, (int, float)):
         raise ValueError(f"{meta}: birth_score {score!r} must be a number or null")
+    nsa = data.get("nsa_kalman")
+    if nsa is not None and not isinstance(nsa, bool):
+        raise ValueError(f"{meta}: nsa_kalman {nsa!r} must be true, false or null")
     return data
 
 

@@ -61,16 +61,18 @@ DET_METADATA_FORMAT = "cosmot-det/1"
 
 
 def write_det_metadata(det_path: str | os.PathLike, detector: str,
-                       birth_score: float | None) -> Path:
+                       birth_score: float | None, nsa_kalman: bool | None = None) -> Path:
     """Write ``DET.json`` beside a det file (``det.txt`` -> ``det.txt.json``): the detector that
-    made the boxes and the tracker's ``birth_score`` for its score scale, so that replaying
+    made the boxes and the tracker's ``birth_score`` and ``nsa_kalman`` for its score scale,
+    so that replaying
     the file (``cosmot mot``, ``--detections``) tracks as the run that wrote it did."""
     import json
 
     meta = Path(f"{os.fspath(det_path)}.json")
     tmp = meta.with_name(meta.name + ".tmp")
     tmp.write_text(json.dumps({"format": DET_METADATA_FORMAT, "detector": detector,
-                               "birth_score": birth_score}, indent=1) + "\n")
+                               "birth_score": birth_score, "nsa_kalman": nsa_kalman},
+                              indent=1) + "\n")
     os.replace(tmp, meta)
     return meta
 

@@ -76,7 +76,7 @@ class TrackOutputs:
             most those three.
         collector: also hand each frame's rows (frame, ids, tlwh, scores) to this
             :class:`~cosmot.tracker.offline.TrackCollector` (offline post-processing).
-        det_source: ``(detector name, its birth_score)`` recorded beside ``det`` as
+        det_source: ``(detector name, birth_score, nsa_kalman)`` recorded beside ``det`` as
             ``DET.json`` (:func:`~cosmot.writers.mot.write_det_metadata`), so a replay of the
             file tracks as this run did.
     """
