@@ -95,3 +95,20 @@ def test_the_documented_supervision_example_runs(capsys):
     out = capsys.readouterr().out
     n = int(re.search(r"last frame: (\d+) tracks", out).group(1))
     assert n >= 3  # PETS09-S2L1: several people walk through every frame
+
+
+def test_step_gives_the_rows_cosmot_track_writes(pets_clip, tmp_path):
+    """DeepSortTracker.step returns the Tracker's own objects: their Kalman-filtered boxes,
+    written as MOT rows, are byte for byte cosmot track's file on the same boxes."""
+    from cosmot.writers.mot import MOTWriter
+
+    n = 20
+    assert main(["track", str(pets_clip), "--detections", str(pets_clip / "det" / "det.txt"),
+                 "--max-frames", str(n), "--out-mot", str(tmp_path / "cmd.txt"),
+                 "--no-progress"]) == 0
+    tracker = DeepSortTracker(fps=Sequence(pets_clip).info.fps)
+    with MOTWriter(tmp_path / "step.txt") as w:
+        for k, image, dets in frames_and_dets(pets_clip, n):
+            out = tracker.step(dets[:, :4], dets[:, 4], None, image)
+            w.write(k, out.track_id, out.tlwh, out.score)
+    assert (tmp_path / "step.txt").read_bytes() == (tmp_path / "cmd.txt").read_bytes()

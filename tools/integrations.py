@@ -71,6 +71,12 @@ class DeepSortTracker:
         warp = self.camera_motion(frame, xyxy) if self.camera_motion is not None else None
         return self.tracker.update(xyxy, scores, emb, classes, warp=warp)
 
+    def step(self, boxes_xyxy, scores, classes=None, frame: np.ndarray | None = None):
+        """One frame in cosmot's own terms: the :class:`cosmot.TrackedObjects` of
+        ``Tracker.update`` (Kalman-filtered ``xyxy``, as ``cosmot track`` writes them, and the
+        matched detections' ``det_xyxy``)."""
+        return self._step(boxes_xyxy, scores, classes, frame)
+
     def update(self, dets: np.ndarray, frame: np.ndarray | None = None) -> np.ndarray:
         """``dets`` (N, 6) ``[x1, y1, x2, y2, score, class]`` (or (N, 5) without the class)
         -> (M, 8) ``[x1, y1, x2, y2, track id, score, class, detection index]`` of the

@@ -73,9 +73,9 @@ class Entrant:
                 w.write(k, ids, np.c_[boxes[:, :2], boxes[:, 2:] - boxes[:, :2]], scores)
 
     def step(self, tracker, dets, image):
-        if self.feed == "cosmot":
-            out = tracker.update(dets, image)
-            return out[:, 4].astype(int), out[:, :4], out[:, 5]
+        if self.feed == "cosmot":  # the Kalman-filtered boxes, as cosmot track writes them
+            out = tracker.step(dets[:, :4], dets[:, 4], None, image)
+            return out.track_id, out.xyxy, out.score
         import supervision as sv
 
         d = sv.Detections(xyxy=dets[:, :4].astype(np.float32),
