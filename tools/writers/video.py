@@ -176,7 +176,11 @@ class VideoFileWriter:
         if n != self.frames_written:
             raise OSError(f"{self.path}: converting the partial video gave {n} of "
                           f"{self.frames_written} frames; the frames are kept in {kept}")
-        stored = self._frame_count(tmp)  # OpenCV's writer fails silently (disk full)
+        check = cv2.VideoCapture(str(tmp))  # OpenCV's writer fails silently (disk full)
+        try:
+            stored = int(check.get(cv2.CAP_PROP_FRAME_COUNT)) if check.isOpened() else 0
+        finally:
+            check.release()
         if stored < n:
             raise OSError(errno.ENOSPC, f"the converted video holds {stored} of {n} frames "
                           f"(disk full, or a file size limit?); the frames are kept in {kept}",
