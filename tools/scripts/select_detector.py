@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
                                            encoder_identity("default"), "sparse",
                                            cache_dir=work / "cache", progress=False)
 
-    print(f"\nTracking (default preset, shipped encoder, sparse CMC): HOTA / MOTA / IDF1 / IDSW",
+    print("\nTracking (default preset, shipped encoder, sparse CMC): HOTA / MOTA / IDF1 / IDSW",
           flush=True)
     scores: dict[tuple[int, float], dict[str, dict[str, float]]] = {}
     for size in sizes:
