@@ -12,7 +12,13 @@ from .heads import ArcFaceHead, CosFaceHead, CosineSoftmaxHead, LinearSoftmaxHea
 from .losses import CenterLoss, batch_hard_triplet_loss, contrastive_loss
 
 LOSSES = ("cosine_softmax", "softmax", "arcface", "cosface", "triplet", "contrastive",
-          "center")
+          "center", "multi_similarity", "npair", "angular")
+#: Metric losses taken from pytorch-metric-learning (not written here): name -> its class.
+LIBRARY_LOSSES = {"multi_similarity": "MultiSimilarityLoss", "npair": "NPairsLoss",
+                  "angular": "AngularLoss"}
+#: Pair/triplet miners from pytorch-metric-learning for those losses ("none": every pair).
+MINERS = {"none": None, "multi_similarity": "MultiSimilarityMiner",
+          "distance_weighted": "DistanceWeightedMiner", "batch_hard": "BatchHardMiner"}
 CLASSIFIERS = ("cosine_softmax", "softmax", "arcface", "cosface", "center")
 
 
@@ -37,6 +43,7 @@ class LossConfig:
     contrastive_neg_margin: float = 0.7
     center_weight: float = 0.5
     margin_warmup_epochs: int = 0  # ArcFace / CosFace margin grows linearly from 0 over these
+    miner: str = "none"  # pytorch-metric-learning miner for the library losses (MINERS)
 
     def __post_init__(self) -> None:
         if self.name not in LOSSES:
@@ -50,6 +57,23 @@ class LossConfig:
             raise ValueError("triplet_weight, center_weight: must be >= 0")
         if self.margin_warmup_epochs < 0:
             raise ValueError(f"margin_warmup_epochs={self.margin_warmup_epochs}: must be >= 0")
+        if self.miner not in MINERS:
+            raise ValueError(f"miner={self.miner!r}: allowed {', '.join(MINERS)}")
+        if self.miner != "none" and self.name not in LIBRARY_LOSSES:
+            raise ValueError(f"miner={self.miner!r} applies to the pytorch-metric-learning "
+                             f"losses ({', '.join(LIBRARY_LOSSES)}), not to {self.name!r}")
+
+
+def library_loss(name: str, miner: str = "none"):
+    """``(loss, miner or None)`` from pytorch-metric-learning at its published defaults (the
+    ``train`` extra installs it); ImportError naming the extra when it is missing."""
+    try:
+        from pytorch_metric_learning import losses, miners
+    except ModuleNotFoundError as e:
+        raise ModuleNotFoundError(f"loss {name!r} comes from pytorch-metric-learning: pip "
+                                  f"install 'cosmot[train]' ({e})", name=e.name) from None
+    loss = getattr(losses, LIBRARY_LOSSES[name])()
+    return loss, (getattr(miners, MINERS[miner])() if MINERS[miner] else None)
 
 
 class Criterion(nn.Module):
@@ -72,6 +96,9 @@ class Criterion(nn.Module):
             self.head = CosFaceHead(dim, num_classes, config.margin_scale, config.cosface_margin)
         self.center = CenterLoss(num_classes, dim) if name == "center" else None
         self.full_margin = getattr(self.head, "m", None)
+        self.metric_loss = self.miner = None
+        if name in LIBRARY_LOSSES:
+            self.metric_loss, self.miner = library_loss(name, config.miner)
 
     def set_margin_factor(self, factor: float) -> None:
         """Scale the ArcFace / CosFace margin to ``factor`` (0..1) of its configured value (the
@@ -93,6 +120,9 @@ class Criterion(nn.Module):
             if cfg.triplet_weight > 0:
                 loss = loss + cfg.triplet_weight * batch_hard_triplet_loss(
                     emb, labels, cfg.triplet_margin, cfg.triplet_mining)
+        elif self.metric_loss is not None:
+            pairs = self.miner(emb, labels) if self.miner is not None else None
+            loss = self.metric_loss(emb, labels, pairs)
         elif cfg.name == "triplet":
             loss = batch_hard_triplet_loss(emb, labels, cfg.triplet_margin, cfg.triplet_mining)
         else:  # contrastive

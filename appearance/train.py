@@ -269,6 +269,17 @@ def save_run_state(path: Path, run: _Run, config: TrainConfig, fingerprint: str)
     os.replace(tmp, path)
 
 
+def _with_defaults(saved: dict, defaults: dict) -> dict:
+    """``saved`` with the keys it lacks taken from ``defaults``, nested dicts too."""
+    out = dict(saved)
+    for key, value in defaults.items():
+        if key not in out:
+            out[key] = value
+        elif isinstance(value, dict) and isinstance(out[key], dict):
+            out[key] = _with_defaults(out[key], value)
+    return out
+
+
 def load_run_state(path: Path, run: _Run, config: TrainConfig, fingerprint: str) -> None:
     """Restore ``run`` from ``save_run_state``'s file; ValueError when it belongs to another
     configuration or other data."""
@@ -279,7 +290,9 @@ def load_run_state(path: Path, run: _Run, config: TrainConfig, fingerprint: str)
                          f"start the run again") from None
     if not isinstance(state, dict) or state.get("format") != RESUME_FORMAT:
         raise ValueError(f"{path}: not a cosmot training state ({RESUME_FORMAT!r} expected)")
-    saved = json.loads(state["config"])
+    # settings added to TrainConfig after the run started take their defaults (which is what
+    # that run used)
+    saved = _with_defaults(json.loads(state["config"]), TrainConfig().to_dict())
     now = config.to_dict()
     diff = sorted(k for k in set(saved) | set(now) if saved.get(k) != json.loads(
         json.dumps(now.get(k))))

@@ -271,3 +271,33 @@ def test_centred_regression_trains_towards_the_centred_teacher():
     emb = torch.from_numpy(embed_set(res.model, crops.images))
     target = torch.from_numpy(center_targets(teacher))
     assert embedding_regression_loss(emb, target).item() < losses[0]
+
+
+def test_a_run_started_before_a_setting_existed_resumes(tmp_path):
+    """A training state written by code that lacked a setting added since (here the loss's
+    ``miner``) resumes: the missing field takes its default, which is what that run used."""
+    import json as _json
+
+    from cosmot.appearance.train import RESUME_FILE
+
+    crops = toy_set(n_ids=6, per_id=6)
+    cfg = TrainConfig(net=NET, epochs=2, p=3, k=4, warmup_epochs=0)
+
+    class Killed(Exception):
+        pass
+
+    def kill_after_epoch_1(line):
+        if line.startswith("epoch=1 "):
+            raise Killed
+
+    with pytest.raises(Killed):
+        train(crops, cfg, tmp_path / "run", progress=False, log=kill_after_epoch_1)
+    path = tmp_path / "run" / RESUME_FILE
+    state = torch.load(path, weights_only=True)
+    saved = _json.loads(state["config"])
+    del saved["loss"]["miner"]  # as the code before the miner option wrote it
+    state["config"] = _json.dumps(saved, sort_keys=True)
+    torch.save(state, path)
+    logged = []
+    train(crops, cfg, tmp_path / "run", progress=False, log=logged.append, resume=True)
+    assert any("after epoch 1 of 2" in line for line in logged)

@@ -261,3 +261,40 @@ def test_config_errors_name_the_argument():
         ArcFaceHead(2, 3, margin=2.0)
     with pytest.raises(ValueError, match="num_classes=1"):
         CosineSoftmaxHead(2, 1)
+
+
+@pytest.mark.parametrize("name, miner", [("multi_similarity", "none"),
+                                         ("multi_similarity", "multi_similarity"),
+                                         ("npair", "none"), ("angular", "none"),
+                                         ("multi_similarity", "distance_weighted"),
+                                         ("angular", "batch_hard")])
+def test_library_losses_come_from_pytorch_metric_learning(name, miner):
+    """The metric losses of lever 3 are pytorch-metric-learning's own (not rewritten here):
+    the criterion's value equals the library's on the same batch, and it trains (gradient)."""
+    pml = pytest.importorskip("pytorch_metric_learning")
+    from pytorch_metric_learning import losses, miners
+
+    from cosmot.appearance.criterion import LIBRARY_LOSSES, MINERS
+
+    torch.manual_seed(0)
+    feats = torch.randn(16, 8, requires_grad=True)
+    labels = torch.arange(4).repeat_interleave(4)
+    crit = Criterion(LossConfig(name=name, miner=miner), dim=8, num_classes=4)
+    torch.manual_seed(1)
+    loss, correct = crit(feats, labels)
+    emb = F.normalize(feats, dim=1)
+    ref_miner = getattr(miners, MINERS[miner])() if MINERS[miner] else None
+    torch.manual_seed(1)
+    ref = getattr(losses, LIBRARY_LOSSES[name])()(
+        emb, labels, ref_miner(emb, labels) if ref_miner is not None else None)
+    assert correct == 0 and torch.allclose(loss, ref)
+    loss.backward()
+    assert feats.grad is not None and torch.isfinite(feats.grad).all()
+    assert pml.__version__
+
+
+def test_a_miner_needs_a_library_loss():
+    with pytest.raises(ValueError, match="applies to the pytorch-metric-learning losses"):
+        LossConfig(name="cosine_softmax", miner="batch_hard")
+    with pytest.raises(ValueError, match="miner='nope'"):
+        LossConfig(name="angular", miner="nope")

@@ -46,7 +46,8 @@ def train_config_from_args(args: argparse.Namespace):
     loss = LossConfig(name=args.loss, label_smoothing=args.label_smoothing,
                       triplet_margin=args.margin, triplet_mining=args.mining,
                       triplet_weight=args.triplet_weight,
-                      margin_warmup_epochs=getattr(args, "margin_warmup", 0))
+                      margin_warmup_epochs=getattr(args, "margin_warmup", 0),
+                      miner=getattr(args, "miner", "none"))
     aug = AugmentConfig(lowres_p=args.lowres_p, grey_p=args.grey_p,
                         hue_degrees=args.hue_degrees, saturation=args.saturation,
                         domain=MOT_DOMAIN if getattr(args, "domain_aug", False)
@@ -306,7 +307,11 @@ def _add_loss_options(p) -> None:
     # not import torch (1.2 s on every cosmot call)
     g.add_argument("--loss", default="cosine_softmax",
                    help="cosine_softmax (default), softmax, arcface, cosface, triplet, "
-                        "contrastive or center (cosmot.appearance.criterion.LOSSES)")
+                        "contrastive, center, or from pytorch-metric-learning multi_similarity, "
+                        "npair, angular (cosmot.appearance.criterion.LOSSES)")
+    g.add_argument("--miner", default="none",
+                   help="pytorch-metric-learning miner for multi_similarity/npair/angular: "
+                        "none (default), multi_similarity, distance_weighted, batch_hard")
     g.add_argument("--epochs", type=int, default=60)
     g.add_argument("--p", type=int, default=16, help="identities per batch")
     g.add_argument("--k", type=int, default=4, help="crops per identity in a batch")
