@@ -9,8 +9,9 @@ takes ``SEQ/NAME/det.txt`` (e.g. ``det``, ``det-frcnn``). Every tracker gets exa
 frame by frame, from one decoding of the frames:
 
 * cosmot at its defaults (``cosmot.integrations.DeepSortTracker``: shipped encoder at its
-  calibrated gate, sparse camera motion, the birth score the boxes' ``DET.json`` records: the
-  ids ``cosmot track`` gives on these boxes), and motion only (``encoder=None``);
+  calibrated gate, sparse camera motion, the birth score and NSA setting the boxes'
+  ``DET.json`` records: the ids ``cosmot track`` gives on these boxes), and motion only
+  (``encoder=None``);
 * the peers of pip ``trackers`` (Apache-2.0; ``pip install 'cosmot[peers]'``): SORT, ByteTrack,
   OC-SORT, BoT-SORT, C-BIoU, McByte, at their published defaults, each fed all boxes (``all``)
   and the boxes at or above each ``--thresholds`` value (the best is marked: no peer is
@@ -60,8 +61,9 @@ class Entrant:
     def setting(self) -> str:
         return "all" if self.cut is None else f">={self.cut:g}"
 
-    def run_sequence(self, frames, fps: float, path: Path, birth: dict | None = None) -> None:
-        tracker = self.make(fps, birth or {})
+    def run_sequence(self, frames, fps: float, path: Path, det_meta: dict | None = None
+                     ) -> None:
+        tracker = self.make(fps, det_meta or {})
         with MOTWriter(path) as w:
             for k, image, dets in frames:
                 if self.cut is not None:
@@ -97,10 +99,10 @@ def entrants(work: Path, thresholds) -> tuple[list[Entrant], list[str]]:
         return TrackerConfig(fps=fps).with_detector_settings(meta.get("birth_score"),
                                                              meta.get("nsa_kalman"))
 
-    out.append(Entrant("cosmot", None, lambda fps, birth: DeepSortTracker(config(fps, birth)),
+    out.append(Entrant("cosmot", None, lambda fps, meta: DeepSortTracker(config(fps, meta)),
                        "cosmot", work / "cosmot_all"))
     out.append(Entrant("cosmot motion only", None,
-                       lambda fps, birth: DeepSortTracker(config(fps, birth), encoder=None,
+                       lambda fps, meta: DeepSortTracker(config(fps, meta), encoder=None,
                                                           cmc="none"), "cosmot",
                        work / "cosmot-motion_all"))
     try:
@@ -117,7 +119,7 @@ def entrants(work: Path, thresholds) -> tuple[list[Entrant], list[str]]:
         uses_frame = "enable_cmc" in inspect.signature(cls.__init__).parameters
         for cut in (None, *thresholds):
             tag = "all" if cut is None else f"{cut:g}"
-            out.append(Entrant(label, cut, lambda fps, birth, c=cls: c(frame_rate=fps), "sv",
+            out.append(Entrant(label, cut, lambda fps, meta, c=cls: c(frame_rate=fps), "sv",
                                work / f"{label}_{tag}", uses_frame))
     return out, skipped
 
@@ -165,9 +167,9 @@ def main(argv: list[str] | None = None) -> int:
         frames = sequence_frames(seq, det, args.max_frames)
         print(f"{seq.name}: {len(frames)} frames, {sum(len(f[2]) for f in frames)} boxes; "
               f"{len(runners)} trackers", flush=True)
-        birth = read_det_metadata(det)  # DET.json: birth_score, nsa_kalman
+        det_meta = read_det_metadata(det)  # DET.json: birth_score, nsa_kalman
         for r in runners:
-            r.run_sequence(frames, seq.info.fps, r.out / f"{seq.name}.txt", birth)
+            r.run_sequence(frames, seq.info.fps, r.out / f"{seq.name}.txt", det_meta)
         seqs.append(seq)
     rows = {}
     for r in runners:
