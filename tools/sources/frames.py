@@ -15,6 +15,8 @@ from typing import Iterator
 import cv2
 import numpy as np
 
+from cosmot.sources.video_index import FrameIndex, scan_frame_index
+
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 
 
@@ -38,6 +40,12 @@ class FrameOffsetWarning(UserWarning):
 
 class DamagedImageWarning(UserWarning):
     """An image of a folder is cut short (an unfinished copy): it is skipped, as a gap."""
+
+
+class FramesLostWarning(UserWarning):
+    """Frames in the middle of a video file cannot be read (damaged data): the container's
+    index places the later frames at their true numbers (the message names the file, the
+    frames and the byte where the damage starts)."""
 
 
 class VideoEndedEarlyWarning(UserWarning):
@@ -170,8 +178,17 @@ def _open_capture(source: str | int) -> cv2.VideoCapture:
 
 def iter_video(source: str | os.PathLike | int, start: int = 1
                ) -> Iterator[tuple[int, np.ndarray]]:
-    """Frames of a video file (or a camera index) decoded one at a time."""
+    """Frames of a video file (or a camera index) decoded one at a time.
+
+    A file is first checked against its container's index (:mod:`cosmot.sources.video_index`,
+    with PyAV installed): when frames in the middle cannot be read, a
+    :class:`FramesLostWarning` names them and the later frames keep their true numbers."""
     src = source if isinstance(source, int) else str(source)
+    index = scan_frame_index(src) if isinstance(src, str) and os.path.isfile(src) else None
+    if index is not None and index.lost:
+        warnings.warn(FramesLostWarning(index.describe_lost(src)), stacklevel=2)
+        yield from _iter_indexed_video(src, index, start)
+        return
     cap = _open_capture(src)
     try:
         announced = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) if isinstance(src, str) else 0
@@ -183,15 +200,47 @@ def iter_video(source: str | os.PathLike | int, start: int = 1
             k += 1
             if k >= start:
                 yield k, image
-        # containers may estimate their count (duration x rate): only a clear shortfall warns
-        if announced > 0 and k < announced - max(2, announced // 100):
-            warnings.warn(VideoEndedEarlyWarning(
-                f"{src}: decoding stopped after frame {k} of the {announced} its header "
-                f"announces; the file is probably truncated or damaged (results cover frames "
-                f"1-{k}). If it plays to the end elsewhere, re-encode it (e.g. ffmpeg -i IN "
-                f"OUT.mp4) and run again"))
+        _warn_if_ended_early(src, k, announced)
     finally:
         cap.release()
+
+
+def _warn_if_ended_early(src: str, last: int, announced: int) -> None:
+    # containers may estimate their count (duration x rate): only a clear shortfall warns
+    if announced > 0 and last < announced - max(2, announced // 100):
+        import importlib.util
+
+        hint = "" if importlib.util.find_spec("av") else (
+            " Frames lost mid-file (not at the end) shift every later frame's number: install "
+            "PyAV (pip install 'cosmot[video]') to have them placed by the file's index.")
+        warnings.warn(VideoEndedEarlyWarning(
+            f"{src}: decoding stopped after frame {last} of the {announced} its header "
+            f"announces; the file is probably truncated or damaged (results cover frames "
+            f"1-{last}). If it plays to the end elsewhere, re-encode it (e.g. ffmpeg -i IN "
+            f"OUT.mp4) and run again.{hint}"), stacklevel=3)
+
+
+def _iter_indexed_video(src: str, index: FrameIndex, start: int
+                        ) -> Iterator[tuple[int, np.ndarray]]:
+    """Frames of a video with frames lost mid-file, decoded by PyAV and numbered by the
+    container's index (the pixels are FFmpeg's, as through OpenCV)."""
+    import av
+
+    with av.open(src) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        last = 0
+        try:
+            for frame in container.decode(stream):
+                k = index.numbers.get(frame.pts) if frame.pts is not None else None
+                if k is None or k <= last:
+                    continue  # a frame the index cannot place is not guessed at
+                last = k
+                if k >= start:
+                    yield k, frame.to_ndarray(format="bgr24")
+        except av.FFmpegError:
+            pass  # decoding stopped: the shortfall is reported below
+    _warn_if_ended_early(src, last, index.total)
 
 
 def video_properties(source: str | os.PathLike | int) -> tuple[float, int, int, int]:
