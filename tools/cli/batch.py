@@ -21,7 +21,7 @@ from cosmot.pipeline.batch import (BatchJob, expand_inputs, run_batch, summary_t
 from cosmot.writers.outputs import FORMATS
 
 if TYPE_CHECKING:
-    from cosmot.pipeline.job import TrackJob
+    from cosmot.pipeline.job import MotJob, TrackJob
 
 #: ``cosmot track --outputs`` names and the extension each writes under ``--out-dir`` (from
 #: the output registry, cosmot.writers.outputs.FORMATS).
@@ -113,15 +113,16 @@ def _sequence_name(text: str) -> str:
         return Path(text).name
 
 
-def run_mot(args: argparse.Namespace) -> int:
-    """``cosmot mot`` over all its SEQ_DIR arguments (folders of sequences and globs too)."""
-    check_batch_options(args)
+def run_mot(args: argparse.Namespace, job: MotJob) -> int:
+    """``cosmot mot`` over all its SEQ_DIR arguments (folders of sequences and globs too):
+    ``job`` (the parsed command line) runs once per sequence with its sequence and output
+    replaced."""
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     inputs = expand_inputs(args.sequences, is_sequence_dir, lambda p: False)
     names = unique_names(inputs, _sequence_name)
     jobs = [BatchJob(n, i, (str(out_dir / f"{n}.txt"),)) for n, i in zip(names, inputs)]
-    return _run(args, mot_job, jobs, "mot")
+    return _run(args, mot_job, jobs, "mot", {"job": job.replace(resume=False)})
 
 
 _ENCODERS: dict = {}
@@ -138,32 +139,17 @@ def _encoder(name: str, device: str):
 
 
 def mot_job(job: BatchJob, partial: tuple[str, ...], options: dict) -> dict:
-    """One sequence of ``cosmot mot``: its results to ``partial[0]``."""
-    from cosmot.pipeline.sequence import track_sequence
-    from cosmot.cli.options import config_from_args
-    from cosmot.pipeline.camera_motion import resolve_cmc
-    from cosmot.sources.motchallenge import Sequence
+    """One sequence of ``cosmot mot``: the command's job with this sequence, its results to
+    ``partial[0]``."""
+    from cosmot.pipeline.job import mot_summary, run_mot_job
 
-    args = argparse.Namespace(**options)
-    seq = Sequence(job.input)
-    det_path = seq.detections_path(args.det)
-    if not det_path.is_file():
-        raise FileNotFoundError(f"{det_path}: no detections for {seq.name} (is --det "
-                                f"{args.det} right?)")
-    encoder = _encoder(args.encoder, args.device)
-    config = config_from_args(args, fps=seq.info.fps)
-    st = track_sequence(seq, args.det, args.min_score, config, Path(partial[0]), encoder,
-                        args.output_box, resolve_cmc(args.cmc, encoder), args.interpolate,
-                        args.smooth, progress=not (options["_quiet"] or args.no_progress),
-                        prefetch=args.prefetch)
-    fps = st["frames"] / st["track_seconds"] if st["track_seconds"] else float("inf")
+    template = options["job"]
+    one = template.replace(sequence=job.input, out=partial[0],
+                           progress=template.progress and not options["_quiet"])
+    st = run_mot_job(one, _encoder(one.encoder, one.device))
     if not options["_quiet"]:
-        msg = (f"{seq.name}: {st['frames']} frames, {st['detections']} detections, "
-               f"{st['ids']} ids, tracker {fps:.0f} frames/s")
-        if encoder is not None and st["embed_seconds"]:
-            msg += f", encoder {st['frames'] / st['embed_seconds']:.1f} frames/s"
-        print(msg + f" -> {job.outputs[0]}")
-    return st
+        print(mot_summary(st, job.outputs[0]))
+    return {k: v for k, v in st.items() if k not in ("name", "encoded")}
 
 
 # ---------------------------------------------------------------------------- cosmot track

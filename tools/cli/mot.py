@@ -17,20 +17,17 @@ import os
 import sys
 from pathlib import Path
 
-from cosmot.cli.batch import check_batch_options, is_sequence_dir, add_batch_options, run_mot
-from cosmot.pipeline.batch import expand_inputs
-from cosmot.appearance.registry import encoder_from_name, encoder_identity
-from cosmot.pipeline.run_state import input_state
-from cosmot.pipeline.sequence import track_sequence
-from cosmot.cli.options import add_cmc_option, add_config_options, config_from_args
-from cosmot.pipeline.camera_motion import resolve_cmc
-from cosmot.sources.motchallenge import Sequence
-from cosmot.pipeline.run_state import checkpoint_path
+from cosmot.cli.batch import add_batch_options, check_batch_options, is_sequence_dir, run_mot
+from cosmot.cli.options import add_cmc_option, add_config_options, finite_number
 from cosmot.cli.output_checks import check_outputs
-from cosmot.errors import describe_error
 from cosmot.cli.signals import stop_between_frames
-from cosmot.cli.options import finite_number
-
+from cosmot.errors import describe_error
+from cosmot.pipeline.batch import expand_inputs
+from cosmot.pipeline.job import MotJob, mot_summary, run_mot_job
+from cosmot.appearance.registry import encoder_from_name, encoder_identity
+from cosmot.pipeline.run_state import checkpoint_path
+from cosmot.settings import key_values
+from cosmot.sources.motchallenge import Sequence
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("mot", help="track MOTChallenge sequences from detection files",
@@ -63,72 +60,65 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def job_from_args(args: argparse.Namespace) -> MotJob:
+    """The parsed command line as a :class:`MotJob` (its ``sequence`` and ``out`` are filled
+    per sequence); a bad option, --preset or --set fails here, before any work."""
     check_batch_options(args)  # --workers >= 1, --prefetch >= 0
-    if args.checkpoint_every < 0:
-        raise ValueError(f"--checkpoint-every {args.checkpoint_every}: must be >= 0 (0: off)")
-    if (args.resume or args.checkpoint_every) and (args.interpolate or args.smooth):
-        raise ValueError("--resume/--checkpoint-every work on the online results; "
-                         "--interpolate and --smooth rewrite them at the end: run them apart")
-    config_from_args(args)  # a bad --preset/--set fails before any work
+    job = MotJob(sequence="", out="", det=args.det, min_score=args.min_score,
+                 encoder=args.encoder, device=args.device, preset=args.preset,
+                 overrides=tuple(key_values(args.overrides, "--set").items()), cmc=args.cmc,
+                 output_box=args.output_box, interpolate=args.interpolate, smooth=args.smooth,
+                 checkpoint_every=args.checkpoint_every, resume=args.resume,
+                 prefetch=args.prefetch, progress=not args.no_progress)
+    job.config(30.0)
+    return job
+
+
+def run(args: argparse.Namespace) -> int:
+    job = job_from_args(args)
     if args.workers > 1 or args.ray is not None:  # parallel: atomic outputs (cosmot.cli.batch)
-        if args.checkpoint_every:
+        if job.checkpoint_every:
             raise ValueError("--checkpoint-every works with one sequence at a time: drop "
                              "--workers/--ray (there --resume skips finished sequences)")
-        return run_mot(args)
+        return run_mot(args, job)
     out_dir = Path(args.out)
     seqs = [Sequence(d) for d in expand_inputs(args.sequences, is_sequence_dir, lambda p: False)]
     outputs, inputs, seen = {}, {}, {}
     for s in seqs:  # fail early, before any work, on a missing detection file
-        if not s.detections_path(args.det).is_file():
-            raise FileNotFoundError(f"{s.detections_path(args.det)}: no detections for "
-                                    f"{s.name} (is --det {args.det} right?)")
+        if not s.detections_path(job.det).is_file():
+            raise FileNotFoundError(f"{s.detections_path(job.det)}: no detections for "
+                                    f"{s.name} (is --det {job.det} right?)")
         if s.name in seen:
             raise ValueError(f"{seen[s.name]} and {s.path} are both named {s.name} (seqinfo.ini "
                              f"name): their results would overwrite each other in --out "
                              f"{out_dir}; run them apart")
         seen[s.name] = s.path
         outputs[f"--out (results of {s.name})"] = out_dir / f"{s.name}.txt"
-        inputs[f"detection file of {s.name}"] = s.detections_path(args.det)
+        inputs[f"detection file of {s.name}"] = s.detections_path(job.det)
         if s.gt_path.is_file():
             inputs[f"ground truth of {s.name}"] = s.gt_path
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"--out {out_dir}: is a file, not a folder")
     check_outputs(outputs, inputs)
-    args.paths = {os.fspath(v): "--out" for v in outputs.values()}
+    paths = {os.fspath(v): "--out" for v in outputs.values()}
     out_dir.mkdir(parents=True, exist_ok=True)
-    encoder = encoder_from_name(args.encoder, args.device)
-    cmc = resolve_cmc(args.cmc, encoder)
-    encoder_id = encoder_identity(args.encoder)  # hashes a weights file: once, not per sequence
+    encoder = encoder_from_name(job.encoder, job.device)  # loaded and hashed once
+    encoder_id = encoder_identity(job.encoder)
     failures = 0
     with stop_between_frames() as stop:
         for s in seqs:
             out_path = out_dir / f"{s.name}.txt"
-            if args.resume and out_path.exists() and not checkpoint_path(out_path).exists():
+            if job.resume and out_path.exists() and not checkpoint_path(out_path).exists():
                 print(f"{s.name}: {out_path} exists and has no checkpoint: finished, skipped")
                 continue
-            config = config_from_args(args, fps=s.info.fps)
-            run_info = {"sequence": os.path.realpath(s.path), "det": args.det,
-                        "min_score": args.min_score, "encoder": encoder_id,
-                        "cmc": cmc, "output_box": args.output_box}
-            for p in (s.detections_path(args.det), s.path):
-                run_info[f"contents of {os.path.realpath(p)}"] = input_state(p)
             try:
-                st = track_sequence(s, args.det, args.min_score, config, out_path, encoder,
-                                    args.output_box, cmc, args.interpolate, args.smooth,
-                                    checkpoint_every=args.checkpoint_every,
-                                    resume=args.resume, stop=stop, run=run_info,
-                                    prefetch=args.prefetch, progress=not args.no_progress)
+                st = run_mot_job(job.replace(sequence=os.fspath(s.path), out=os.fspath(out_path)),
+                                 encoder, encoder_id, stop=stop)
             except KeyboardInterrupt:
                 raise
             except Exception as e:  # keep going: the other sequences' results are still useful
                 failures += 1
-                print(f"{s.name}: failed: {describe_error(e, args.paths)}", file=sys.stderr)
+                print(f"{s.name}: failed: {describe_error(e, paths)}", file=sys.stderr)
                 continue
-            fps = st["frames"] / st["track_seconds"] if st["track_seconds"] else float("inf")
-            msg = (f"{s.name}: {st['frames']} frames, {st['detections']} detections, "
-                   f"{st['ids']} ids, tracker {fps:.0f} frames/s")
-            if encoder is not None and st["embed_seconds"]:
-                msg += f", encoder {st['frames'] / st['embed_seconds']:.1f} frames/s"
-            print(msg + f" -> {out_path}")
+            print(mot_summary(st, out_path))
     return 1 if failures else 0

@@ -1,10 +1,12 @@
-"""One input of ``cosmot track`` as a typed job, and running it.
+"""One input of ``cosmot track`` or ``cosmot mot`` as a typed job, and running it.
 
-The command line parses its arguments into a :class:`TrackJob` once; :func:`run_track_job`
-sets up what the job names (the input, the detector or a det.txt, the encoder, the tracker
-configuration) and calls :func:`cosmot.pipeline.track_video`. The batch runner sends the same
-job to every worker with only its input and outputs replaced (``dataclasses.replace``), so a
-batch and a single run execute the same code, and results come back as return values.
+The command line parses its arguments into a :class:`TrackJob` (or a :class:`MotJob`) once;
+:func:`run_track_job` sets up what the job names (the input, the detector or a det.txt, the
+encoder, the tracker configuration) and calls :func:`cosmot.pipeline.track_video`;
+:func:`run_mot_job` does the same for one MOTChallenge sequence through
+:func:`cosmot.pipeline.sequence.track_sequence`. The batch runner sends the same job to every
+worker with only its input and outputs replaced (``dataclasses.replace``), so a batch and a
+single run execute the same code, and results come back as return values.
 """
 
 from __future__ import annotations
@@ -147,3 +149,99 @@ def _warn_unused_rows(path: str | os.PathLike, detector, last: int) -> None:
             f"{path}: its rows end at frame {detector.last_frame} of the input's {last}; "
             f"frames {detector.last_frame + 1}-{last} were tracked without detections (is it "
             f"the detection file of this input?)"))
+
+
+@dataclass(frozen=True)
+class MotJob:
+    """One sequence of ``cosmot mot``: track ``sequence``'s ``<det>/det.txt`` into ``out``.
+
+    sequence: a MOTChallenge sequence folder (seqinfo.ini, det/, img1/ or a video).
+    out: the results file (MOTChallenge rows).
+    det, min_score: the detection sub-folder and the score cut applied when reading.
+    encoder, device: the appearance encoder's name or path ("none": motion only).
+    preset, overrides: the tracker configuration (``--preset``, ``--set`` pairs); its ``fps``
+        comes from seqinfo.ini.
+    cmc, output_box, interpolate, smooth, checkpoint_every, resume, prefetch, progress: as
+        :func:`cosmot.pipeline.sequence.track_sequence` takes them.
+    """
+
+    sequence: str
+    out: str
+    det: str = "det"
+    min_score: float | None = None
+    encoder: str = "default"
+    device: str = "cpu"
+    preset: str = "default"
+    overrides: tuple[tuple[str, str], ...] = ()
+    cmc: str = "auto"
+    output_box: str = "kalman"
+    interpolate: int = 0
+    smooth: bool = False
+    checkpoint_every: int = 0
+    resume: bool = False
+    prefetch: int = 4
+    progress: bool = True
+
+    def __post_init__(self):
+        if self.checkpoint_every < 0:
+            raise ValueError(f"--checkpoint-every {self.checkpoint_every}: must be >= 0 (0: "
+                             f"off)")
+        if self.prefetch < 0:
+            raise ValueError(f"--prefetch {self.prefetch}: must be >= 0")
+        if (self.resume or self.checkpoint_every) and (self.interpolate or self.smooth):
+            raise ValueError("--resume/--checkpoint-every work on the online results; "
+                             "--interpolate and --smooth rewrite them at the end: run them "
+                             "apart")
+
+    def replace(self, **changes) -> "MotJob":
+        return dataclasses.replace(self, **changes)
+
+    def config(self, fps: float):
+        """The tracker configuration: the preset, the overrides, the sequence's frame rate."""
+        return with_fields(preset(self.preset), dict(self.overrides), "--set").replace(fps=fps)
+
+
+def run_mot_job(job: MotJob, encoder=..., encoder_id: str | None = None, stop=None) -> dict:
+    """Track ``job.sequence`` into ``job.out``; returns
+    :func:`~cosmot.pipeline.sequence.track_sequence`'s counters with the sequence's ``name``.
+
+    ``encoder``: the loaded encoder (``None``: motion only), to share one between sequences;
+    by default ``job.encoder`` is loaded. ``encoder_id`` (what a checkpoint records of it;
+    by default computed from ``job.encoder``) and ``stop``: as for ``track_sequence``'s
+    ``run`` and ``stop``."""
+    from cosmot.appearance.registry import encoder_from_name, encoder_identity
+    from cosmot.pipeline.camera_motion import resolve_cmc
+    from cosmot.pipeline.run_state import input_state
+    from cosmot.pipeline.sequence import track_sequence
+    from cosmot.sources.motchallenge import Sequence
+
+    seq = Sequence(job.sequence)
+    det_path = seq.detections_path(job.det)
+    if not det_path.is_file():
+        raise FileNotFoundError(f"{det_path}: no detections for {seq.name} (is --det "
+                                f"{job.det} right?)")
+    if encoder is ...:
+        encoder = encoder_from_name(job.encoder, job.device)
+    cmc = resolve_cmc(job.cmc, encoder)
+    # what a checkpoint must agree on (one is also saved at frame 0 to mark the run unfinished)
+    run = {"sequence": os.path.realpath(seq.path), "det": job.det, "min_score": job.min_score,
+           "encoder": encoder_id if encoder_id is not None else encoder_identity(job.encoder),
+           "cmc": cmc, "output_box": job.output_box}
+    for p in (det_path, seq.path):
+        run[f"contents of {os.path.realpath(p)}"] = input_state(p)
+    st = track_sequence(seq, job.det, job.min_score, job.config(seq.info.fps), Path(job.out),
+                        encoder, job.output_box, cmc, job.interpolate, job.smooth,
+                        checkpoint_every=job.checkpoint_every, resume=job.resume, stop=stop,
+                        run=run, prefetch=job.prefetch, progress=job.progress)
+    return {**st, "name": seq.name, "encoded": encoder is not None}
+
+
+def mot_summary(st: dict, out: str | os.PathLike) -> str:
+    """The line ``cosmot mot`` prints for one finished sequence (``st``: :func:`run_mot_job`'s
+    counters)."""
+    fps = st["frames"] / st["track_seconds"] if st["track_seconds"] else float("inf")
+    msg = (f"{st['name']}: {st['frames']} frames, {st['detections']} detections, "
+           f"{st['ids']} ids, tracker {fps:.0f} frames/s")
+    if st["encoded"] and st["embed_seconds"]:
+        msg += f", encoder {st['frames'] / st['embed_seconds']:.1f} frames/s"
+    return msg + f" -> {out}"
