@@ -4,6 +4,7 @@ and the background frame decoder."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -277,3 +278,39 @@ def warnings_emitted() -> dict:
     for text in ("first", "second", "first"):  # said once each, in order
         warnings.warn(text)
     return {}
+
+
+@pytest.mark.ray
+def test_sigterm_to_a_ray_batch_prints_the_summary_and_exits_143(short_sequences, tmp_path):
+    """ray.init replaced the SIGTERM handler (sys.exit, Ray's own dump, no summary, exit 1):
+    a stopped Ray batch now ends like a local one: the summary of what finished, the rest
+    marked interrupted, exit 143."""
+    pytest.importorskip("ray")
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    seqs, _ = short_sequences
+    out = tmp_path / "out"
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from cosmot.cli import main; sys.exit(main())",
+         "mot", *map(str, seqs), "--det", "det-frcnn", "--out", str(out), "--ray", "--workers",
+         "1", "--no-progress"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    end = time.monotonic() + 300
+    while time.monotonic() < end and proc.poll() is None:
+        if out.is_dir() and any(p.suffix == ".txt" and not p.name.startswith(".")
+                                for p in out.iterdir()):
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, proc.communicate()[1].decode()[-2000:]
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=300)
+    err = err.decode()
+    assert proc.returncode == 143, err[-2000:]
+    assert "interrupted (signal 15)" in err and "The process receives a SIGTERM" not in err
+    assert re.search(r"stopped after [1-3] of 4 inputs", err), err[-2000:]
+    assert re.search(r"[1-3] done, 0 skipped, 0 failed, [1-3] interrupted", err), err[-2000:]
+    finished = [p for p in out.iterdir() if p.suffix == ".txt" and not p.name.startswith(".")]
+    assert 1 <= len(finished) <= 3

@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cosmot.pipeline.batch import (BatchJob, expand_inputs, run_batch, summary_table,
-                                   unique_names)
+from cosmot.pipeline.batch import (BatchJob, JobResult, expand_inputs, run_batch,
+                                   summary_table, unique_names)
 from cosmot.writers.outputs import FORMATS
 
 if TYPE_CHECKING:
@@ -79,17 +79,29 @@ def _run(args: argparse.Namespace, fn, jobs: list[BatchJob], label: str,
     options["_quiet"] = len(jobs) > 1 or workers > 1 or args.ray is not None
     t0 = time.perf_counter()
 
+    finished = []
+
     def report(r) -> None:
+        finished.append(r)
         for text in r.warnings:
             print(f"{r.name}: warning: {text}", file=sys.stderr)
         if r.status == "failed":
             print(f"{r.name}: failed: {r.error}", file=sys.stderr)
 
-    results = run_batch(fn, jobs, options, workers=workers,
-                        ray_address=None if args.ray in (None, "local") else args.ray,
-                        use_ray=args.ray is not None, resume=args.resume,
-                        progress=not getattr(args, "no_progress", False) and len(jobs) > 1,
-                        on_result=report)
+    try:
+        results = run_batch(fn, jobs, options, workers=workers,
+                            ray_address=None if args.ray in (None, "local") else args.ray,
+                            use_ray=args.ray is not None, resume=args.resume,
+                            progress=not getattr(args, "no_progress", False) and len(jobs) > 1,
+                            on_result=report)
+    except KeyboardInterrupt:  # Ctrl-C or a stop signal: say what finished, then exit as asked
+        done = {r.name for r in finished}
+        print(f"cosmot {label}: stopped after {len(finished)} of {len(jobs)} inputs; "
+              f"unfinished ones have no output (--resume runs them)", file=sys.stderr)
+        print(summary_table(finished + [JobResult(j.name, "interrupted") for j in jobs
+                                        if j.name not in done],
+                            time.perf_counter() - t0), file=sys.stderr)
+        raise
     wall = time.perf_counter() - t0
     if len(jobs) > 1 or args.resume or any(r.status == "failed" for r in results):
         print(f"cosmot {label}: {len(jobs)} inputs, "

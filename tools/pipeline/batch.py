@@ -18,9 +18,12 @@ then be visible to every node (a shared file system).
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
+import signal
 import sys
+import threading
 import time
 import traceback
 import warnings
@@ -48,8 +51,8 @@ class BatchJob:
 
 @dataclass
 class JobResult:
-    """What became of one job: ``status`` is ``"done"``, ``"skipped"`` (outputs already there)
-    or ``"failed"`` (``error`` says why). ``seconds`` is wall time, ``cpu_seconds`` the worker
+    """What became of one job: ``status`` is ``"done"``, ``"skipped"`` (outputs already there),
+    ``"failed"`` (``error`` says why) or ``"interrupted"`` (the batch was stopped first). ``seconds`` is wall time, ``cpu_seconds`` the worker
     process's CPU time for this job; ``stats`` what the job function returned."""
 
     name: str
@@ -231,6 +234,8 @@ def run_batch(fn: Callable, jobs: Sequence[BatchJob], options: dict, workers: in
     for job in jobs:
         if resume and is_complete(job):
             results[job.name] = JobResult(job.name, "skipped")
+            if on_result is not None:
+                on_result(results[job.name])
         else:
             todo.append(job)
     bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), unit="input",
@@ -290,6 +295,21 @@ def _run_pool(fn, jobs, options, workers, finished) -> None:
                 os.environ[var] = value
 
 
+@contextlib.contextmanager
+def _signal_handlers_kept():
+    """The SIGINT/SIGTERM/SIGHUP handlers as they were before the block (main thread only)."""
+    names = ("SIGINT", "SIGTERM", "SIGHUP")
+    kept = {getattr(signal, n): signal.getsignal(getattr(signal, n))
+            for n in names if hasattr(signal, n)}
+    try:
+        yield
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            for s, handler in kept.items():
+                if handler is not None:
+                    signal.signal(s, handler)
+
+
 def _run_ray(fn, jobs, options, workers, address, finished) -> None:
     try:
         import ray
@@ -298,11 +318,14 @@ def _run_ray(fn, jobs, options, workers, address, finished) -> None:
     started = False
     if not ray.is_initialized():
         env = {"env_vars": {v: "1" for v in THREAD_VARIABLES}}
-        if address is None:
-            ray.init(num_cpus=max(1, workers), include_dashboard=False, runtime_env=env,
-                     log_to_driver=False)
-        else:
-            ray.init(address=address, runtime_env=env, log_to_driver=False)
+        # ray.init replaces the SIGTERM handler with sys.exit (no summary, Ray's own dump):
+        # the caller's handlers come back, so a stop signal ends the batch as without Ray
+        with _signal_handlers_kept():
+            if address is None:
+                ray.init(num_cpus=max(1, workers), include_dashboard=False, runtime_env=env,
+                         log_to_driver=False)
+            else:
+                ray.init(address=address, runtime_env=env, log_to_driver=False)
         started = True
 
     @ray.remote(num_cpus=1, max_retries=1)
@@ -338,11 +361,15 @@ def summary_table(results: Iterable[JobResult], wall_seconds: float | None = Non
             err = (err + "; " if err else "") + f"{len(r.warnings)} warning(s), see above"
         rows.append((r.name, r.status, str(r.frames) if r.status == "done" else "", fps,
                      str(r.ids) if r.status == "done" else "",
-                     f"{r.seconds:.1f}" if r.status != "skipped" else "", err))
+                     f"{r.seconds:.1f}" if r.status not in ("skipped", "interrupted") else "",
+                     err))
     done = [r for r in results if r.status == "done"]
     frames = sum(r.frames for r in done)
-    total = (f"{len(done)} done, {sum(r.status == 'skipped' for r in results)} skipped, "
-             f"{sum(r.status == 'failed' for r in results)} failed; {frames} frames")
+    count = {s: sum(r.status == s for r in results) for s in ("skipped", "failed", "interrupted")}
+    total = f"{len(done)} done, {count['skipped']} skipped, {count['failed']} failed"
+    if count["interrupted"]:
+        total += f", {count['interrupted']} interrupted"
+    total += f"; {frames} frames"
     if wall_seconds:
         total += f" in {wall_seconds:.1f} s ({frames / wall_seconds:.1f} frames/s overall)"
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
