@@ -15,7 +15,14 @@ frame by frame, from one decoding of the frames:
 * the peers of pip ``trackers`` (Apache-2.0; ``pip install 'cosmot[peers]'``): SORT, ByteTrack,
   OC-SORT, BoT-SORT, C-BIoU, McByte, at their published defaults, each fed all boxes (``all``)
   and the boxes at or above each ``--thresholds`` value (the best is marked: no peer is
-  handicapped by our score cut). A peer that is not installed is listed as skipped, with why.
+  handicapped by our score cut). A peer that is not installed is listed as skipped, with why;
+* boxmot's appearance trackers (AGPL-3.0, benchmark use only; ``pip install --no-deps
+  boxmot==25.0.0 rich``: its trackers need nothing else of its dependencies, which would pull
+  torchvision and a second OpenCV):
+  StrongSORT, Deep OC-SORT, BoT-SORT with ReID, BoostTrack, at their published defaults, fed
+  the embeddings of each ``--reid`` encoder (default: cosmot's shipped one and OSNet-x0.25's
+  ONNX), computed here once per box (boxmot builds no model, downloads nothing), each at every
+  score cut; and a cosmot row with each of those encoders, so a gap that is the encoder's shows.
 
 Prints per sequence and combined HOTA / MOTA / IDF1 / IDSW (TrackEval through
 ``cosmot.evaluation``), each tracker's update seconds per frame measured in this process (for
@@ -44,6 +51,10 @@ from encoder_contribution import cosmot_track, linked_sequence
 
 PEERS = ("SORTTracker", "ByteTrackTracker", "OCSORTTracker", "BoTSORTTracker", "CBIoUTracker",
          "McByteTracker")
+#: boxmot's appearance trackers (AGPL-3.0, benchmark use only), fed the embeddings of an
+#: encoder computed here: boxmot builds no ReID model and downloads nothing.
+BOXMOT_REID = {"strongsort": "StrongSORT", "deepocsort": "Deep OC-SORT", "botsort": "BoT-SORT",
+               "boosttrack": "BoostTrack"}
 
 
 class Entrant:
@@ -61,23 +72,34 @@ class Entrant:
     def setting(self) -> str:
         return "all" if self.cut is None else f">={self.cut:g}"
 
-    def run_sequence(self, frames, fps: float, path: Path, det_meta: dict | None = None
-                     ) -> None:
+    #: for boxmot entrants: the label of the embeddings they are fed (``embeddings`` below)
+    reid: str | None = None
+
+    def run_sequence(self, frames, fps: float, path: Path, det_meta: dict | None = None,
+                     embeddings: dict | None = None) -> None:
+        """Track ``frames`` (``(k, image, dets)``; ``embeddings[self.reid]``: one array per
+        frame, a row per box) and write ``path``."""
         tracker = self.make(fps, det_meta or {})
+        embs = (embeddings or {}).get(self.reid) if self.reid else None
         with MOTWriter(path) as w:
-            for k, image, dets in frames:
+            for i, (k, image, dets) in enumerate(frames):
+                emb = embs[i] if embs is not None else None
                 if self.cut is not None:
-                    dets = dets[dets[:, 4] >= self.cut]
+                    keep = dets[:, 4] >= self.cut
+                    dets = dets[keep]
+                    emb = emb[keep] if emb is not None else None
                 t0 = time.perf_counter()
-                ids, boxes, scores = self.step(tracker, dets, image)
+                ids, boxes, scores = self.step(tracker, dets, image, emb)
                 self.seconds += time.perf_counter() - t0
                 self.frames += 1
                 w.write(k, ids, np.c_[boxes[:, :2], boxes[:, 2:] - boxes[:, :2]], scores)
 
-    def step(self, tracker, dets, image):
+    def step(self, tracker, dets, image, emb=None):
         if self.feed == "cosmot":  # the Kalman-filtered boxes, as cosmot track writes them
             out = tracker.step(dets[:, :4], dets[:, 4], None, image)
             return out.track_id, out.xyxy, out.score
+        if self.feed == "boxmot":
+            return _boxmot_step(tracker, dets, image, emb, self.frames)
         import supervision as sv
 
         d = sv.Detections(xyxy=dets[:, :4].astype(np.float32),
@@ -89,9 +111,59 @@ class Entrant:
                 out.confidence[keep] if out.confidence is not None else np.ones(keep.sum()))
 
 
-def entrants(work: Path, thresholds) -> tuple[list[Entrant], list[str]]:
+def _boxmot_step(tracker, dets, image, emb, index: int):
+    """One boxmot update with the boxes and their embeddings (boxmot's structured input);
+    returns ids (from 1), xyxy boxes and scores of the tracks it outputs."""
+    import torch
+    from boxmot.structures import Boxes, Detections
+
+    d = Detections(geometry=Boxes(torch.from_numpy(np.ascontiguousarray(dets[:, :4],
+                                                                       np.float32))),
+                   scores=torch.from_numpy(np.clip(dets[:, 4], 0, 1).astype(np.float32)),
+                   class_ids=torch.zeros(len(dets), dtype=torch.int64),
+                   sample_id=str(index),
+                   embeddings=None if emb is None else torch.from_numpy(
+                       np.ascontiguousarray(emb, np.float32)))
+    out = tracker.update(d, image)
+    ids = out.track_ids.numpy().astype(int) + 1  # boxmot counts from 0, MOT files from 1
+    return ids, out.geometry.values.numpy().astype(float), out.scores.numpy().astype(float)
+
+
+def _quiet(tracker):
+    import logging
+
+    logging.getLogger("boxmot").setLevel(logging.ERROR)  # per-frame ECC notes, banners
+    return tracker
+
+
+def _boxmot_entrants(work: Path, thresholds, reid: dict) -> tuple[list[Entrant], list[str]]:
+    try:
+        from boxmot.trackers import TrackerSpec, create_tracker
+    except ModuleNotFoundError as e:
+        return [], [f"boxmot ({', '.join(BOXMOT_REID.values())}): not installed ({e}); pip "
+                    f"install --no-deps boxmot==25.0.0 rich (AGPL-3.0, benchmark use only)"]
+    out = []
+    for name, label in BOXMOT_REID.items():
+        for feature in reid:
+            for cut in (None, *thresholds):
+                tag = "all" if cut is None else f"{cut:g}"
+                e = Entrant(f"{label} + {feature}", cut,
+                            lambda fps, meta, n=name: _quiet(create_tracker(TrackerSpec(name=n))),
+                            "boxmot", work / f"boxmot-{name}-{feature}_{tag}")
+                e.reid = feature
+                out.append(e)
+    return out, []
+
+
+def entrants(work: Path, thresholds, reid: dict | None = None
+             ) -> tuple[list[Entrant], list[str]]:
+    """The trackers: cosmot (with its shipped encoder, with each other ``reid`` encoder, and
+    motion only), the pip ``trackers`` peers and boxmot's appearance trackers fed ``reid``'s
+    embeddings (label -> encoder name or path)."""
+    from cosmot.appearance.registry import encoder_from_name
     from cosmot.integrations import DeepSortTracker
 
+    reid = reid or {}
     out, skipped = [], []
     from cosmot.tracker import TrackerConfig
 
@@ -101,15 +173,26 @@ def entrants(work: Path, thresholds) -> tuple[list[Entrant], list[str]]:
 
     out.append(Entrant("cosmot", None, lambda fps, meta: DeepSortTracker(config(fps, meta)),
                        "cosmot", work / "cosmot_all"))
+    for feature, encoder in reid.items():
+        if encoder == "default":
+            continue  # the row above
+        out.append(Entrant(f"cosmot + {feature}", None,
+                           lambda fps, meta, e=encoder: DeepSortTracker(
+                               config(fps, meta), encoder=encoder_from_name(e)),
+                           "cosmot", work / f"cosmot-{feature}_all"))
     out.append(Entrant("cosmot motion only", None,
                        lambda fps, meta: DeepSortTracker(config(fps, meta), encoder=None,
                                                           cmc="none"), "cosmot",
                        work / "cosmot-motion_all"))
+    boxmot, why = _boxmot_entrants(work, thresholds, reid)
+    skipped += why
     try:
         import trackers
     except ModuleNotFoundError as e:
-        return out, [f"pip trackers (SORT, ByteTrack, OC-SORT, BoT-SORT, C-BIoU, McByte): not "
-                     f"installed ({e}); pip install 'cosmot[peers]'"]
+        return out + boxmot, skipped + [
+            f"pip trackers (SORT, ByteTrack, OC-SORT, BoT-SORT, C-BIoU, McByte): not installed "
+            f"({e}); pip install 'cosmot[peers]'"]
+    out += boxmot
     for name in PEERS:
         cls = getattr(trackers, name, None)
         if cls is None:
@@ -137,6 +220,31 @@ def sequence_frames(seq: Sequence, det_path: Path, max_frames: int | None):
     return frames
 
 
+def _reid_encoders(given: list[str] | None, mot_root: Path) -> dict[str, str]:
+    if given is None:
+        osnet = mot_root.parent / "models" / "osnet_x0_25_msmt17.onnx"
+        return {"v1": "default", **({"osnet": str(osnet)} if osnet.is_file() else {})}
+    out = {}
+    for item in given:
+        label, sep, encoder = item.partition("=")
+        if not sep or not label or not encoder:
+            raise SystemExit(f"--reid {item}: expected LABEL=ENCODER (e.g. osnet=osnet.onnx)")
+        out[label] = encoder
+    return out
+
+
+def _embed_frames(encoder_name: str, frames) -> list[np.ndarray]:
+    """One embedding per box of every frame (computed once, shared by the peers fed them)."""
+    from cosmot.appearance.registry import encoder_from_name
+
+    encoder = encoder_from_name(encoder_name)
+    t0 = time.perf_counter()
+    out = [encoder.embed(image, dets[:, :4]) if len(dets) else
+           np.zeros((0, encoder.dim), np.float32) for _, image, dets in frames]
+    print(f"  embeddings of {encoder_name}: {time.perf_counter() - t0:.1f} s", flush=True)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -148,11 +256,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-frames", type=int, default=None,
                     help="only the first N frames (a quick check; scores then are not comparable)")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--reid", action="append", default=None, metavar="LABEL=ENCODER",
+                    help="embeddings for the appearance peers (boxmot) and a cosmot row with "
+                         "the same encoder (default: v1=default and osnet=the OSNet-x0.25 ONNX "
+                         "of the data folder, if there)")
     args = ap.parse_args(argv)
     root = Path(args.data) if args.data else data_dir() / "mot"
     thresholds = [float(t) for t in args.thresholds.split(",") if t.strip()]
     work = args.work / args.det
-    runners, skipped = entrants(work / "results", thresholds)
+    reid = _reid_encoders(args.reid, root)
+    runners, skipped = entrants(work / "results", thresholds, reid)
     seqs = []
     for name in args.sequences:
         src = Path(name) if Path(name).is_dir() else root / name
@@ -168,8 +281,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{seq.name}: {len(frames)} frames, {sum(len(f[2]) for f in frames)} boxes; "
               f"{len(runners)} trackers", flush=True)
         det_meta = read_det_metadata(det)  # DET.json: birth_score, nsa_kalman
+        wanted = {r.reid for r in runners if r.reid}
+        embeddings = {label: _embed_frames(reid[label], frames) for label in sorted(wanted)}
         for r in runners:
-            r.run_sequence(frames, seq.info.fps, r.out / f"{seq.name}.txt", det_meta)
+            r.run_sequence(frames, seq.info.fps, r.out / f"{seq.name}.txt", det_meta,
+                           embeddings)
         seqs.append(seq)
     rows = {}
     for r in runners:
