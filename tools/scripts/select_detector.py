@@ -124,6 +124,11 @@ def main(argv: list[str] | None = None) -> int:
                         "min_score (high) values, comma-separated, e.g. 0.3,0.4,0.5,0.6")
     p.add_argument("--byte-low", type=float, default=0.1,
                    help="the BYTE stage's low score (default 0.1, ByteTrack's)")
+    p.add_argument("--births", default="",
+                   help="also choose the threshold and the tracker's birth score together "
+                        "(first size, NSA on): birth scores, comma-separated, e.g. 0.4,0.5,0.6")
+    p.add_argument("--current", default="0.3,0.5",
+                   help="with --births: the current min_score,birth_score (the reference)")
     p.add_argument("--det-files", action="store_true",
                    help="only print the quality of the sequences' det.txt files and stop")
     args = p.parse_args(argv)
@@ -194,7 +199,54 @@ def main(argv: list[str] | None = None) -> int:
     if args.byte_highs:
         byte_table(prepared, sizes[0], [float(h) for h in args.byte_highs.split(",")],
                    args.byte_low, config)
+    if args.births:
+        birth_table(prepared, sizes[0], thresholds, [float(b) for b in args.births.split(",")],
+                    config, args.current)
     return 0
+
+
+def birth_table(prepared: dict, size: int, thresholds: list[float], births: list[float],
+                config, current: str) -> None:
+    """The detector's threshold and the tracker's birth score chosen together (the shipped
+    detector's NSA Kalman on, as ``cosmot track`` runs it): every (min_score, birth_score)
+    with birth >= min_score; the highest mean HOTA on the tuning sequences is adopted only if
+    the held-out sequences' mean HOTA and IDF1 are not below ``current``'s (docs/accuracy.md,
+    the rule written before the results)."""
+    seqs = TUNE + HELD_OUT
+    print(f"\nDetector threshold x birth score (size {size}, NSA on): HOTA / MOTA / IDF1 / IDSW",
+          flush=True)
+    rows = {}
+    for t in thresholds:
+        for b in births:
+            if b < t:
+                continue
+            cfg = config.replace(birth_score=b, nsa_kalman=True)
+            rows[t, b] = score_config([above(prepared[n, size], t) for n in seqs], cfg).rows
+            cells = "  ".join(f"{n} {rows[t, b][n]['HOTA']:.1f}/{rows[t, b][n]['MOTA']:.1f}/"
+                              f"{rows[t, b][n]['IDF1']:.1f}/{int(rows[t, b][n]['IDSW'])}"
+                              for n in seqs)
+            print(f"  min_score {t:g} birth {b:g}: {cells}", flush=True)
+
+    def mean(key, names, metric="HOTA"):
+        return float(np.mean([rows[key][n][metric] for n in names]))
+
+    choice = max(rows, key=lambda k: mean(k, TUNE))
+    ref = tuple(float(x) for x in current.split(","))
+    for key in rows:
+        mark = " <- chosen" if key == choice else (" <- current" if key == ref else "")
+        print(f"  min_score {key[0]:g} birth {key[1]:g}: tuning mean HOTA {mean(key, TUNE):.2f}"
+              f", held-out mean HOTA / IDF1 {mean(key, HELD_OUT):.2f} / "
+              f"{mean(key, HELD_OUT, 'IDF1'):.2f}{mark}")
+    if ref not in rows:
+        print(f"current setting {current} not in the grid: no verdict")
+        return
+    passes = (mean(choice, HELD_OUT) >= mean(ref, HELD_OUT)
+              and mean(choice, HELD_OUT, "IDF1") >= mean(ref, HELD_OUT, "IDF1"))
+    verdict = "keep the current setting" if choice == ref else (
+        "adopt it" if passes else "not adopted: below the current setting on the held-out "
+                                  "sequences")
+    print(f"chosen on {', '.join(TUNE)}: min_score {choice[0]:g}, birth {choice[1]:g}; "
+          f"{verdict}")
 
 
 def byte_table(prepared: dict, size: int, highs: list[float], low: float, config) -> None:
