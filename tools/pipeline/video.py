@@ -133,27 +133,12 @@ def track_video(source, detector: str | os.PathLike | Callable = "auto",
                                encoder)
     config = with_detector_birth_score(config, detector)
     camera_motion, method = _camera_motion(cmc, encoder)
-    primary = out_mot or out_json
-    # the checkpoint also marks a run unfinished (saved at frame 0 without checkpoint_every,
-    # removed when the run ends as asked): --resume never takes a failed or interrupted run's
-    # outputs as finished, it restarts them from frame 0
-    ckpt = checkpoint_path(primary) if primary else None
-    if (checkpoint_every or resume) and ckpt is None:
-        raise ValueError("checkpoints (checkpoint_every, resume) need out_mot or out_json: the "
-                         "checkpoint lies next to it")
     texts = {k: v for k, v in (("mot", out_mot), ("json", out_json), ("det", out_det)) if v}
     description = dict(run or {}, min_score=min_score, cmc=method, output_box=output_box,
                        outputs=sorted(texts),
                        config=json.dumps(dataclasses.asdict(config), sort_keys=True))
-    tracker, resume_after = Tracker(config), 0
-    if resume and ckpt.is_file():
-        if out_video:
-            raise ValueError(f"--resume from {ckpt}: an annotated video cannot be continued; "
-                             f"drop --out-video (or remove the checkpoint to start afresh)")
-        tracker, resume_after, sizes = load_checkpoint(ckpt, description)
-        cut_outputs(texts, sizes, ckpt)
-        if log is not None:
-            log(f"resuming after frame {resume_after} from {ckpt}")
+    ckpt, tracker, resume_after = _starting_state(config, texts, out_video, description,
+                                                  checkpoint_every, resume, log)
     total, max_frames = _frame_budget(src.length, max_frames, resume_after, ckpt)
     # class names in the JSON lines when the detector has them; on the video when the run
     # tracks more than one class
@@ -222,6 +207,32 @@ def _camera_motion(cmc, encoder):
         method = resolve_cmc(cmc, encoder)
         return (CameraMotionEstimator(method) if method != "none" else None), method
     return cmc, getattr(cmc, "method", type(cmc).__name__)
+
+
+def _starting_state(config: TrackerConfig, texts: dict, out_video, description: dict,
+                    checkpoint_every: int, resume: bool, log) -> tuple:
+    """``(checkpoint path or None, tracker, frame to resume after)``: a fresh tracker, or
+    the checkpoint's when resuming (the text outputs are then cut back to it).
+
+    The checkpoint lies next to the MOT (else JSON) output and also marks a run unfinished
+    (saved at frame 0 without ``checkpoint_every``, removed when the run ends as asked):
+    ``--resume`` never takes a failed or interrupted run's outputs as finished, it restarts
+    them from frame 0."""
+    primary = texts.get("mot") or texts.get("json")
+    ckpt = checkpoint_path(primary) if primary else None
+    if (checkpoint_every or resume) and ckpt is None:
+        raise ValueError("checkpoints (checkpoint_every, resume) need out_mot or out_json: the "
+                         "checkpoint lies next to it")
+    if not (resume and ckpt.is_file()):
+        return ckpt, Tracker(config), 0
+    if out_video:
+        raise ValueError(f"--resume from {ckpt}: an annotated video cannot be continued; "
+                         f"drop --out-video (or remove the checkpoint to start afresh)")
+    tracker, resume_after, sizes = load_checkpoint(ckpt, description)
+    cut_outputs(texts, sizes, ckpt)
+    if log is not None:
+        log(f"resuming after frame {resume_after} from {ckpt}")
+    return ckpt, tracker, resume_after
 
 
 def _frame_budget(length: int, max_frames: int | None, resume_after: int, ckpt
