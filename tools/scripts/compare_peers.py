@@ -173,12 +173,15 @@ def entrants(work: Path, thresholds, reid: dict | None = None
 
     out.append(Entrant("cosmot", None, lambda fps, meta: DeepSortTracker(config(fps, meta)),
                        "cosmot", work / "cosmot_all"))
-    for feature, encoder in reid.items():
+    for feature, spec in reid.items():
+        encoder, _, gate = spec.partition("@")
         if encoder == "default":
             continue  # the row above
         out.append(Entrant(f"cosmot + {feature}", None,
-                           lambda fps, meta, e=encoder: DeepSortTracker(
-                               config(fps, meta), encoder=encoder_from_name(e)),
+                           lambda fps, meta, e=encoder, g=gate: DeepSortTracker(
+                               config(fps, meta).replace(
+                                   max_cosine_distance=float(g) if g else None),
+                               encoder=encoder_from_name(e)),
                            "cosmot", work / f"cosmot-{feature}_all"))
     out.append(Entrant("cosmot motion only", None,
                        lambda fps, meta: DeepSortTracker(config(fps, meta), encoder=None,
@@ -223,7 +226,8 @@ def sequence_frames(seq: Sequence, det_path: Path, max_frames: int | None):
 def _reid_encoders(given: list[str] | None, mot_root: Path) -> dict[str, str]:
     if given is None:
         osnet = mot_root.parent / "models" / "osnet_x0_25_msmt17.onnx"
-        return {"v1": "default", **({"osnet": str(osnet)} if osnet.is_file() else {})}
+        # OSNet at the gate the calibration rule chose for it (appearance/README.md, v3 tables)
+        return {"v1": "default", **({"osnet": f"{osnet}@0.25"} if osnet.is_file() else {})}
     out = {}
     for item in given:
         label, sep, encoder = item.partition("=")
@@ -256,10 +260,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-frames", type=int, default=None,
                     help="only the first N frames (a quick check; scores then are not comparable)")
     ap.add_argument("--json", type=Path, default=None)
-    ap.add_argument("--reid", action="append", default=None, metavar="LABEL=ENCODER",
+    ap.add_argument("--reid", action="append", default=None, metavar="LABEL=ENCODER[@GATE]",
                     help="embeddings for the appearance peers (boxmot) and a cosmot row with "
-                         "the same encoder (default: v1=default and osnet=the OSNet-x0.25 ONNX "
-                         "of the data folder, if there)")
+                         "the same encoder at cosine gate GATE (default: the encoder's own; "
+                         "default: v1=default and osnet=the OSNet-x0.25 ONNX of the data "
+                         "folder@0.25, if there)")
     args = ap.parse_args(argv)
     root = Path(args.data) if args.data else data_dir() / "mot"
     thresholds = [float(t) for t in args.thresholds.split(",") if t.strip()]
@@ -282,7 +287,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{len(runners)} trackers", flush=True)
         det_meta = read_det_metadata(det)  # DET.json: birth_score, nsa_kalman
         wanted = {r.reid for r in runners if r.reid}
-        embeddings = {label: _embed_frames(reid[label], frames) for label in sorted(wanted)}
+        embeddings = {label: _embed_frames(reid[label].partition("@")[0], frames)
+                  for label in sorted(wanted)}
         for r in runners:
             r.run_sequence(frames, seq.info.fps, r.out / f"{seq.name}.txt", det_meta,
                            embeddings)
