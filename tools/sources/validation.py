@@ -152,9 +152,15 @@ def check_detection_rows(path, rows: np.ndarray, length: int | None = None,
     else:
         classes = np.full(n, -1.0)
     out = np.concatenate([rows[:, :7], classes[:, None]], axis=1)
+    return out[_rows_to_keep(path, out, report, lines)], report
 
+
+def _rows_to_keep(path, out: np.ndarray, report: RowReport, lines) -> np.ndarray:
+    """The rows that pass (a boolean mask): zero-size boxes and exact duplicates are dropped
+    and counted in ``report``; boxes far outside any frame are kept with one warning."""
+    n = len(out)
     keep = np.ones(n, bool)
-    zero = np.flatnonzero((rows[:, 4] == 0) | (rows[:, 5] == 0))
+    zero = np.flatnonzero((out[:, 4] == 0) | (out[:, 5] == 0))
     report.add("boxes with zero width or height", zero)
     keep[zero] = False
     _, first = np.unique(out[:, [0, 2, 3, 4, 5, 6, 7]], axis=0, return_index=True)
@@ -162,12 +168,12 @@ def check_detection_rows(path, rows: np.ndarray, length: int | None = None,
     dup = dup[keep[dup]]
     report.add("duplicates of an earlier row", dup)
     keep[dup] = False
-    far = np.flatnonzero(keep & (np.abs(rows[:, 2:6]) > MAX_COORDINATE).any(axis=1))
+    far = np.flatnonzero(keep & (np.abs(out[:, 2:6]) > MAX_COORDINATE).any(axis=1))
     if far.size:
         first = ", ".join(str(_line(lines, r)) for r in far[:5])
         warnings.warn(ImplausibleBoxWarning(
             f"{path}: {far.size} rows have a box coordinate or size beyond "
             f"{MAX_COORDINATE:,.0f} px (row {first}{', ...' if far.size > 5 else ''}), which no "
             f"frame has; are the columns frame,id,left,top,width,height,score? They are kept"),
-            stacklevel=3)
-    return out[keep], report
+            stacklevel=4)
+    return keep
