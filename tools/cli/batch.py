@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cosmot.pipeline.batch import (BatchJob, JobResult, expand_inputs, run_batch,
-                                   summary_table, unique_names)
+from cosmot.pipeline.batch import (BatchJob, JobResult, expand_inputs, is_complete,
+                                   run_batch, summary_table, unique_names)
 from cosmot.writers.outputs import FORMATS
 
 if TYPE_CHECKING:
@@ -95,12 +95,17 @@ def _run(args: argparse.Namespace, fn, jobs: list[BatchJob], label: str,
                             progress=not getattr(args, "no_progress", False) and len(jobs) > 1,
                             on_result=report)
     except KeyboardInterrupt:  # Ctrl-C or a stop signal: say what finished, then exit as asked
-        done = {r.name for r in finished}
-        print(f"cosmot {label}: stopped after {len(finished)} of {len(jobs)} inputs; "
-              f"unfinished ones have no output (--resume runs them)", file=sys.stderr)
-        print(summary_table(finished + [JobResult(j.name, "interrupted") for j in jobs
-                                        if j.name not in done],
-                            time.perf_counter() - t0), file=sys.stderr)
+        reported = {r.name for r in finished}
+        # an input whose outputs were committed just before the stop, before its result came
+        # back, is finished too (its counts are lost with the worker)
+        rest = [JobResult(j.name, "done", error="finished as the batch stopped (no counts)")
+                if is_complete(j) else JobResult(j.name, "interrupted")
+                for j in jobs if j.name not in reported]
+        ended = finished + rest
+        print(f"cosmot {label}: stopped after {sum(r.status != 'interrupted' for r in ended)} "
+              f"of {len(jobs)} inputs; unfinished ones have no output (--resume runs them)",
+              file=sys.stderr)
+        print(summary_table(ended, time.perf_counter() - t0), file=sys.stderr)
         raise
     wall = time.perf_counter() - t0
     if len(jobs) > 1 or args.resume or any(r.status == "failed" for r in results):
@@ -140,13 +145,14 @@ def run_mot(args: argparse.Namespace, job: MotJob) -> int:
 _ENCODERS: dict = {}
 
 
-def _encoder(name: str, device: str):
-    """The encoder, loaded once per process (workers keep theirs between inputs)."""
-    from cosmot.appearance.registry import encoder_from_name
+def _encoder(name: str, device: str) -> tuple:
+    """``(encoder, identity)``, loaded and hashed once per process (workers keep theirs
+    between inputs)."""
+    from cosmot.appearance.registry import encoder_from_name, encoder_identity
 
     key = (name, device)
     if key not in _ENCODERS:
-        _ENCODERS[key] = encoder_from_name(name, device)
+        _ENCODERS[key] = encoder_from_name(name, device), encoder_identity(name)
     return _ENCODERS[key]
 
 
@@ -158,7 +164,7 @@ def mot_job(job: BatchJob, partial: tuple[str, ...], options: dict) -> dict:
     template = options["job"]
     one = template.replace(sequence=job.input, out=partial[0],
                            progress=template.progress and not options["_quiet"])
-    st = run_mot_job(one, _encoder(one.encoder, one.device))
+    st = run_mot_job(one, *_encoder(one.encoder, one.device))
     if not options["_quiet"]:
         print(mot_summary(st, job.outputs[0]))
     return {k: v for k, v in st.items() if k not in ("name", "encoded")}

@@ -52,8 +52,9 @@ class BatchJob:
 @dataclass
 class JobResult:
     """What became of one job: ``status`` is ``"done"``, ``"skipped"`` (outputs already there),
-    ``"failed"`` (``error`` says why) or ``"interrupted"`` (the batch was stopped first). ``seconds`` is wall time, ``cpu_seconds`` the worker
-    process's CPU time for this job; ``stats`` what the job function returned."""
+    ``"failed"`` (``error`` says why) or ``"interrupted"`` (the batch was stopped first).
+    ``seconds`` is wall time, ``cpu_seconds`` the worker process's CPU time for this job;
+    ``stats`` what the job function returned."""
 
     name: str
     status: str

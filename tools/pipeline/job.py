@@ -26,8 +26,19 @@ from cosmot.sources.validation import DroppedRowsWarning
 from cosmot.tracker import preset
 
 
+class _JobSettings:
+    """What both jobs do with their ``preset``/``overrides`` fields, and copying with changes."""
+
+    def replace(self, **changes):
+        return dataclasses.replace(self, **changes)
+
+    def config(self, fps: float):
+        """The tracker configuration: the preset, the overrides, the input's frame rate."""
+        return with_fields(preset(self.preset), dict(self.overrides), "--set").replace(fps=fps)
+
+
 @dataclass(frozen=True)
-class TrackJob:
+class TrackJob(_JobSettings):
     """Everything one ``cosmot track`` run needs, validated where it can be without reading
     the input.
 
@@ -65,13 +76,6 @@ class TrackJob:
     checkpoint_every: int = 0
     resume: bool = False
     progress: bool = True
-
-    def replace(self, **changes) -> "TrackJob":
-        return dataclasses.replace(self, **changes)
-
-    def config(self, fps: float):
-        """The tracker configuration: the preset, the overrides, the input's frame rate."""
-        return with_fields(preset(self.preset), dict(self.overrides), "--set").replace(fps=fps)
 
     def detector_name(self) -> str:
         """How the run's detections are described (messages, checkpoints)."""
@@ -152,7 +156,7 @@ def _warn_unused_rows(path: str | os.PathLike, detector, last: int) -> None:
 
 
 @dataclass(frozen=True)
-class MotJob:
+class MotJob(_JobSettings):
     """One sequence of ``cosmot mot``: track ``sequence``'s ``<det>/det.txt`` into ``out``.
 
     sequence: a MOTChallenge sequence folder (seqinfo.ini, det/, img1/ or a video).
@@ -193,12 +197,6 @@ class MotJob:
                              "--interpolate and --smooth rewrite them at the end: run them "
                              "apart")
 
-    def replace(self, **changes) -> "MotJob":
-        return dataclasses.replace(self, **changes)
-
-    def config(self, fps: float):
-        """The tracker configuration: the preset, the overrides, the sequence's frame rate."""
-        return with_fields(preset(self.preset), dict(self.overrides), "--set").replace(fps=fps)
 
 
 def run_mot_job(job: MotJob, encoder=..., encoder_id: str | None = None, stop=None) -> dict:

@@ -229,17 +229,22 @@ def _iter_indexed_video(src: str, index: FrameIndex, start: int
     with av.open(src) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        last = 0
+        last, unplaced = 0, 0
         try:
             for frame in container.decode(stream):
                 k = index.numbers.get(frame.pts) if frame.pts is not None else None
                 if k is None or k <= last:
-                    continue  # a frame the index cannot place is not guessed at
+                    unplaced += 1  # a frame the index cannot place is not guessed at
+                    continue
                 last = k
                 if k >= start:
                     yield k, frame.to_ndarray(format="bgr24")
         except av.FFmpegError:
             pass  # decoding stopped: the shortfall is reported below
+    if unplaced:
+        warnings.warn(FramesLostWarning(
+            f"{src}: {unplaced} decoded frames could not be placed by the file's index and "
+            f"were skipped"), stacklevel=3)
     _warn_if_ended_early(src, last, index.total)
 
 

@@ -2,14 +2,14 @@
 
 A damaged stretch in the middle of a video makes the demuxer skip the frames stored there and
 resynchronise after it; a decoder that counts the frames it gets then numbers every later frame
-too low (PETS09-S2L1 with 64 KiB of garbage at 40%: 20 frames lost from frame 315, every later
-frame paired with the detections and ground truth of another). The container's index (AVI's
-idx1, MP4's sample table) still says where each frame was stored: a packet's byte position
-places it in the index, and its place in the index is its frame number.
+too low, pairing it with the detections and ground truth of another (measured on a damaged copy
+of PETS09-S2L1 in docs/reliability.md). The container's index (AVI's idx1, MP4's sample table)
+still says where each frame was stored: a packet's byte position places it in the index, and
+its place in the index is its frame number.
 
-:func:`scan_frame_index` reads only the packets (no decoding: about 1.5% of the decoding time
-of PETS09-S2L1's MPEG-4 AVI) and returns the demuxer's timestamps mapped to true frame numbers
-and the frames no packet was found for. It needs PyAV (``pip install 'cosmot[video]'``;
+:func:`scan_frame_index` reads only the packets (no decoding; its cost against decoding is in
+docs/reliability.md) and returns the demuxer's timestamps mapped to true frame numbers and the
+frames no packet was found for. It needs PyAV (``pip install 'cosmot[video]'``;
 supervision installs it too); without it, or for a file without an index, it returns ``None``
 and the caller counts frames as before.
 """
