@@ -337,7 +337,9 @@ def _run_ray(fn, jobs, options, workers, address, finished) -> None:
     try:
         pending = {task.remote(job): job for job in jobs}
         while pending:
-            done, _ = ray.wait(list(pending), num_returns=1)
+            # a timeout, so a stop signal is handled within a fraction of a second: the Python
+            # handler only runs between bytecodes, never inside a blocking ray.wait
+            done, _ = ray.wait(list(pending), num_returns=1, timeout=0.2)
             for ref in done:
                 job = pending.pop(ref)
                 try:
