@@ -221,6 +221,9 @@ def test_config_validation_names_field():
         TrackerConfig(n_init=0)
     with pytest.raises(ValueError, match="no field"):
         TrackerConfig().replace(max_agee=3)
+    # BYTE switched on alone: the message says which two thresholds to set and how
+    with pytest.raises(ValueError, match=r"set both.*--set min_score=0\.5"):
+        TrackerConfig(byte_association=True)
     with pytest.raises(TypeError):
         Tracker(config={"max_age": 3})
 

@@ -177,7 +177,12 @@ class TrackerConfig:
         _check_range("fps", self.fps, 0.0, None, lo_open=True)
         if self.byte_association and not self.low_score < self.min_score:
             raise ValueError(f"TrackerConfig.low_score = {self.low_score!r} must be below "
-                             f"min_score = {self.min_score!r} when byte_association is on")
+                             f"min_score = {self.min_score!r} when byte_association is on: "
+                             f"BYTE's first stage takes the boxes scoring at least min_score, "
+                             f"its second stage those in [low_score, min_score); set both, "
+                             f"e.g. min_score=0.5 (on a command line: --set min_score=0.5 "
+                             f"--set low_score=0.3 --set byte_association=true; a --grid over "
+                             f"min_score still needs that --set)")
 
     def with_gate(self, gate: float | None) -> "TrackerConfig":
         """This config with ``max_cosine_distance`` filled in where it is None: ``gate`` (an
