@@ -248,6 +248,32 @@ def test_signal_keeps_complete_outputs(sig, pets_clip, tmp_path):
         assert video_frames(f"{video}.partial.avi") >= rows[:, 0].max() - 1
 
 
+def test_a_stop_signal_rewrapped_by_a_library_keeps_its_exit_code():
+    """Ray's blocking calls catch every KeyboardInterrupt raised inside them and raise a plain
+    one, losing the Terminated subclass (a Ray batch stopped by SIGTERM exited 130, "Ctrl-C"):
+    the signal's number is kept where the handler raised it."""
+    from cosmot.cli import signals
+
+    old = signal.getsignal(signal.SIGTERM)
+    signals.install()
+    try:
+        try:
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(5)  # the handler raises within the sleep
+            except KeyboardInterrupt:  # what Ray does with it
+                raise KeyboardInterrupt from None
+        except KeyboardInterrupt as e:
+            assert type(e) is KeyboardInterrupt
+            assert signals.stop_signal(e) == signal.SIGTERM
+            assert signals.exit_code(e) == 143
+    finally:
+        signal.signal(signal.SIGTERM, old)
+        signals._received.clear()
+    assert signals.exit_code(KeyboardInterrupt()) == 130  # Ctrl-C
+    assert signals.exit_code(signals.Terminated(signal.SIGHUP)) == 129
+
+
 # ----------------------------------------------------------------- 5. sequence length
 def test_row_far_past_the_sequence_is_an_error(seq, tmp_path, capsys):
     lines = _det_lines(seq)

@@ -136,8 +136,9 @@ def main(argv: list[str] | None = None) -> int:
         # the command's cleanup is done: a further Ctrl-C while the interpreter shuts down
         # (joining reader threads) must not print a traceback over the message below
         signals.ignore_further_stops()
-        code = e.exit_code if isinstance(e, signals.Terminated) else 130
-        what = f"signal {e.signum}" if isinstance(e, signals.Terminated) else "Ctrl-C"
+        signum = signals.stop_signal(e)
+        code = signals.exit_code(e)
+        what = "Ctrl-C" if signum is None else f"signal {signum}"
         print(f"cosmot {args.command}: interrupted ({what}); results written so far are kept",
               file=sys.stderr)
         return code

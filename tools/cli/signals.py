@@ -32,8 +32,28 @@ class Terminated(KeyboardInterrupt):
         return 128 + self.signum
 
 
+_received: list[int] = []  # the stop signals raised so far, in order
+
+
 def _raise(signum, frame):
+    _received.append(signum)
     raise Terminated(signum)
+
+
+def stop_signal(error: KeyboardInterrupt) -> int | None:
+    """The signal behind ``error``: its own number for a :class:`Terminated`; for a plain
+    ``KeyboardInterrupt`` the last SIGTERM/SIGHUP raised, if any (a library that catches a
+    ``KeyboardInterrupt`` and raises its own loses the subclass: Ray's blocking calls turn
+    every one raised inside them into a plain ``KeyboardInterrupt``); None for Ctrl-C."""
+    if isinstance(error, Terminated):
+        return error.signum
+    return _received[-1] if _received else None
+
+
+def exit_code(error: KeyboardInterrupt) -> int:
+    """128 + the stop signal's number (130 for Ctrl-C)."""
+    signum = stop_signal(error)
+    return 128 + (signal.SIGINT if signum is None else signum)
 
 
 def install() -> None:
@@ -64,7 +84,7 @@ class StopFlag:
         if self.signum is not None:
             if self.signum == signal.SIGINT:
                 raise KeyboardInterrupt
-            raise Terminated(self.signum)
+            _raise(self.signum, None)
 
 
 @contextlib.contextmanager
@@ -77,7 +97,7 @@ def stop_between_frames() -> Iterator[StopFlag]:
         if flag.signum is not None:  # asked twice: stop now
             if signum == signal.SIGINT:
                 raise KeyboardInterrupt
-            raise Terminated(signum)
+            _raise(signum, frame)
         flag.signum = signum
 
     old = {}

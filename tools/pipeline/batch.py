@@ -338,7 +338,8 @@ def _run_ray(fn, jobs, options, workers, address, finished) -> None:
         pending = {task.remote(job): job for job in jobs}
         while pending:
             # a timeout, so a stop signal is handled within a fraction of a second: the Python
-            # handler only runs between bytecodes, never inside a blocking ray.wait
+            # handler only runs between bytecodes, never inside a blocking ray.wait (which turns
+            # the handler's Terminated into a plain KeyboardInterrupt: cli.signals keeps the number)
             done, _ = ray.wait(list(pending), num_returns=1, timeout=0.2)
             for ref in done:
                 job = pending.pop(ref)
