@@ -5,7 +5,8 @@
 
 Runs the tracker twice on the same boxes (``DET/det.txt``) and frames, once with random unit
 embeddings and once with one constant embedding for every box, and prints in how many frames
-the outputs differ; for Deep OC-SORT (and other OC-SORT-style trackers) also in how many
+the outputs differ (with ``--encoders A B``: then once more with each encoder's embeddings, e.g.
+``--encoders default ../shared/data/models/osnet_x0_25_msmt17.onnx``); for Deep OC-SORT (and other OC-SORT-style trackers) also in how many
 frames its first association stage was ambiguous by overlap (the only case in which that stage
 consults embeddings). Benchmark-only (boxmot is AGPL-3.0; ``compare_peers.py`` says how to
 install it apart).
@@ -38,8 +39,12 @@ def run(name: str, seq: Sequence, det: np.ndarray, frames: int, embeddings: str,
             break
         rows = det[det[:, 0] == k]
         boxes = np.c_[rows[:, 2:4], rows[:, 2:4] + rows[:, 4:6], rows[:, 6]]
-        e = rng.normal(size=(len(rows), dim)) if embeddings == "random" else np.ones(
-            (len(rows), dim))
+        if embeddings == "random":
+            e = rng.normal(size=(len(rows), dim))
+        elif embeddings == "constant":
+            e = np.ones((len(rows), dim))
+        else:  # an encoder
+            e = embeddings.embed(image, boxes[:, :4])
         e = (e / np.linalg.norm(e, axis=1, keepdims=True)).astype(np.float32)
         ids, xyxy, _ = _boxmot_step(tracker, boxes, image, e, k)
         out.append((tuple(ids), np.round(xyxy, 2).tobytes()))
@@ -54,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tracker", default="deepocsort")
     ap.add_argument("--frames", type=int, default=100)
     ap.add_argument("--dim", type=int, default=128)
+    ap.add_argument("--encoders", nargs=2, metavar=("A", "B"),
+                    help="also compare the outputs with these two encoders' embeddings")
     args = ap.parse_args(argv)
     logging.getLogger("boxmot").setLevel(logging.ERROR)
     seq = Sequence(args.sequence)
@@ -85,6 +92,14 @@ def main(argv: list[str] | None = None) -> int:
     differ = sum(x != y for x, y in zip(a, b))
     print(f"{args.tracker} on {seq.name}, {frames} frames: outputs differ in {differ} frames "
           f"between random and constant embeddings")
+    if args.encoders:
+        from cosmot.appearance.registry import encoder_from_name
+
+        a, b = (run(args.tracker, seq, det, frames, encoder_from_name(e), args.dim)
+                for e in args.encoders)
+        differ = sum(x != y for x, y in zip(a, b))
+        print(f"outputs differ in {differ} frames between {args.encoders[0]} and "
+              f"{args.encoders[1]} embeddings")
     if original is not None:
         print(f"first-stage association calls: {ambiguous[1]}, ambiguous by overlap (the only "
               f"ones that consult embeddings): {ambiguous[0]}")
