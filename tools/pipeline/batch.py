@@ -337,9 +337,10 @@ def _run_ray(fn, jobs, options, workers, address, finished) -> None:
     try:
         pending = {task.remote(job): job for job in jobs}
         while pending:
-            # a timeout, so a stop signal is handled within a fraction of a second: the Python
-            # handler only runs between bytecodes, never inside a blocking ray.wait (which turns
-            # the handler's Terminated into a plain KeyboardInterrupt: cli.signals keeps the number)
+            # a timeout, so the loop returns to Python often and a stop signal ends it within a
+            # fraction of a second; a signal that lands inside ray.wait runs the handler there and
+            # Ray re-raises its Terminated as a plain KeyboardInterrupt (cli.signals keeps the
+            # signal's number for the exit code)
             done, _ = ray.wait(list(pending), num_returns=1, timeout=0.2)
             for ref in done:
                 job = pending.pop(ref)
