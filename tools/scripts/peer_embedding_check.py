@@ -5,10 +5,10 @@
 
 Runs the tracker twice on the same boxes (``DET/det.txt``) and frames, once with random unit
 embeddings and once with one constant embedding for every box, and prints in how many frames
-the outputs differ (with ``--encoders A B``: then once more with each encoder's embeddings, e.g.
-``--encoders default ../shared/data/models/osnet_x0_25_msmt17.onnx``); for Deep OC-SORT (and other OC-SORT-style trackers) also in how many
-frames its first association stage was ambiguous by overlap (the only case in which that stage
-consults embeddings). Benchmark-only (boxmot is AGPL-3.0; ``compare_peers.py`` says how to
+the outputs differ (with ``--encoders A B``: then once more with each encoder's embeddings,
+e.g. ``--encoders default ../shared/data/models/osnet_x0_25_msmt17.onnx``); for a tracker whose
+module calls OC-SORT's ``associate`` (Deep OC-SORT) also in how many frames that first
+association stage was ambiguous by overlap (the only case in which it consults embeddings). Benchmark-only (boxmot is AGPL-3.0; ``compare_peers.py`` says how to
 install it apart).
 """
 
@@ -27,8 +27,9 @@ from compare_peers import _boxmot_step  # noqa: E402  (the harness's own boxmot 
 from cosmot.sources.motchallenge import Sequence  # noqa: E402
 
 
-def run(name: str, seq: Sequence, det: np.ndarray, frames: int, embeddings: str, dim: int,
-        spy=None):
+def run(name: str, seq: Sequence, det: np.ndarray, frames: int, embeddings, dim: int):
+    """The tracker's outputs per frame (ids, rounded boxes) with ``embeddings``: "random",
+    "constant" or an encoder."""
     from boxmot.trackers import TrackerSpec, create_tracker
 
     tracker = create_tracker(TrackerSpec(name=name))
@@ -67,15 +68,13 @@ def main(argv: list[str] | None = None) -> int:
     det = np.loadtxt(args.sequence / args.det / "det.txt", delimiter=",", ndmin=2)
     frames = min(args.frames, seq.length())
 
-    ambiguous = [0, 0]
-    module = sys.modules.get(f"boxmot.trackers.box.{args.tracker}.tracker")
-    if module is None:
-        import importlib
+    import importlib
 
-        try:
-            module = importlib.import_module(f"boxmot.trackers.box.{args.tracker}.tracker")
-        except ImportError:
-            module = None
+    ambiguous = [0, 0]
+    try:
+        module = importlib.import_module(f"boxmot.trackers.box.{args.tracker}.tracker")
+    except ImportError:
+        module = None
     original = getattr(module, "associate", None)
     if original is not None:
         def counting(detections, trackers, asso_func, threshold, *rest, **kw):

@@ -17,41 +17,38 @@ followed the same way) and almost no person.
 from __future__ import annotations
 
 import argparse
-import configparser
 from pathlib import Path
 
 import numpy as np
 
-from cosmot.tracker.geometry import iou_matrix
+from cosmot.sources.motchallenge import Detections, Sequence, read_detections, read_ground_truth
+from cosmot.tracker.geometry import iou_matrix, tlwh_to_xyxy
 
 
-def _xyxy(rows: np.ndarray) -> np.ndarray:
-    return np.c_[rows[:, 2], rows[:, 3], rows[:, 2] + rows[:, 4], rows[:, 3] + rows[:, 5]]
+def people(seq: Sequence):
+    """Per ground-truth person (active rows; pedestrians only where the file has classes, the
+    MOT16 layout): its frames and xyxy boxes, in frame order."""
+    gt = read_ground_truth(seq.gt_path)
+    gt = gt.filter(gt.consider & (gt.mot15_format | (gt.classes == 1)))
+    for pid in np.unique(gt.ids):
+        g = gt.filter(gt.ids == pid)  # sorted by frame
+        yield g.frames, tlwh_to_xyxy(g.tlwh)
 
 
-def ground_truth(seq: Path) -> np.ndarray:
-    """gt.txt rows of people: active rows, and pedestrians (class 1) in the 9-column MOT16 format
-    (the 10-column MOT15 format has world coordinates there instead of a class)."""
-    g = np.loadtxt(seq / "gt" / "gt.txt", delimiter=",", ndmin=2)
-    keep = g[:, 6] != 0
-    if g.shape[1] == 9:
-        keep &= g[:, 7] == 1
-    return g[keep]
-
-
-def follow(boxes_of_frame: dict[int, np.ndarray], path: list[tuple[int, np.ndarray]]):
-    """The detections a perfect tracker would match along ``path`` (frame, xyxy), in order:
-    (score, centre x, centre y, height) per matched frame."""
+def follow(dets: Detections, slices: dict[int, slice], frames, boxes) -> np.ndarray:
+    """The detections a perfect tracker would match along a path (frames, xyxy boxes), in
+    order: (score, centre x, centre y, height) per matched frame (IoU >= 0.5)."""
     out = []
-    for frame, box in path:
-        dets = boxes_of_frame.get(frame)
-        if dets is None:
+    for frame, box in zip(frames, boxes):
+        sl = slices.get(int(frame))
+        if sl is None:
             continue
-        iou = iou_matrix(box[None], _xyxy(dets))[0]
+        xyxy = tlwh_to_xyxy(dets.tlwh[sl])
+        iou = iou_matrix(box[None], xyxy)[0]
         j = int(iou.argmax())
         if iou[j] >= 0.5:
-            b = _xyxy(dets[j:j + 1])[0]
-            out.append((dets[j, 6], (b[0] + b[2]) / 2, (b[1] + b[3]) / 2, b[3] - b[1]))
+            b = xyxy[j]
+            out.append((dets.scores[sl][j], (b[0] + b[2]) / 2, (b[1] + b[3]) / 2, b[3] - b[1]))
     return np.asarray(out, float).reshape(-1, 4)
 
 
@@ -86,30 +83,21 @@ def main(argv: list[str] | None = None) -> int:
           + (" | probe region" if args.probe else "") + " |")
     print("|---" * (len(args.sequences) + 1 + bool(args.probe)) + "|")
     per_seq = []
-    for seq in args.sequences:
-        det = np.loadtxt(seq / args.det / "det.txt", delimiter=",", ndmin=2)
-        det = det[det[:, 6] >= args.min_score]
-        frames = {int(f): det[det[:, 0] == f] for f in np.unique(det[:, 0])}
-        gt = ground_truth(seq)
-        people = []
-        for pid in np.unique(gt[:, 1]):
-            rows = gt[gt[:, 1] == pid]
-            rows = rows[np.argsort(rows[:, 0])]
-            people.append(follow(frames, [(int(r[0]), _xyxy(r[None])[0]) for r in rows]))
-        per_seq.append((frames, people))
     probe = None
-    if args.probe:
-        x, y, w, h = map(float, args.probe.split(","))
-        frames = per_seq[0][0]
-        ini = configparser.ConfigParser()
-        ini.read(args.sequences[0] / "seqinfo.ini")
-        n = int(ini["Sequence"]["seqLength"])
-        probe = follow(frames, [(f, np.array([x, y, x + w, y + h])) for f in range(1, n + 1)])
+    for i, path in enumerate(args.sequences):
+        seq = Sequence(path)
+        dets = read_detections(seq.detections_path(args.det), min_score=args.min_score)
+        slices = dets.frame_slices()
+        per_seq.append([follow(dets, slices, f, b) for f, b in people(seq)])
+        if i == 0 and args.probe:
+            region = tlwh_to_xyxy(np.array([float(v) for v in args.probe.split(",")]))
+            n = seq.length()
+            probe = follow(dets, slices, np.arange(1, n + 1), np.tile(region, (n, 1)))
     for mode, s, r in rules:
         cells = []
-        for _, people in per_seq:
-            held = sum(int(unproven(p, mode, s, r).sum()) for p in people)
-            total = sum(len(p) for p in people)
+        for tracks in per_seq:
+            held = sum(int(unproven(p, mode, s, r).sum()) for p in tracks)
+            total = sum(len(p) for p in tracks)
             cells.append(f"{100 * held / max(total, 1):.1f}% of {total}")
         if probe is not None:
             held = unproven(probe, mode, s, r)
