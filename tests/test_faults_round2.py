@@ -176,6 +176,20 @@ def test_sequence_missing_tail_and_extra_images_are_reported(tmp_path, capsys):
     assert "img1: 3 images past the sequence's 12 frames" in capsys.readouterr().err
 
 
+def test_a_sequence_without_seqinfo_names_the_missing_file(tmp_path, capsys):
+    """WEAK: a sequence folder (img1/, det/) without seqinfo.ini was 'a folder with no inputs
+    in it', as if it were empty."""
+    seq = _sequence_with_images(tmp_path, range(1, 4))
+    (seq / "seqinfo.ini").unlink()
+    assert main(["mot", str(seq), "--encoder", "none", "--no-progress",
+                 "--out", str(tmp_path / "r")]) == 1
+    err = capsys.readouterr().err
+    assert f"{seq / 'seqinfo.ini'}: missing" in err and "[Sequence]" in err
+    assert main(["mot", str(tmp_path), "--encoder", "none", "--no-progress",
+                 "--out", str(tmp_path / "r")]) == 1
+    assert f"{seq / 'seqinfo.ini'}: missing" in capsys.readouterr().err
+
+
 def test_plain_image_folder_from_zero_says_so(tmp_path):
     import cv2
     import numpy as np

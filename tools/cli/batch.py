@@ -121,6 +121,14 @@ def is_sequence_dir(path: Path) -> bool:
     return (path / "seqinfo.ini").is_file()
 
 
+def missing_seqinfo(path: Path) -> str | None:
+    """What a folder with a sequence's img1/ or det/ but no seqinfo.ini lacks (None otherwise)."""
+    if is_sequence_dir(path) or not ((path / "img1").is_dir() or (path / "det").is_dir()):
+        return None
+    return (f"{path / 'seqinfo.ini'}: missing; a MOTChallenge sequence folder needs one: "
+            "[Sequence] with name, frameRate, seqLength, imWidth, imHeight, imDir=img1")
+
+
 def _sequence_name(text: str) -> str:
     from cosmot.sources.motchallenge import read_seqinfo
 
@@ -136,7 +144,7 @@ def run_mot(args: argparse.Namespace, job: MotJob) -> int:
     replaced."""
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
-    inputs = expand_inputs(args.sequences, is_sequence_dir, lambda p: False)
+    inputs = expand_inputs(args.sequences, is_sequence_dir, lambda p: False, missing_seqinfo)
     names = unique_names(inputs, _sequence_name)
     jobs = [BatchJob(n, i, (str(out_dir / f"{n}.txt"),)) for n, i in zip(names, inputs)]
     return _run(args, mot_job, jobs, "mot", {"job": job.replace(resume=False)})

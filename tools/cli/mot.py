@@ -17,7 +17,8 @@ import os
 import sys
 from pathlib import Path
 
-from cosmot.cli.batch import add_batch_options, check_batch_options, is_sequence_dir, run_mot
+from cosmot.cli.batch import (add_batch_options, check_batch_options, is_sequence_dir,
+                              missing_seqinfo, run_mot)
 from cosmot.cli.options import add_cmc_option, add_config_options, finite_number
 from cosmot.cli.output_checks import check_outputs
 from cosmot.cli.signals import stop_between_frames
@@ -82,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
                              "--workers/--ray (there --resume skips finished sequences)")
         return run_mot(args, job)
     out_dir = Path(args.out)
-    seqs = [Sequence(d) for d in expand_inputs(args.sequences, is_sequence_dir, lambda p: False)]
+    seqs = [Sequence(d) for d in expand_inputs(args.sequences, is_sequence_dir, lambda p: False,
+                                               missing_seqinfo)]
     outputs, inputs, seen = {}, {}, {}
     for s in seqs:  # fail early, before any work, on a missing detection file
         if not s.detections_path(job.det).is_file():

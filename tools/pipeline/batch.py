@@ -88,7 +88,8 @@ def partial_path(path: str | os.PathLike) -> Path:
 
 # ---------------------------------------------------------------------------- inputs
 def expand_inputs(items: Sequence[str], accept_dir: Callable[[Path], bool],
-                  accept_file: Callable[[Path], bool]) -> list[str]:
+                  accept_file: Callable[[Path], bool],
+                  incomplete_dir: Callable[[Path], str | None] = lambda p: None) -> list[str]:
     """Turn command-line items into a list of inputs, in order, without duplicates.
 
     Each item is a glob pattern (``*``, ``?``, ``[``), a list file (``.txt``/``.lst``/``.list``
@@ -96,6 +97,9 @@ def expand_inputs(items: Sequence[str], accept_dir: Callable[[Path], bool],
     file), a folder that is itself an input (``accept_dir``), a folder of inputs (its entries
     that ``accept_dir``/``accept_file`` accept, in name order), or anything else, passed as it
     is (a file, a camera index, a URL: the command reports what is wrong with it).
+    ``incomplete_dir`` says what a folder lacks when it looks like an input but is not one (a
+    sequence without its seqinfo.ini): such a folder, given or inside a given folder, is an
+    error with that message rather than skipped.
     """
     out: list[str] = []
 
@@ -120,8 +124,14 @@ def expand_inputs(items: Sequence[str], accept_dir: Callable[[Path], bool],
                     entry = Path(line)
                     visit(str(entry if entry.is_absolute() else path.parent / entry), depth + 1)
         elif path.is_dir() and not accept_dir(path):
-            children = [c for c in sorted(path.iterdir()) if not c.name.startswith(".") and (
-                (c.is_dir() and accept_dir(c)) or (c.is_file() and accept_file(c)))]
+            if (why := incomplete_dir(path)) is not None:
+                raise FileNotFoundError(why)
+            entries = [c for c in sorted(path.iterdir()) if not c.name.startswith(".")]
+            for c in entries:
+                if c.is_dir() and not accept_dir(c) and (why := incomplete_dir(c)) is not None:
+                    raise FileNotFoundError(why)
+            children = [c for c in entries
+                        if (c.is_dir() and accept_dir(c)) or (c.is_file() and accept_file(c))]
             if not children:
                 raise FileNotFoundError(f"{text}: a folder with no inputs in it")
             for c in children:
