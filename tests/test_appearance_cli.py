@@ -98,6 +98,43 @@ def test_train_refuses_heldout_sequences(workdir, capsys):
     assert "held-out sources ['PETS09-S2L1']" in capsys.readouterr().err
 
 
+def test_detection_crops_train_beside_the_ground_truth_crops(workdir, capsys):
+    """Issue 18, lever 1: unlabelled detection crops (IoU tracklets as identities) distilled
+    beside labelled crops; excluding a sequence drops its detection crops; held-out sequences'
+    detection crops are refused like their ground truth."""
+    import cosmot.appearance
+
+    teacher = Path(cosmot.appearance.__file__).parent / "weights" / "default.pt"
+    gt, det = workdir / "gt-a.npz", workdir / "det-b.npz"
+    assert main(["reid", "build-crops", "--mot", str(workdir / "SYN-A"), "--stride", "2",
+                 "--out", str(gt)]) == 0
+    assert main(["reid", "build-crops", "--mot", str(workdir / "SYN-B"), "--detections", "det",
+                 "--out", str(det)]) == 0
+    assert "SYN-B:det: 48 detection crops, 4 tracklets" in capsys.readouterr().out
+    common = ["--p", "4", "--k", "2", "--widths", "4,8,8", "--dim", "8", "--epochs", "1",
+              "--val-fraction", "0", "--threads", "1", "--quiet", "--distill-teacher",
+              str(teacher), "--distill-kind", "regress", "--distill-center"]
+    run = workdir / "with-det"
+    assert main(["reid", "train", "--crops", str(gt), "--extra-crops", str(det), "--out",
+                 str(run), *common]) == 0
+    assert "training on 72 crops of 8 identities" in capsys.readouterr().out
+    meta = json.loads((run / "log.json").read_text())["meta"]
+    assert meta["sources"] == ["SYN-A", "SYN-B:det"] and meta["extra_crops"]
+    assert len(meta["distill_cache"]) == 2  # one teacher cache beside each file
+    assert main(["reid", "train", "--crops", str(gt), "--extra-crops", str(det), "--out",
+                 str(workdir / "without"), "--exclude-sources", "SYN-B", *common]) == 0
+    assert "training on 24 crops of 4 identities" in capsys.readouterr().out
+    assert main(["reid", "train", "--crops", str(gt), "--extra-crops", str(gt), "--out",
+                 str(workdir / "twice"), *common]) == 1
+    assert "sources ['SYN-A'] are also in" in capsys.readouterr().err
+    held = write_sequence(workdir / "hd", "TUD-Stadtmitte", n_frames=4, people=2)
+    assert main(["reid", "build-crops", "--mot", str(held), "--detections", "det",
+                 "--out", str(workdir / "held-det.npz")]) == 0
+    assert main(["reid", "train", "--crops", str(gt), "--extra-crops",
+                 str(workdir / "held-det.npz"), "--out", str(workdir / "held"), *common]) == 1
+    assert "held-out sources ['TUD-Stadtmitte:det']" in capsys.readouterr().err
+
+
 def test_errors_are_explained(workdir, capsys):
     assert main(["reid", "eval", "--crops", str(workdir / "nope.npz")]) == 1
     assert "build-crops" in capsys.readouterr().err

@@ -74,6 +74,26 @@ def unlabelled_from_sequence(seq_name: str, det_name: str, min_score: float | No
     return unlabelled_from_detections(images, det.frames, xyxy, seq.name)
 
 
+def detection_crops_from_mot(seq_name: str, det_name: str, size_hw: tuple[int, int],
+                             min_score: float | None = None, min_height: float = 32.0,
+                             stride: int = 1):
+    """Unlabelled detection crops of one sequence as a crop set for training: every box of
+    ``SEQ/det/DET/det.txt`` (score >= ``min_score``, height >= ``min_height``, every
+    ``stride``-th frame), its identity the IoU tracklet it links into (no ground truth read),
+    one source ``SEQ:DET`` with its own identity space."""
+    from cosmot.appearance.crops import CropSet
+
+    data = unlabelled_from_sequence(seq_name, det_name, min_score, min_height, size_hw)
+    keep = (data.frames - data.frames.min()) % max(1, stride) == 0
+    _, pids = np.unique(data.tracklets[keep], return_inverse=True)
+    seq = Sequence(sequence_dir(seq_name))
+    n = int(keep.sum())
+    return CropSet(data.images[keep], pids.astype(np.int64).reshape(-1),
+                   np.zeros(n, np.int64), np.zeros(n, np.int64),
+                   data.frames[keep].astype(np.int64), (f"{seq.name}:{det_name}",),
+                   (float(seq.info.fps),))
+
+
 def bench_frames(seq_name: str, n_frames: int):
     seq = Sequence(sequence_dir(seq_name))
     det = read_detections(seq.detections_path("det"), 0.0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 from cosmot.paths import data_dir
-from cosmot.sources.reid_crops import crops_from_mot
+from cosmot.sources.reid_crops import crops_from_mot, detection_crops_from_mot
 from cosmot.cli.reid.common import CACHE, HELDOUT_SEQUENCES, TRAIN_SEQUENCES, parse_size
 
 
@@ -37,8 +37,14 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("nothing to read: give --mot, --col780, --market, --cuhk or --preset")
     sets = []
     for name in mot:
-        s = crops_from_mot(name, size, args.stride, args.min_visibility, args.min_height)
-        print(f"{name}: {len(s)} crops, {s.num_identities()} identities")
+        if args.detections:
+            s = detection_crops_from_mot(name, args.detections, size, args.det_min_score,
+                                         args.min_height, args.stride or 1)
+            print(f"{s.source_names[0]}: {len(s)} detection crops, {s.num_identities()} "
+                  f"tracklets")
+        else:
+            s = crops_from_mot(name, size, args.stride, args.min_visibility, args.min_height)
+            print(f"{name}: {len(s)} crops, {s.num_identities()} identities")
         sets.append(s)
     if col780:
         train, query, gallery = load_col780(col780, size)
@@ -90,6 +96,12 @@ def register(sub) -> None:
     p.add_argument("--size", type=parse_size, help="crop size HxW (default 128x64)")
     p.add_argument("--stride", type=int, help="keep every n-th frame of a track "
                                               "(default: ceil(fps/10))")
+    p.add_argument("--detections", metavar="DET",
+                   help="--mot sequences: crops of the boxes in SEQ/DET/det.txt instead "
+                        "of the ground truth, unlabelled (each IoU tracklet its own identity, "
+                        "source SEQ:DET; default --stride 1): distillation data without labels")
+    p.add_argument("--det-min-score", type=float, default=None,
+                   help="--detections: keep boxes scoring at least this (default: all)")
     p.add_argument("--min-visibility", type=float, default=0.5)
     p.add_argument("--min-height", type=float, default=32.0)
     p.add_argument("--png", action="store_true",

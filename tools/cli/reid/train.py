@@ -16,12 +16,18 @@ def int_list(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"{text!r}: expected comma-separated integers") from None
 
 
+def sequence_of(source_name: str) -> str:
+    """The sequence a source comes from: ``SEQ`` for ground-truth crops of SEQ and for
+    detection crops (``SEQ:DET``, written by ``build-crops --detections DET``)."""
+    return source_name.split(":", 1)[0]
+
+
 def check_no_heldout(source_names: tuple[str, ...], allow: bool, option: str = "--crops",
                      allow_option: str | None = "--allow-heldout") -> None:
     """Refuse to train on the tracking validation sequences or col780's val identities
     (``option`` names the crop file's option; ``allow_option`` the one that permits it)."""
     bad = [n for n in source_names
-           if n in HELDOUT_SEQUENCES or n.startswith("col780/query") or
+           if sequence_of(n) in HELDOUT_SEQUENCES or n.startswith("col780/query") or
            n.startswith("col780/gallery")]
     if bad and not allow:
         hint = f", or pass {allow_option} on purpose" if allow_option else ""
@@ -101,9 +107,8 @@ def run(args: argparse.Namespace) -> int:
     if command and not Path(args.crops).is_file():
         raise FileNotFoundError(f"--recipe {args.recipe}: no crop file {args.crops}; make it "
                                 f"with '{command}'")
-    crops = CropSet.load(args.crops)
+    crops, teacher, cache_file, teacher_encoder = _training_crops(args, config)
     keep = _kept_sources(args, crops)
-    teacher, cache_file, teacher_encoder = _teacher(args, config, crops)
     if keep is not None:
         crops = crops.subset(keep)
         teacher = teacher[keep] if teacher is not None else None
@@ -124,16 +129,46 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _training_crops(args: argparse.Namespace, config):
+    """``(crops, teacher rows, teacher cache files, online teacher)``: ``--crops`` followed by
+    each ``--extra-crops`` file, the teacher's embeddings cached beside each file."""
+    from cosmot.appearance.crops import CropSet, concat
+
+    paths = [Path(args.crops), *(Path(p) for p in getattr(args, "extra_crops", None) or [])]
+    sets, teachers, caches, online = [], [], [], None
+    for path in paths:
+        crops = CropSet.load(path)
+        if sets and crops.size_hw != sets[0].size_hw:
+            raise ValueError(f"--extra-crops {path}: crops of {crops.size_hw[0]}x"
+                             f"{crops.size_hw[1]}, --crops {paths[0]} has {sets[0].size_hw[0]}x"
+                             f"{sets[0].size_hw[1]}; build both at one --size")
+        for earlier, s in zip(paths, sets):
+            shared = sorted(set(crops.source_names) & set(s.source_names))
+            if shared:
+                raise ValueError(f"--extra-crops {path}: sources {shared} are also in {earlier} "
+                                 "(their identities would be merged); give each source once")
+        teacher, cache, online = _teacher(args, config, crops, path)
+        sets.append(crops)
+        teachers.append(teacher)
+        caches.append(cache)
+    crops = sets[0] if len(sets) == 1 else concat(sets)
+    teacher = None if teachers[0] is None else np.concatenate(teachers)
+    cache = caches[0] if len(caches) == 1 else caches
+    return crops, teacher, cache, online
+
+
 def _kept_sources(args: argparse.Namespace, crops) -> np.ndarray | None:
     """The crops left after ``--exclude-sources`` (a mask; None: all), checked against the
-    held-out rule."""
+    held-out rule. Excluding a sequence excludes its detection crops (``SEQ:DET``) too."""
     keep = None
     if args.exclude_sources:
-        unknown = [n for n in args.exclude_sources if n not in crops.source_names]
+        known = set(crops.source_names) | {sequence_of(n) for n in crops.source_names}
+        unknown = [n for n in args.exclude_sources if n not in known]
         if unknown:
-            raise ValueError(f"--exclude-sources {unknown}: not in {args.crops} (its sources: "
-                             f"{list(crops.source_names)})")
-        kept_names = [n for n in crops.source_names if n not in args.exclude_sources]
+            raise ValueError(f"--exclude-sources {unknown}: not in the training crops (their "
+                             f"sources: {list(crops.source_names)})")
+        kept_names = [n for n in crops.source_names if n not in args.exclude_sources
+                      and sequence_of(n) not in args.exclude_sources]
         keep = np.isin(crops.sources, [crops.source_names.index(n) for n in kept_names])
     used = crops.source_names if keep is None else tuple(
         crops.source_names[i] for i in np.unique(crops.sources[keep]))
@@ -141,9 +176,9 @@ def _kept_sources(args: argparse.Namespace, crops) -> np.ndarray | None:
     return keep
 
 
-def _teacher(args: argparse.Namespace, config, crops):
-    """``(cached teacher embeddings, their cache file, online teacher encoder)`` for
-    distillation (Nones without it)."""
+def _teacher(args: argparse.Namespace, config, crops, path: Path):
+    """``(cached teacher embeddings of the crops of file ``path``, their cache file, online
+    teacher encoder)`` for distillation (Nones without it)."""
     if config.distill.weight > 0 and config.distill.online:
         from cosmot.appearance.registry import load_encoder
 
@@ -151,7 +186,7 @@ def _teacher(args: argparse.Namespace, config, crops):
     if config.distill.weight > 0:
         from cosmot.appearance.distill import teacher_embeddings
 
-        teacher, cache_file, _ = teacher_embeddings(args.crops, args.distill_teacher,
+        teacher, cache_file, _ = teacher_embeddings(path, args.distill_teacher,
                                                     crops.images, config.distill.flip,
                                                     threads=args.threads)
         return teacher, cache_file, None
@@ -187,6 +222,7 @@ def _run_meta(args: argparse.Namespace, config, crops, teacher, cache_file) -> d
     import torch
 
     meta = {"command": args.started_command, "crops": repo_relative(args.crops),
+            "extra_crops": [repo_relative(p) for p in getattr(args, "extra_crops", None) or []],
             "sources": [n for i, n in enumerate(crops.source_names)
                         if i in set(crops.sources.tolist())],
             "val_sources": list(args.val_sources or []),
@@ -205,7 +241,10 @@ def _run_meta(args: argparse.Namespace, config, crops, teacher, cache_file) -> d
                      "distill_flip": config.distill.flip,
                      "distill_online": config.distill.online,
                      "distill_center": config.distill.center,
-                     "distill_cache": repo_relative(cache_file) if cache_file else None})
+                     "distill_cache": (None if not cache_file else
+                                       [repo_relative(c) for c in cache_file]
+                                       if isinstance(cache_file, list)
+                                       else repo_relative(cache_file))})
     if config.distill.weight > 0 and config.distill.kind == "regress":
         meta["distill_teacher_dim"] = None if teacher is None else int(teacher.shape[1])
     meta["id_weight"] = config.id_weight
@@ -275,9 +314,13 @@ def _add_data_options(p) -> None:
                    help="continue the run in folder RUN after its last finished epoch, with "
                         "the options it was started with (RUN/args.json); the result equals "
                         "an uninterrupted run's on the same machine and thread count")
+    g.add_argument("--extra-crops", nargs="+", type=Path, metavar="NPZ",
+                   help="more crop files trained on beside --crops (e.g. detection crops "
+                        "from 'build-crops --detections'), each with its own teacher cache")
     g.add_argument("--exclude-sources", nargs="+", metavar="SOURCE",
                    help="train without these sources of --crops (e.g. the sequences a fold "
-                        "judges on); teacher embeddings are computed for the whole file once")
+                        "judges on; a sequence's name also drops its detection crops "
+                        "SEQ:DET); teacher embeddings are computed for the whole file once")
     g.add_argument("--val-fraction", type=float, default=None,
                    help="identities split off for validation (default 0.2 without "
                         "--val-sources; 0: train on all)")
