@@ -89,7 +89,6 @@ def train_config_from_args(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from cosmot.appearance.crops import CropSet
     from cosmot.appearance.train import train
 
     if getattr(args, "resume", False):
