@@ -78,7 +78,7 @@ def detection_crops_from_mot(seq_name: str, det_name: str, size_hw: tuple[int, i
                              min_score: float | None = None, min_height: float = 32.0,
                              stride: int = 1):
     """Unlabelled detection crops of one sequence as a crop set for training: every box of
-    ``SEQ/det/DET/det.txt`` (score >= ``min_score``, height >= ``min_height``, every
+    ``SEQ/DET/det.txt`` (score >= ``min_score``, height >= ``min_height``, every
     ``stride``-th frame), its identity the IoU tracklet it links into (no ground truth read),
     one source ``SEQ:DET`` with its own identity space."""
     from cosmot.appearance.crops import CropSet
