@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from encoder_contribution import is_reference, label, main, print_table
+import json
+
+from encoder_contribution import (argmax_gate, is_reference, label, main, plateau_gate,
+                                  print_table, recorded_sweep)
 
 
 def run(hota, idf1):
@@ -53,3 +56,43 @@ def test_labels():
     assert label("runs/enc/foldA/last.pt") == "foldA/last.pt" and label("v1") == "v1"
     assert is_reference("none") and is_reference("x/osnet_x0_25_msmt17.onnx")
     assert not is_reference("runs/enc/foldA/last.pt")
+
+
+GRID = [0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5]
+
+
+def test_plateau_gate_is_the_middle_of_the_gates_near_the_best():
+    # the detection-crop run's dev sweep (appearance/README.md): argmax at the plateau's low end
+    dets = dict(zip(GRID, [48.6, 51.6, 51.8, 53.38, 53.24, 53.34, 53.34, 52.4, 51.4]))
+    assert argmax_gate(dets) == 0.15
+    assert plateau_gate(dets, 0.5) == pytest.approx(0.225)  # plateau 0.15-0.3
+    # a single sharp peak is its own plateau; delta 0 is the argmax
+    peak = dict(zip(GRID, [40, 41, 42, 43, 50, 43, 42, 41, 40]))
+    assert plateau_gate(peak, 0.5) == 0.2 and plateau_gate(dets, 0.0) == 0.15
+    # the run is contiguous: a score near the best beyond a dip does not join it
+    dip = dict(zip(GRID, [50, 49.9, 48, 49.8, 40, 40, 40, 40, 40]))
+    assert plateau_gate(dip, 0.5) == pytest.approx(0.035)
+
+
+def test_plateau_gate_at_the_grid_ends():
+    flat = dict(zip(GRID, [50.0] * len(GRID)))
+    assert plateau_gate(flat, 0.5) == pytest.approx(0.26)  # (0.02 + 0.5) / 2
+    rising = dict(zip(GRID, range(len(GRID))))
+    assert plateau_gate(rising, 0.5) == 0.5
+
+
+def test_recorded_sweep_matches_the_encoder_file_and_the_grid(tmp_path):
+    rep = tmp_path / "r.json"
+    rep.write_text(json.dumps({"encoders": {"foldA/last.pt": {
+        "encoder": "runs/enc/foldA/last.pt", "gate_scores": {"0.1": 50.0, "0.25": 52.0}}}}))
+    assert recorded_sweep(rep, "runs/enc/foldA/last.pt", [0.1, 0.25]) == {0.1: 50.0, 0.25: 52.0}
+    assert recorded_sweep(rep, "runs/enc/foldA/last.pt", [0.1, 0.2]) is None  # other grid
+    assert recorded_sweep(rep, "other/foldA/last.pt", [0.1, 0.25]) is None  # same label only
+    assert recorded_sweep(rep, "v1", [0.1, 0.25]) is None
+
+
+def test_a_gate_off_the_grid_prints_three_decimals(capsys):
+    rep = report(((46, 61), (45, 60)))
+    rep["encoders"]["run/last.pt"]["gate"] = 0.225
+    print_table(rep)
+    assert "| run/last.pt | 0.225 |" in capsys.readouterr().out

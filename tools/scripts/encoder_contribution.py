@@ -8,7 +8,8 @@
 Each encoder runs at its own gate (``max_cosine_distance``), calibrated by the rule written in
 appearance/README.md ("Shipping rule") before any result: the value of ``--gates`` with the
 best mean HOTA on the ``--dev`` sequences, which must be other than the judging ones and, for a
-fold, the sequences whose crops trained the candidate (never the judging ones). The gate is
+fold, the sequences whose crops trained the candidate (never the judging ones); with
+``--gate-rule plateau``, the middle of the gates within ``--plateau-delta`` HOTA of that best. The gate is
 chosen on the default pipeline's own boxes: ``cosmot track SEQ --out-det`` writes them once per
 sequence, and each gate replays them through the tracker alone
 (:func:`cosmot.pipeline.prepared.score_config`, camera motion as ``cosmot track`` does; the
@@ -82,9 +83,32 @@ def cosmot_track(seq: Path, extra: list[str], log: Path) -> dict:
             "command": " ".join(["cosmot", *cmd[3:]])}
 
 
-def calibrate_gate(encoder: str, dev: list[Path], gates, cache: Path) -> tuple[float, dict]:
-    """The gate of ``gates`` with the best mean HOTA on the ``dev`` sequences' default-pipeline
-    boxes (``det-cosmot``), and the HOTA of every gate."""
+def argmax_gate(scores: dict[float, float]) -> float:
+    """The grid gate with the best dev score (ties: the one nearest 0.25)."""
+    return max(scores, key=lambda g: (scores[g], -abs(g - 0.25)))
+
+
+def plateau_gate(scores: dict[float, float], delta: float = 0.5) -> float:
+    """The middle of the dev plateau: the contiguous run of grid gates around the argmax whose
+    score is within ``delta`` of the best, and its midpoint ``(lo + hi) / 2`` (not snapped to
+    the grid). appearance/README.md, "The gate from the middle of the dev plateau"."""
+    gates = sorted(scores)
+    best = gates.index(argmax_gate(scores))
+    top = scores[gates[best]]
+    lo = hi = best
+    while lo > 0 and scores[gates[lo - 1]] >= top - delta:
+        lo -= 1
+    while hi < len(gates) - 1 and scores[gates[hi + 1]] >= top - delta:
+        hi += 1
+    return round((gates[lo] + gates[hi]) / 2, 4)
+
+
+GATE_RULES = {"argmax": argmax_gate, "plateau": plateau_gate}
+
+
+def sweep_gates(encoder: str, dev: list[Path], gates, cache: Path) -> dict[float, float]:
+    """The mean HOTA of every gate of ``gates`` on the ``dev`` sequences' default-pipeline
+    boxes (``det-cosmot``)."""
     from cosmot.appearance import load_encoder
     from cosmot.appearance.registry import encoder_identity
     from cosmot.pipeline.prepared import prepare, score_config
@@ -99,8 +123,17 @@ def calibrate_gate(encoder: str, dev: list[Path], gates, cache: Path) -> tuple[f
         scores[g] = float(np.mean([res.rows[s.name]["HOTA"] for s in dev]))
         print(f"  gate {g:.2f}: mean HOTA {scores[g]:.2f} on {', '.join(s.name for s in dev)}",
               flush=True)
-    best = max(gates, key=lambda g: (scores[g], -abs(g - 0.25)))
-    return best, scores
+    return scores
+
+
+def recorded_sweep(report: Path, encoder: str, gates) -> dict[float, float] | None:
+    """The sweep an earlier ``--json`` report holds for ``encoder`` over the same ``gates``
+    (None if it holds none): the judging runs are redone, the sweep is not."""
+    entry = json.loads(report.read_text())["encoders"].get(label(encoder), {})
+    scores = {float(g): v for g, v in entry.get("gate_scores", {}).items()}
+    if entry.get("encoder") != encoder or sorted(scores) != sorted(gates):
+        return None
+    return scores
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,6 +145,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--encoder", action="append", required=True,
                     help="none, a weights name, a .pt or .onnx (repeatable; the table's rows)")
     ap.add_argument("--gates", default=",".join(map(str, DEFAULT_GATES)))
+    ap.add_argument("--gate-rule", choices=sorted(GATE_RULES), default="argmax",
+                    help="argmax: the best dev gate; plateau: the middle of the gates within "
+                         "--plateau-delta HOTA of it (appearance/README.md)")
+    ap.add_argument("--plateau-delta", type=float, default=0.5)
+    ap.add_argument("--gate-scores-from", type=Path, default=None, metavar="JSON",
+                    help="reuse the dev sweeps an earlier --json report holds (same encoder "
+                         "file, same --gates); encoders it lacks are swept")
     ap.add_argument("--data", default=None, help="MOT sequences folder (default: shared data)")
     ap.add_argument("--work", required=True, type=Path, help="results, logs and caches")
     ap.add_argument("--json", type=Path, default=None, help="write everything measured here")
@@ -132,14 +172,24 @@ def main(argv: list[str] | None = None) -> int:
             cosmot_track(seq, ["--encoder", "none", "--out-det", str(det)],
                          work / "logs" / f"{name}-det.log")
         seqs[name] = seq
-    report = {"dev": args.dev, "judge": args.judge, "gates": gates, "encoders": {}}
+    report = {"dev": args.dev, "judge": args.judge, "gates": gates,
+              "gate_rule": args.gate_rule, "encoders": {}}
     for encoder in args.encoder:
         entry = report["encoders"][label(encoder)] = {"encoder": encoder}
         if encoder != "none":
-            print(f"{label(encoder)}: calibrating the gate on {', '.join(args.dev)}", flush=True)
-            gate, scores = calibrate_gate(encoder, [seqs[n] for n in args.dev], gates,
-                                          work / "cache")
-            entry.update(gate=gate, gate_scores={str(g): v for g, v in scores.items()})
+            scores = (recorded_sweep(args.gate_scores_from, encoder, gates)
+                      if args.gate_scores_from else None)
+            if scores is None:
+                print(f"{label(encoder)}: calibrating the gate on {', '.join(args.dev)}",
+                      flush=True)
+                scores = sweep_gates(encoder, [seqs[n] for n in args.dev], gates,
+                                     work / "cache")
+            else:
+                print(f"{label(encoder)}: dev sweep from {args.gate_scores_from}", flush=True)
+            gate = (plateau_gate(scores, args.plateau_delta) if args.gate_rule == "plateau"
+                    else argmax_gate(scores))
+            entry.update(gate=gate, gate_rule=args.gate_rule,
+                         gate_scores={str(g): v for g, v in scores.items()})
         out = work / "results" / label(encoder).replace("/", "_")
         entry["runs"] = {}
         for name in args.judge:
@@ -164,7 +214,8 @@ def main(argv: list[str] | None = None) -> int:
 def print_table(report: dict) -> None:
     judge = report["judge"]
     print(f"\nContribution table: cosmot track defaults, judged on {', '.join(judge)}; gates "
-          f"calibrated on {', '.join(report['dev'])} (best mean HOTA of {report['gates']})")
+          f"calibrated on {', '.join(report['dev'])} ({report.get('gate_rule', 'argmax')} of the mean "
+          f"HOTA over {report['gates']})")
     head = "| encoder | gate | " + " | ".join(f"{n} HOTA / IDF1 / IDSW" for n in judge) + \
         " | mean HOTA | mean IDF1 | encoder s (load) |"
     print(head)
@@ -177,7 +228,8 @@ def print_table(report: dict) -> None:
         load = max(runs[n]["load_avg_1min"] for n in judge)
         e["mean_HOTA"] = float(np.mean([runs[n]["HOTA"] for n in judge]))
         e["mean_IDF1"] = float(np.mean([runs[n]["IDF1"] for n in judge]))
-        gate = f"{e['gate']:.2f}" if "gate" in e else "-"
+        gate = "-" if "gate" not in e else (
+            f"{e['gate']:.2f}" if round(e["gate"], 2) == e["gate"] else f"{e['gate']:.3f}")
         print(f"| {name} | {gate} | " + " | ".join(cells) +
               f" | {e['mean_HOTA']:.1f} | {e['mean_IDF1']:.1f} | {enc_s:.1f} ({load:.1f}) |")
     enc = report["encoders"]
