@@ -19,6 +19,8 @@ LIBRARY_LOSSES = {"multi_similarity": "MultiSimilarityLoss", "npair": "NPairsLos
 #: Pair/triplet miners from pytorch-metric-learning for those losses ("none": every pair).
 MINERS = {"none": None, "multi_similarity": "MultiSimilarityMiner",
           "distance_weighted": "DistanceWeightedMiner", "batch_hard": "BatchHardMiner"}
+#: The library losses its CrossBatchMemory wrapper supports (NPairsLoss is not among them).
+MEMORY_LOSSES = ("multi_similarity", "angular")
 CLASSIFIERS = ("cosine_softmax", "softmax", "arcface", "cosface", "center")
 
 
@@ -44,6 +46,7 @@ class LossConfig:
     center_weight: float = 0.5
     margin_warmup_epochs: int = 0  # ArcFace / CosFace margin grows linearly from 0 over these
     miner: str = "none"  # pytorch-metric-learning miner for the library losses (MINERS)
+    memory_size: int = 0  # > 0: the library loss sees a cross-batch memory of this many crops
 
     def __post_init__(self) -> None:
         if self.name not in LOSSES:
@@ -62,18 +65,51 @@ class LossConfig:
         if self.miner != "none" and self.name not in LIBRARY_LOSSES:
             raise ValueError(f"miner={self.miner!r} applies to the pytorch-metric-learning "
                              f"losses ({', '.join(LIBRARY_LOSSES)}), not to {self.name!r}")
+        if self.memory_size < 0:
+            raise ValueError(f"memory_size={self.memory_size}: must be >= 0 (0: no memory)")
+        if self.memory_size and self.name not in MEMORY_LOSSES:
+            raise ValueError(f"memory_size={self.memory_size} (a cross-batch memory) applies "
+                             f"to {', '.join(MEMORY_LOSSES)}, not to {self.name!r}")
 
 
-def library_loss(name: str, miner: str = "none"):
+def library_loss(name: str, miner: str = "none", memory_size: int = 0, dim: int = 0):
     """``(loss, miner or None)`` from pytorch-metric-learning at its published defaults (the
-    ``train`` extra installs it); ImportError naming the extra when it is missing."""
+    ``train`` extra installs it); ImportError naming the extra when it is missing. With
+    ``memory_size`` > 0 the loss is the library's ``CrossBatchMemory`` (XBM, Wang et al. 2020)
+    around it: each batch is compared with the last ``memory_size`` embeddings of ``dim``
+    (the miner, if any, mines batch-to-memory pairs), and the returned miner is None."""
     try:
         from pytorch_metric_learning import losses, miners
     except ModuleNotFoundError as e:
         raise ModuleNotFoundError(f"loss {name!r} comes from pytorch-metric-learning: pip "
                                   f"install 'cosmot[train]' ({e})", name=e.name) from None
     loss = getattr(losses, LIBRARY_LOSSES[name])()
-    return loss, (getattr(miners, MINERS[miner])() if MINERS[miner] else None)
+    mine = getattr(miners, MINERS[miner])() if MINERS[miner] else None
+    if memory_size:
+        xbm = losses.CrossBatchMemory(loss, dim, memory_size=memory_size, miner=mine)
+        return ResumableMemory(xbm), None
+    return loss, mine
+
+
+class ResumableMemory(nn.Module):
+    """A ``CrossBatchMemory`` whose write position travels in ``state_dict`` beside its
+    contents (the library keeps it in plain attributes), so that a resumed run continues bit
+    for bit."""
+
+    def __init__(self, xbm: nn.Module):
+        super().__init__()
+        self.xbm = xbm
+
+    def forward(self, emb: torch.Tensor, labels: torch.Tensor, pairs=None) -> torch.Tensor:
+        return self.xbm(emb, labels, pairs)
+
+    def get_extra_state(self) -> dict:
+        return {"queue_idx": int(self.xbm.queue_idx),
+                "has_been_filled": bool(self.xbm.has_been_filled)}
+
+    def set_extra_state(self, state: dict) -> None:
+        self.xbm.queue_idx = int(state["queue_idx"])
+        self.xbm.has_been_filled = bool(state["has_been_filled"])
 
 
 class Criterion(nn.Module):
@@ -98,7 +134,8 @@ class Criterion(nn.Module):
         self.full_margin = getattr(self.head, "m", None)
         self.metric_loss = self.miner = None
         if name in LIBRARY_LOSSES:
-            self.metric_loss, self.miner = library_loss(name, config.miner)
+            self.metric_loss, self.miner = library_loss(name, config.miner, config.memory_size,
+                                                        dim)
 
     def set_margin_factor(self, factor: float) -> None:
         """Scale the ArcFace / CosFace margin to ``factor`` (0..1) of its configured value (the

@@ -194,13 +194,19 @@ def test_regression_distillation_pulls_the_student_towards_the_teacher(dim):
         assert embedding_regression_loss(emb, torch.from_numpy(teacher)).item() < losses[0]
 
 
-def test_resumed_run_equals_an_uninterrupted_one(tmp_path):
+@pytest.mark.parametrize("loss", [LossConfig(), LossConfig(
+    name="multi_similarity", miner="multi_similarity", memory_size=20)],
+    ids=["cosine_softmax", "multi_similarity_xbm"])
+def test_resumed_run_equals_an_uninterrupted_one(tmp_path, loss):
     """A run killed after epoch 2 (its resume.pt written) and resumed gives the same tensors,
     history and logs as one that ran its 4 epochs at once: regression distillation with a
-    projection head, cosine softmax beside it, dropout and augmentation all in play."""
+    projection head, cosine softmax (or a pair loss with a cross-batch memory, whose contents
+    and write position must survive) beside it, dropout and augmentation all in play."""
+    if loss.memory_size:
+        pytest.importorskip("pytorch_metric_learning")
     crops = toy_set(n_ids=6, per_id=6)
     teacher = FakeTeacher().embed_crops(crops.images)
-    cfg = TrainConfig(net=NET, epochs=4, p=3, k=4, warmup_epochs=1, eval_every=2,
+    cfg = TrainConfig(net=NET, epochs=4, p=3, k=4, warmup_epochs=1, eval_every=2, loss=loss,
                       distill=DistillConfig(weight=1.0, kind="regress"))
     whole = train(crops, cfg, tmp_path / "whole", val=toy_set(seed=1), progress=False,
                   log=lambda s: None, teacher=teacher)
@@ -227,7 +233,7 @@ def test_resumed_run_equals_an_uninterrupted_one(tmp_path):
             == [{k: v for k, v in r.items() if k not in drop} for r in resumed.history])
     assert resumed.best_epoch == whole.best_epoch
     # another configuration cannot continue this run's state
-    other = TrainConfig(net=NET, epochs=5, p=3, k=4, warmup_epochs=1, eval_every=2,
+    other = TrainConfig(net=NET, epochs=5, p=3, k=4, warmup_epochs=1, eval_every=2, loss=loss,
                         distill=DistillConfig(weight=1.0, kind="regress"))
     with pytest.raises(ValueError, match="epochs"):
         train(crops, other, tmp_path / "cut", progress=False, log=lambda s: None,

@@ -298,3 +298,39 @@ def test_a_miner_needs_a_library_loss():
         LossConfig(name="cosine_softmax", miner="batch_hard")
     with pytest.raises(ValueError, match="miner='nope'"):
         LossConfig(name="angular", miner="nope")
+
+
+def test_cross_batch_memory_is_the_librarys_and_its_state_resumes():
+    """--xbm N: pytorch-metric-learning's CrossBatchMemory around the loss (same value as the
+    library's own on the same batches); its contents and write position survive state_dict, so
+    a criterion rebuilt from it gives the next batch's loss exactly."""
+    pytest.importorskip("pytorch_metric_learning")
+    from pytorch_metric_learning import losses, miners
+
+    torch.manual_seed(0)
+    batches = [(torch.randn(16, 8), torch.arange(4).repeat_interleave(4) + 4 * (i % 2))
+               for i in range(4)]
+    cfg = LossConfig(name="multi_similarity", miner="multi_similarity", memory_size=40)
+    crit = Criterion(cfg, dim=8, num_classes=8)
+    ref = losses.CrossBatchMemory(losses.MultiSimilarityLoss(), 8, memory_size=40,
+                                  miner=miners.MultiSimilarityMiner())
+    for feats, labels in batches[:3]:  # 48 crops through a memory of 40: it wraps around
+        loss, _ = crit(feats, labels)
+        assert torch.allclose(loss, ref(F.normalize(feats, dim=1), labels))
+    state = crit.state_dict()
+    again = Criterion(cfg, dim=8, num_classes=8)
+    again.load_state_dict(state)
+    feats, labels = batches[3]
+    assert torch.equal(again(feats, labels)[0], crit(feats, labels)[0])
+    # without a memory the state has no extra entry (older training states still load)
+    assert not any("extra" in k for k in Criterion(LossConfig(name="multi_similarity"), 8,
+                                                      8).state_dict())
+
+
+def test_a_memory_needs_a_supported_library_loss():
+    with pytest.raises(ValueError, match="cross-batch memory"):
+        LossConfig(name="npair", memory_size=64)
+    with pytest.raises(ValueError, match="cross-batch memory"):
+        LossConfig(name="cosine_softmax", memory_size=64)
+    with pytest.raises(ValueError, match="memory_size=-1"):
+        LossConfig(name="angular", memory_size=-1)

@@ -53,7 +53,8 @@ def train_config_from_args(args: argparse.Namespace):
                       triplet_margin=args.margin, triplet_mining=args.mining,
                       triplet_weight=args.triplet_weight,
                       margin_warmup_epochs=getattr(args, "margin_warmup", 0),
-                      miner=getattr(args, "miner", "none"))
+                      miner=getattr(args, "miner", "none"),
+                      memory_size=getattr(args, "xbm", 0))
     aug = AugmentConfig(lowres_p=args.lowres_p, grey_p=args.grey_p,
                         hue_degrees=args.hue_degrees, saturation=args.saturation,
                         domain=MOT_DOMAIN if getattr(args, "domain_aug", False)
@@ -354,6 +355,9 @@ def _add_loss_options(p) -> None:
     g.add_argument("--miner", default="none",
                    help="pytorch-metric-learning miner for multi_similarity/npair/angular: "
                         "none (default), multi_similarity, distance_weighted, batch_hard")
+    g.add_argument("--xbm", type=int, default=0, metavar="N",
+                   help="cross-batch memory (pytorch-metric-learning's CrossBatchMemory) of "
+                        "the last N embeddings for multi_similarity/angular; 0: off (default)")
     g.add_argument("--epochs", type=int, default=60)
     g.add_argument("--p", type=int, default=16, help="identities per batch")
     g.add_argument("--k", type=int, default=4, help="crops per identity in a batch")
