@@ -110,7 +110,7 @@ def test_calibrate_writes_plot_and_suggests_threshold(tmp_path, mot_dir, capsys)
 def test_calibration_helpers_by_hand():
     import numpy as np
 
-    from cosmot.cli.calibrate import pair_distances, suggest_threshold
+    from cosmot.pipeline.calibration import pair_distances, suggest_threshold
 
     # frame 1: people 1, 2 side by side; frame 2: the same two. Embeddings: e1, e2 orthogonal.
     frames = np.array([1, 1, 2, 2])

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from cosmot.evaluation.mot_metrics import evaluate
+from cosmot.pipeline.calibration import best_gate
 from cosmot.paths import data_dir
 
 DEFAULT_GATES = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
@@ -83,9 +84,8 @@ def cosmot_track(seq: Path, extra: list[str], log: Path) -> dict:
             "command": " ".join(["cosmot", *cmd[3:]])}
 
 
-def argmax_gate(scores: dict[float, float]) -> float:
-    """The grid gate with the best dev score (ties: the one nearest 0.25)."""
-    return max(scores, key=lambda g: (scores[g], -abs(g - 0.25)))
+#: the rule in force: the grid gate with the best dev score (ties: the one nearest 0.25)
+argmax_gate = best_gate
 
 
 def plateau_gate(scores: dict[float, float], delta: float = 0.5) -> float:
@@ -111,19 +111,15 @@ def sweep_gates(encoder: str, dev: list[Path], gates, cache: Path) -> dict[float
     boxes (``det-cosmot``)."""
     from cosmot.appearance import load_encoder
     from cosmot.appearance.registry import encoder_identity
-    from cosmot.pipeline.prepared import prepare, score_config
-    from cosmot.tracker import TrackerConfig
+    from cosmot.pipeline.calibration import sweep_gates as sweep
+    from cosmot.pipeline.prepared import prepare
 
     enc = load_encoder(encoder)
     prepared = [prepare(s, "det-cosmot", None, enc, encoder_identity(encoder), "sparse", cache,
                         progress=False) for s in dev]  # cache keyed by the weights' SHA-256
-    scores = {}
-    for g in gates:
-        res = score_config(prepared, TrackerConfig(max_cosine_distance=g))
-        scores[g] = float(np.mean([res.rows[s.name]["HOTA"] for s in dev]))
-        print(f"  gate {g:.2f}: mean HOTA {scores[g]:.2f} on {', '.join(s.name for s in dev)}",
-              flush=True)
-    return scores
+    names = ", ".join(s.name for s in dev)
+    return sweep(prepared, gates, progress=lambda g, v: print(
+        f"  gate {g:.2f}: mean HOTA {v:.2f} on {names}", flush=True))
 
 
 def recorded_sweep(report: Path, encoder: str, gates) -> dict[float, float] | None:
