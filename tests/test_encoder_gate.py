@@ -37,8 +37,8 @@ def test_config_leaves_the_gate_to_the_encoder_and_a_set_value_stays():
 
 
 def test_shipped_encoder_carries_its_gate():
-    assert load_encoder("default").max_cosine_distance == 0.25
-    assert load_encoder("v1").max_cosine_distance == 0.25
+    assert load_encoder("default").max_cosine_distance == 0.3  # appearance/README.md
+    assert load_encoder("v1").max_cosine_distance == 0.3
 
 
 def test_checkpoint_and_onnx_gate_and_the_tracker_uses_it(tmp_path):
@@ -112,4 +112,4 @@ def test_calibrate_write_refuses_shipped_weights(tmp_path):
         record_gate(str(tmp_path / "nothing"), 0.2)
     record = json.loads((__import__("cosmot.appearance.registry", fromlist=["x"]).WEIGHTS_DIR
                          / "default.json").read_text())
-    assert record["max_cosine_distance"] == 0.25
+    assert record["max_cosine_distance"] == 0.3

@@ -46,8 +46,8 @@ def with_encoder_gate(config: TrackerConfig, encoder) -> TrackerConfig:
 def warn_uncalibrated(encoder) -> None:
     warnings.warn(UncalibratedEncoderWarning(
         f"encoder {describe_encoder(encoder)} carries no calibrated max_cosine_distance: the "
-        f"tracker uses {DEFAULT_MAX_COSINE_DISTANCE}, fitted for the shipped encoder v1, which "
-        f"may merge or split identities with this one. Calibrate it on sequences with ground "
+        f"tracker uses its generic default {DEFAULT_MAX_COSINE_DISTANCE}, which may merge or "
+        f"split identities with this encoder. Calibrate it on sequences with ground "
         f"truth: cosmot calibrate SEQ... --encoder {describe_encoder(encoder)} --write (or set "
         f"one: --set max_cosine_distance=D)"), stacklevel=3)
 
