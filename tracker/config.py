@@ -101,6 +101,12 @@ class TrackerConfig:
             docs/accuracy.md); off where the detector has none (a det.txt of unknown score
             scale) and for a bare ``Tracker``.
         byte_max_iou_distance: largest ``1 - IoU`` accepted in the BYTE stage.
+        min_foreground: a tentative track is confirmed (reported) only once the mean share of
+            its boxes that a background model marks as moving (``update(..., foreground=)``,
+            computed by :class:`cosmot.pipeline.foreground.ForegroundShare` for static
+            cameras) reaches this, so something that never moved — a sign post the detector
+            takes for a person — is never reported, while a person who walks is as soon as
+            ``n_init`` boxes are matched. -inf: off (``foreground`` is then not needed).
 
     Recovery:
         oc_reupdate: observation-centric re-update after a gap (OC-SORT): when a lost track is
@@ -140,6 +146,7 @@ class TrackerConfig:
     byte_association: bool = False
     low_score: float = 0.1
     byte_max_iou_distance: float = 0.5
+    min_foreground: float = float("-inf")
     # recovery
     oc_reupdate: bool = False
     lost_gallery_seconds: float = 2.0
@@ -159,6 +166,9 @@ class TrackerConfig:
         if self.feature_mode not in ("gallery", "ema"):
             raise ValueError(f"TrackerConfig.feature_mode = {self.feature_mode!r}: "
                              f"must be 'gallery' or 'ema'")
+        if self.min_foreground != self.min_foreground or self.min_foreground > 1.0:
+            raise ValueError(f"TrackerConfig.min_foreground = {self.min_foreground!r}: a share "
+                             f"of the box in [0, 1], or -inf (off)")
         if self.birth_score is not None and self.birth_score != self.birth_score:  # NaN
             raise ValueError("TrackerConfig.birth_score = nan: give a number (-inf: off)")
         if self.max_cosine_distance is not None:

@@ -24,7 +24,8 @@ from .config import TrackerConfig
 from .lost_tracks import LostTracks
 from .track_set import TrackSet
 
-STATE_FORMAT = "cosmot-tracker-state/1"
+#: /2 added the per-track foreground sum (``TrackerConfig.min_foreground``).
+STATE_FORMAT = "cosmot-tracker-state/2"
 
 _TRACK_BASES = TrackSet._BASES  # the arrays that hold every track
 #: Larger restored capacities or embedding sizes are refused as damage (they would allocate
@@ -74,7 +75,10 @@ def from_state(state, where: str = "tracker state"):
                         f"saved file with cosmot.tracker.state.load_state(path)")
     fmt = str(_get(state, "format", where))
     if fmt != STATE_FORMAT:
-        raise ValueError(f"{where}: format {fmt!r}, expected {STATE_FORMAT!r}")
+        older = fmt.startswith("cosmot-tracker-state/")
+        raise ValueError(f"{where}: format {fmt!r}, expected {STATE_FORMAT!r}"
+                         + ("; it was written by an earlier cosmot: resume with that version, "
+                            "or remove the checkpoint to start afresh" if older else ""))
     try:
         fields = json.loads(str(_get(state, "config_json", where)))
         config = TrackerConfig(**fields)

@@ -20,7 +20,8 @@ class TrackSet:
     Per row: ``uid`` (internal, unique per tracker), ``track_id`` (public id, 0 until confirmed),
     ``state`` (TENTATIVE/CONFIRMED), ``hits``, ``age`` (frames since birth),
     ``time_since_update``, Kalman ``mean`` (8) and ``cov`` (8x8), the last matched detection's
-    ``det_xyxy``, ``det_index``, ``score``, ``class_id``, the state at that observation
+    ``det_xyxy``, ``det_index``, ``score``, ``class_id``, ``fg_sum`` (the matched boxes'
+    foreground shares summed, for ``min_foreground``), the state at that observation
     (``obs_mean``, ``obs_cov``, ``obs_xyah``) for re-updates after a gap, and the appearance
     ``gallery`` (B x D ring buffer filled from slot 0, ``gallery_pos`` its next slot,
     ``n_features`` how many features it has taken) and ``last_feature`` (D).
@@ -43,6 +44,7 @@ class TrackSet:
     obs_xyah: np.ndarray           # (C, 4) float64
     det_xyxy: np.ndarray           # (C, 4) float64
     score: np.ndarray              # (C,) float64
+    fg_sum: np.ndarray             # (C,) float64, summed foreground share of matched boxes
     cov: np.ndarray                # (C, 8, 8) float64
     obs_cov: np.ndarray            # (C, 8, 8) float64
     gallery: np.ndarray            # (C, budget, D) float32
@@ -52,7 +54,8 @@ class TrackSet:
     # arrays); each named field is a view of columns of one of them.
     _INT_FIELDS = ("uid", "track_id", "state", "hits", "age", "time_since_update", "det_index",
                    "class_id", "gallery_pos", "n_features")
-    _FLOAT_FIELDS = (("mean", 8), ("obs_mean", 8), ("obs_xyah", 4), ("det_xyxy", 4), ("score", 1))
+    _FLOAT_FIELDS = (("mean", 8), ("obs_mean", 8), ("obs_xyah", 4), ("det_xyxy", 4), ("score", 1),
+                     ("fg_sum", 1))
     _BASES = ("_ints", "_floats", "_covs", "gallery", "last_feature")
 
     def __init__(self, budget: int, capacity: int = 32):

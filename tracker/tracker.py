@@ -66,7 +66,8 @@ class Tracker:
     # ------------------------------------------------------------------ public API
     def update(self, boxes_xyxy: np.ndarray, scores: np.ndarray | None = None,
                embeddings: np.ndarray | None = None, classes: np.ndarray | None = None,
-               warp: np.ndarray | None = None) -> TrackedObjects:
+               warp: np.ndarray | None = None,
+               foreground: np.ndarray | None = None) -> TrackedObjects:
         """Advance one frame with this frame's detections.
 
         Args:
@@ -78,6 +79,9 @@ class Tracker:
             classes: (M,) int class ids; a track only matches detections of its own class.
             warp: optional 2x3 affine (or 3x3) transform from the previous frame's pixel
                 coordinates to this frame's (camera-motion compensation).
+            foreground: (M,) share of each box a background model marks as moving, in [0, 1]
+                (:class:`cosmot.pipeline.foreground.ForegroundShare`); needed on frames with
+                boxes when ``config.min_foreground`` is on, ignored otherwise.
 
         Returns:
             The confirmed tracks matched in this frame (see :class:`TrackedObjects`); every
@@ -85,6 +89,7 @@ class Tracker:
         """
         boxes, scores, feats, classes = self._validate(boxes_xyxy, scores, embeddings, classes)
         cfg = self.config
+        fg = self._foreground(foreground, len(boxes))
         self.frame_count += 1
         self._predict(warp)
         t = self.tracks
@@ -131,12 +136,12 @@ class Tracker:
 
         rows = np.concatenate(matched_rows) if matched_rows else _EMPTY
         dets = np.concatenate(matched_dets) if matched_dets else _EMPTY
-        self._update_matched(rows, dets, boxes, det_xyah, scores, feats, classes, byte_rows)
+        self._update_matched(rows, dets, boxes, det_xyah, scores, feats, classes, byte_rows, fg)
         self._age_unmatched(free_rows)
         if cfg.birth_score is not None and cfg.birth_score > float("-inf"):
             # below it a detection only continues tracks
             free_dets = free_dets[scores[free_dets] >= cfg.birth_score]
-        self._start_tracks(free_dets, boxes, det_xyah, scores, feats, classes)
+        self._start_tracks(free_dets, boxes, det_xyah, scores, feats, classes, fg)
         return self._output()
 
     # ------------------------------------------------------------------ state
@@ -184,6 +189,25 @@ class Tracker:
                     "embeddings were given on some frames and not on others; give them on every "
                     "frame (appearance tracking) or on none (motion only), or call reset()")
         return boxes, scores, feats, classes
+
+    def _foreground(self, foreground, m: int) -> np.ndarray | None:
+        """The frame's foreground shares as (M,) floats, or None when min_foreground is off."""
+        if self.config.min_foreground == float("-inf"):
+            return None
+        if foreground is None:
+            if m == 0:
+                return np.zeros(0)
+            raise ValueError(f"TrackerConfig.min_foreground = {self.config.min_foreground} "
+                             f"needs update(..., foreground=): the share of each box that moves "
+                             f"(cosmot.pipeline.foreground.ForegroundShare); or set "
+                             f"min_foreground=-inf")
+        fg = np.asarray(foreground, np.float64).reshape(-1)
+        if fg.shape[0] != m:
+            raise ValueError(f"foreground has {fg.shape[0]} entries for {m} boxes")
+        if not (np.isfinite(fg).all() and (fg >= 0).all() and (fg <= 1).all()):
+            raise ValueError(f"foreground shares must lie in [0, 1]; got min {fg.min()}, max "
+                             f"{fg.max()}")
+        return fg
 
     def _predict(self, warp) -> None:
         t = self.tracks
@@ -240,7 +264,8 @@ class Tracker:
         r, c = linear_assignment(cost, limit)
         return rows[r], c
 
-    def _update_matched(self, rows, dets, boxes, det_xyah, scores, feats, classes, byte_rows):
+    def _update_matched(self, rows, dets, boxes, det_xyah, scores, feats, classes, byte_rows,
+                        fg=None):
         if rows.size == 0:
             return
         cfg, t = self.config, self.tracks
@@ -264,7 +289,11 @@ class Tracker:
             # low-score (BYTE) matches are often occluded: their features stay out of galleries
             app = ~np.isin(rows, byte_rows) if byte_rows.size else slice(None)
             self._add_features(rows[app], feats[dets[app]])
-        newly = rows[(t.state[rows] == TENTATIVE) & (t.hits[rows] >= cfg.n_init)]
+        due = (t.state[rows] == TENTATIVE) & (t.hits[rows] >= cfg.n_init)
+        if fg is not None:
+            t.fg_sum[rows] += fg[dets]
+            due &= t.fg_sum[rows] >= cfg.min_foreground * t.hits[rows]
+        newly = rows[due]
         if newly.size:
             self._confirm(newly)
 
@@ -325,7 +354,7 @@ class Tracker:
                 self.lost.add(t.track_id[gone], t.gallery[gone], self.frame_count + frames)
         t.remove(dead)
 
-    def _start_tracks(self, dets, boxes, det_xyah, scores, feats, classes) -> None:
+    def _start_tracks(self, dets, boxes, det_xyah, scores, feats, classes, fg=None) -> None:
         if dets.size == 0:
             return
         t, cfg = self.tracks, self.config
@@ -350,8 +379,10 @@ class Tracker:
             t.gallery_pos[rows] = 1 % t.budget
             t.n_features[rows] = 1
             t.last_feature[rows] = feats[dets]
+        if fg is not None:
+            t.fg_sum[rows] = fg[dets]
         if cfg.n_init <= 1:
-            self._confirm(rows)
+            self._confirm(rows if fg is None else rows[fg[dets] >= cfg.min_foreground])
 
     def active_tracks(self) -> TrackedObjects:
         """Every confirmed track still alive after the last ``update``, matched in that frame

@@ -60,13 +60,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.set_defaults(func=run_ablate)
 
 
-def _prepare_all(args, cmc: str):
+def _prepare_all(args, cmc: str, foreground: bool = False):
     from cosmot.appearance.registry import encoder_from_name, encoder_identity
 
     encoder = encoder_from_name(args.encoder, args.device)
     read_score = args.low_score if args.low_score is not None else args.min_score
     return [prepare(s, args.det, read_score, encoder, encoder_identity(args.encoder), cmc,
-                    args.cache)
+                    args.cache, foreground=foreground)
             for s in args.sequences]
 
 
@@ -119,7 +119,9 @@ def run_tune(args: argparse.Namespace) -> int:
         except ValueError as e:
             raise ValueError(f"--grid {g}: {e}") from None
     combos = list(itertools.product(*[v for _, v in axes])) or [()]
-    prepared = _prepare_all(args, args.cmc)
+    trials = [base.replace(**dict(zip([k for k, _ in axes], c))) for c in combos]
+    prepared = _prepare_all(args, args.cmc, foreground=any(
+        t.min_foreground > float("-inf") for t in trials))
     results = []
     for combo in combos:
         settings = dict(zip([k for k, _ in axes], combo))

@@ -18,6 +18,7 @@ from typing import Iterator
 import numpy as np
 
 from cosmot.detectors.det_file import DetectionFileDetector
+from cosmot.pipeline.foreground import PrecomputedForeground
 from cosmot.pipeline.video import track_video
 from cosmot.sources.motchallenge import Detections, Sequence, read_detections
 from cosmot.tracker import TrackerConfig
@@ -90,13 +91,16 @@ def track_sequence(seq: Sequence, det_name: str, min_score: float | None, config
                    progress: bool = True, checkpoint_every: int = 0, resume: bool = False,
                    stop=None, run: dict | None = None, prefetch: int = 0,
                    detections: Detections | None = None, embeddings: np.ndarray | None = None,
-                   warps: np.ndarray | None = None) -> dict:
+                   warps: np.ndarray | None = None,
+                   foreground: np.ndarray | None = None) -> dict:
     """Track one sequence from ``SEQ/<det_name>/det.txt`` and write ``out_path`` (MOTChallenge
     rows, flushed frame by frame); returns counters and timings.
 
     ``cosmot tune``/``ablate`` pass what :func:`cosmot.pipeline.prepared.prepare` computed
-    once: ``detections`` already read, ``embeddings`` (one row per detection row) and
-    ``warps`` (one per frame), so no frame is decoded; their ``config`` is already gated.
+    once: ``detections`` already read, ``embeddings`` (one row per detection row),
+    ``warps`` (one per frame) and ``foreground`` shares (one per detection row, needed when
+    ``config.min_foreground`` is on), so no frame is decoded; their ``config`` is already
+    gated.
     With ``interpolate`` or ``smooth`` the file is rewritten with the post-processed tracks
     once the sequence is done. The sequence's length is seqinfo.ini's ``seqLength``
     (detection rows past it are an error); frames without an image (a gap in ``img1/``) are
@@ -110,7 +114,15 @@ def track_sequence(seq: Sequence, det_name: str, min_score: float | None, config
         length_source=f"the sequence ({seq.length_source()})")
     detector = DetectionFileDetector.from_detections(det, seq.detections_path(det_name))
     camera_motion: object = cmc
-    if embeddings is not None or warps is not None:  # prepared: nothing is decoded
+    fg_on = config.min_foreground > float("-inf")
+    fg_source = None
+    if foreground is not None:
+        fg_source = PrecomputedForeground(det, foreground)
+    elif fg_on and (embeddings is not None or warps is not None):
+        raise ValueError("min_foreground is on but the prepared inputs have no foreground "
+                         "shares: prepare(..., foreground=True)")
+    if embeddings is not None or warps is not None or foreground is not None:
+        # prepared: nothing is decoded
         if embeddings is not None:
             encoder = PrecomputedEmbeddings(det, embeddings, config.max_cosine_distance)
             no_image = encoder.frames_without_image()
@@ -119,17 +131,20 @@ def track_sequence(seq: Sequence, det_name: str, min_score: float | None, config
                 detector = DetectionFileDetector.from_detections(det.filter(keep), detector.path)
                 encoder = PrecomputedEmbeddings(det.filter(keep), embeddings[keep],
                                                 config.max_cosine_distance)
+                if foreground is not None:
+                    fg_source = PrecomputedForeground(det.filter(keep), foreground[keep])
         camera_motion = PrecomputedWarps(warps) if warps is not None else "none"
         decode = False
     else:
-        decode = encoder is not None or cmc != "none"
+        decode = encoder is not None or cmc != "none" or fg_on
     collector = TrackCollector() if interpolate > 0 or smooth else None
     times = track_video(SequenceFrames(seq, n_frames, decode), detector, encoder, config,
                         out_mot=out_path, cmc=camera_motion, output_box=output_box,
                         progress=progress, progress_label=seq.name,
                         prefetch=prefetch if decode else 0, detect_ahead=0,
                         background_writer=False, checkpoint_every=checkpoint_every,
-                        resume=resume, run=run, stop=stop, collector=collector)
+                        resume=resume, run=run, stop=stop, collector=collector,
+                        foreground=fg_source)
     if stop:
         stop.raise_if_set()
     if collector is not None:

@@ -18,6 +18,7 @@ import numpy as np
 from cosmot.tracker import Tracker, TrackedObjects
 
 from cosmot.pipeline.camera_motion import CameraMotionEstimator
+from cosmot.pipeline.foreground import ForegroundShare
 from cosmot.pipeline.prefetch import prefetch
 from cosmot.detectors import Detector, FrameDetections, check_detections
 
@@ -76,7 +77,8 @@ def track_stream(frames: Iterable, detector: Detector, tracker: Tracker, encoder
                  min_score: float | None = None, max_frames: int | None = None,
                  times: StreamTimes | None = None,
                  camera_motion: CameraMotionEstimator | None = None,
-                 resume_after: int = 0, detect_ahead: int = 0) -> Iterator[TrackStep]:
+                 resume_after: int = 0, detect_ahead: int = 0,
+                 foreground: ForegroundShare | None = None) -> Iterator[TrackStep]:
     """Track a stream of frames lazily, one :class:`TrackStep` per frame.
 
     Args:
@@ -96,6 +98,10 @@ def track_stream(frames: Iterable, detector: Detector, tracker: Tracker, encoder
             (0: in the caller's thread). The detector then works on the next frames while the
             encoder, the camera motion and the tracker work on this one; the outputs are the
             same. The detector must not be used by anything else meanwhile.
+        foreground: optional :class:`ForegroundShare` (or one with ``by_frame_number`` and
+            ``shares_frame(k, boxes)``): each box's moving share, for the tracker's
+            ``min_foreground``. A resumed run's model must already have seen the frames
+            before ``resume_after`` (:func:`cosmot.pipeline.track_video` replays them).
 
     Frame numbers come from the stream (an image folder's file names): when some are
     missing, the tracker is advanced through them without detections and nothing is
@@ -113,7 +119,8 @@ def track_stream(frames: Iterable, detector: Detector, tracker: Tracker, encoder
     if detect_ahead:
         detected = prefetch(detected, detect_ahead)
     try:
-        yield from _tracked(detected, tracker, encoder, times, camera_motion, resume_after)
+        yield from _tracked(detected, tracker, encoder, times, camera_motion, resume_after,
+                            foreground)
     finally:
         close = getattr(detected, "close", None)
         if close is not None:
@@ -178,13 +185,16 @@ def _warn_outside(k: int, dets: FrameDetections, shape: tuple, source: str) -> b
 
 
 def _tracked(detected, tracker: Tracker, encoder, times: StreamTimes,
-             camera_motion: CameraMotionEstimator | None, resume_after: int
-             ) -> Iterator[TrackStep]:
-    """Embed, estimate the camera motion and track each detected frame."""
+             camera_motion: CameraMotionEstimator | None, resume_after: int,
+             foreground: ForegroundShare | None = None) -> Iterator[TrackStep]:
+    """Embed, estimate the camera motion and the moving shares, and track each detected
+    frame."""
     enc_by_number = getattr(encoder, "by_frame_number", False)
     cmc_by_number = getattr(camera_motion, "by_frame_number", False)
+    fg_by_number = getattr(foreground, "by_frame_number", False)
     for name, part, by_number in (("encoder", encoder, enc_by_number),
-                                  ("camera motion", camera_motion, cmc_by_number)):
+                                  ("camera motion", camera_motion, cmc_by_number),
+                                  ("foreground model", foreground, fg_by_number)):
         if part is not None and not by_number:  # say so before the first frame without pixels
             detected = _needing_images(detected, name)
     prev = resume_after  # frames before the first one given: motion only
@@ -192,6 +202,8 @@ def _tracked(detected, tracker: Tracker, encoder, times: StreamTimes,
         if k == resume_after:  # the checkpoint's frame: only the camera motion needs it
             if camera_motion is not None and not cmc_by_number:
                 camera_motion(image, dets.boxes_xyxy)
+            if foreground is not None and not fg_by_number:
+                foreground.observe(image)
             prev = k
             continue
         if k > prev + 1:  # frames without an image: motion only
@@ -210,9 +222,14 @@ def _tracked(detected, tracker: Tracker, encoder, times: StreamTimes,
         if camera_motion is not None:
             warp = (camera_motion.warp_frame(k) if cmc_by_number
                     else camera_motion(image, dets.boxes_xyxy))
+        fg = None
+        if foreground is not None:  # its time counts as the camera's (both model the scene)
+            fg = (foreground.shares_frame(k, dets.boxes_xyxy) if fg_by_number
+                  else foreground(image, dets.boxes_xyxy))
         t2 = time.perf_counter()
         try:
-            out = tracker.update(dets.boxes_xyxy, dets.scores, emb, dets.classes, warp=warp)
+            out = tracker.update(dets.boxes_xyxy, dets.scores, emb, dets.classes, warp=warp,
+                                 foreground=fg)
         except ValueError as e:  # say which frame (the tracker does not know it)
             raise ValueError(f"frame {k}: {e}") from None
         t3 = time.perf_counter()

@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from cosmot.detectors import create_detector, takes_threads
 from cosmot.pipeline.camera_motion import CameraMotionEstimator, resolve_cmc
+from cosmot.pipeline.foreground import ForegroundShare
 from cosmot.pipeline.run_state import (checkpoint_path, cut_outputs, load_checkpoint,
                                         save_checkpoint)
 from cosmot.pipeline.prefetch import prefetch as prefetched
@@ -80,7 +81,7 @@ def track_video(source, detector: str | os.PathLike | Callable = "auto",
                 checkpoint_every: int = 0, resume: bool = False, run: dict | None = None,
                 stop=None, times: StreamTimes | None = None,
                 log: Callable[[str], None] | None = None, collector=None,
-                progress_label: str | None = None) -> StreamTimes:
+                progress_label: str | None = None, foreground=None) -> StreamTimes:
     """Detect, embed and track every frame of ``source``; write the outputs asked for.
 
     Args:
@@ -124,6 +125,10 @@ def track_video(source, detector: str | os.PathLike | Callable = "auto",
         collector: a :class:`~cosmot.tracker.offline.TrackCollector` that also receives every
             frame's output rows (for offline post-processing, as ``cosmot mot`` does).
         progress_label: the progress bar's label (the bar is then removed when done).
+        foreground: the moving share of each box for ``config.min_foreground``: None makes a
+            :class:`~cosmot.pipeline.foreground.ForegroundShare` when that is on (a resumed
+            run first replays the frames before its checkpoint through it: decoding only);
+            or an object (see :func:`track_stream`).
     Returns the per-stage seconds, frame counts, largest id, last frame done and whether the
     input was tracked to its end.
     """
@@ -149,11 +154,12 @@ def track_video(source, detector: str | os.PathLike | Callable = "auto",
         config.birth_score > float("-inf") else None
     times = times if times is not None else StreamTimes()
     times.last_frame = resume_after
+    foreground = _foreground(foreground, config, src, resume_after, times)
     frames = _timed(src.frames(max(resume_after, 1)), times)
     steps = track_stream(prefetched(frames, prefetch), detector,
                          tracker, encoder, min_score=min_score, max_frames=max_frames,
                          times=times, camera_motion=camera_motion, resume_after=resume_after,
-                         detect_ahead=detect_ahead)
+                         detect_ahead=detect_ahead, foreground=foreground)
     outputs = None
     ended_as_asked = False
     saver = _Checkpoints(ckpt, tracker, description, checkpoint_every)
@@ -199,6 +205,27 @@ def _components(detector, encoder, detect_ahead: int):
         encoder = None if os.fspath(encoder) == "none" else load_encoder(encoder,
                                                                          threads=enc_threads)
     return detector, encoder
+
+
+def _foreground(foreground, config: TrackerConfig, src, resume_after: int, times: StreamTimes):
+    """The foreground model the run needs (None when ``min_foreground`` is off); a fresh one
+    has seen the frames before a resumed run's checkpoint frame, as the interrupted run's had."""
+    if config.min_foreground == float("-inf"):
+        return None
+    if foreground is not None:
+        return foreground
+    foreground = ForegroundShare()
+    if resume_after > 1:
+        t0 = time.perf_counter()
+        for k, image in src.frames(1):
+            if k >= resume_after:
+                break
+            if image is None:
+                raise ValueError(f"frame {k}: no image, and the foreground model "
+                                 f"(min_foreground) needs one")
+            foreground.observe(image)
+        times.decode += time.perf_counter() - t0
+    return foreground
 
 
 def _camera_motion(cmc, encoder):

@@ -12,6 +12,13 @@ detector's threshold) as if a perfect tracker held it, and the share of the pers
 box-frames that the rule would hold back is printed per sequence. A rule worth building holds
 back the clutter (``--probe X,Y,W,H``: the detections overlapping that region, e.g. a sign post,
 followed the same way) and almost no person.
+
+Appearance of motion (``fgmax:F:R``, ``fgmean:F:R``): the share of each box covered by
+foreground in OpenCV's MOG2 background model (:class:`cosmot.pipeline.foreground.ForegroundShare`,
+what ``TrackerConfig.min_foreground`` reads; shadows count as background), so a box on
+something that never moved — a sign post seen from the first frame — has none. ``fgmax``: proven once a box's
+foreground share reaches F; ``fgmean``: once the running mean, after 3 boxes, does (or, for
+both, once the centre moved R box heights). ``--fg-percentiles`` prints the distribution.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cosmot.pipeline.foreground import ForegroundShare
 from cosmot.sources.motchallenge import Detections, Sequence, read_detections, read_ground_truth
 from cosmot.tracker.geometry import iou_matrix, tlwh_to_xyxy
 
@@ -35,9 +43,25 @@ def people(seq: Sequence):
         yield g.frames, tlwh_to_xyxy(g.tlwh)
 
 
-def follow(dets: Detections, slices: dict[int, slice], frames, boxes) -> np.ndarray:
+def foreground_shares(seq: Sequence, dets: Detections) -> np.ndarray:
+    """Per detection row: the share of its box that the tracker's foreground model
+    (:class:`cosmot.pipeline.foreground.ForegroundShare`, defaults) marks as moving."""
+    model = ForegroundShare()
+    slices = dets.frame_slices()
+    xyxy = tlwh_to_xyxy(dets.tlwh)
+    out = np.zeros(len(dets))
+    empty = slice(0, 0)
+    for frame, image in seq.frames():
+        sl = slices.get(frame, empty)
+        out[sl] = model(image, xyxy[sl])
+    return out
+
+
+def follow(dets: Detections, slices: dict[int, slice], frames, boxes,
+           fg: np.ndarray | None = None) -> np.ndarray:
     """The detections a perfect tracker would match along a path (frames, xyxy boxes), in
-    order: (score, centre x, centre y, height) per matched frame (IoU >= 0.5)."""
+    order: (score, centre x, centre y, height, foreground share or 0) per matched frame (IoU >=
+    0.5)."""
     out = []
     for frame, box in zip(frames, boxes):
         sl = slices.get(int(frame))
@@ -48,21 +72,26 @@ def follow(dets: Detections, slices: dict[int, slice], frames, boxes) -> np.ndar
         j = int(iou.argmax())
         if iou[j] >= 0.5:
             b = xyxy[j]
-            out.append((dets.scores[sl][j], (b[0] + b[2]) / 2, (b[1] + b[3]) / 2, b[3] - b[1]))
-    return np.asarray(out, float).reshape(-1, 4)
+            share = 0.0 if fg is None else fg[sl][j]
+            out.append((dets.scores[sl][j], (b[0] + b[2]) / 2, (b[1] + b[3]) / 2, b[3] - b[1], share))
+    return np.asarray(out, float).reshape(-1, 5)
 
 
 def unproven(matches: np.ndarray, mode: str, score: float, radius: float) -> np.ndarray:
     """Per matched frame: True while the rule would still hold the track back (latched)."""
     if not len(matches):
         return np.zeros(0, bool)
-    s, c, h = matches[:, 0], matches[:, 1:3], matches[:, 3]
+    s, c, h, fg = matches[:, 0], matches[:, 1:3], matches[:, 3], matches[:, 4]
     moved = np.linalg.norm(c - c[0], axis=1) > radius * h
+    n = np.arange(1, len(s) + 1)
     if mode == "max":
         scored = s >= score
     elif mode == "mean":
-        n = np.arange(1, len(s) + 1)
         scored = (n >= 3) & (np.cumsum(s) / n >= score)
+    elif mode == "fgmax":
+        scored = fg >= score
+    elif mode == "fgmean":
+        scored = (n >= 3) & (np.cumsum(fg) / n >= score)
     else:
         scored = np.zeros(len(s), bool)
     return ~np.logical_or.accumulate(moved | scored)
@@ -75,7 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--det", default="det-cosmot", help="detection folder in each sequence")
     ap.add_argument("--min-score", type=float, default=0.3)
     ap.add_argument("--rule", action="append", required=True,
-                    help="MODE:S:R with MODE max, mean or none (repeatable)")
+                    help="MODE:S:R with MODE max, mean, fgmax, fgmean or none (repeatable)")
+    ap.add_argument("--fg-percentiles", action="store_true",
+                    help="print the foreground share of people's boxes and the probe's")
     ap.add_argument("--probe", help="X,Y,W,H of a static clutter region in the first sequence")
     args = ap.parse_args(argv)
     rules = [(m, float(s), float(r)) for m, s, r in (x.split(":") for x in args.rule)]
@@ -84,15 +115,26 @@ def main(argv: list[str] | None = None) -> int:
     print("|---" * (len(args.sequences) + 1 + bool(args.probe)) + "|")
     per_seq = []
     probe = None
+    need_fg = any(m.startswith("fg") for m, _, _ in rules) or args.fg_percentiles
     for i, path in enumerate(args.sequences):
         seq = Sequence(path)
         dets = read_detections(seq.detections_path(args.det), min_score=args.min_score)
         slices = dets.frame_slices()
-        per_seq.append([follow(dets, slices, f, b) for f, b in people(seq)])
+        fg = foreground_shares(seq, dets) if need_fg else None
+        per_seq.append([follow(dets, slices, f, b, fg) for f, b in people(seq)])
         if i == 0 and args.probe:
             region = tlwh_to_xyxy(np.array([float(v) for v in args.probe.split(",")]))
             n = seq.length()
-            probe = follow(dets, slices, np.arange(1, n + 1), np.tile(region, (n, 1)))
+            probe = follow(dets, slices, np.arange(1, n + 1), np.tile(region, (n, 1)), fg)
+    if args.fg_percentiles:
+        q = (5, 10, 25, 50, 75, 90)
+        for path, tracks in zip(args.sequences, per_seq):
+            shares = np.concatenate([p[:, 4] for p in tracks if len(p)])
+            print(f"foreground share, people, {path.name}: percentiles {q} = "
+                  f"{np.round(np.percentile(shares, q), 3).tolist()}")
+        if probe is not None:
+            print(f"foreground share, probe region: percentiles {q} = "
+                  f"{np.round(np.percentile(probe[:, 4], q), 3).tolist()}")
     for mode, s, r in rules:
         cells = []
         for tracks in per_seq:
