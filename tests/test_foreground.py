@@ -192,3 +192,29 @@ def test_live_prepared_and_resumed_runs_give_the_same_file(pets_clip, tmp_path):
     track_sequence(seq, "det", None, TrackerConfig(fps=seq.info.fps), off, progress=False)
     rows = lambda f: len(Path(f).read_text().splitlines())  # noqa: E731
     assert rows(live) < rows(off)
+
+
+def test_per_frame_adapter_equals_the_command_with_the_rule(pets_clip, tmp_path):
+    """cosmot.integrations with min_foreground on (its own background model, fed the frames)
+    gives the ids ``cosmot track --set min_foreground=...`` writes; without a frame it says
+    what needs one."""
+    from cosmot.cli.main import main
+    from cosmot.integrations import DeepSortTracker
+    from test_integrations import frames_and_dets
+
+    n = 40
+    out = tmp_path / "r.txt"
+    assert main(["track", str(pets_clip), "--detections", str(pets_clip / "det" / "det.txt"),
+                 "--encoder", "none", "--max-frames", str(n), "--set", "min_foreground=0.05",
+                 "--out-mot", str(out), "--no-progress"]) == 0
+    rows = np.loadtxt(out, delimiter=",", ndmin=2)
+    from cosmot.sources.motchallenge import Sequence
+
+    cfg = TrackerConfig(fps=Sequence(pets_clip).info.fps, min_foreground=0.05)
+    tracker = DeepSortTracker(cfg, encoder="none")
+    for k, image, dets in frames_and_dets(pets_clip, n):
+        got = sorted(tracker.update(dets, image)[:, 4].astype(int).tolist())
+        assert got == sorted(rows[rows[:, 0] == k, 1].astype(int).tolist()), f"frame {k}"
+    assert len(rows)
+    with pytest.raises(ValueError, match="min_foreground's background model need"):
+        tracker.update(dets, None)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from cosmot.pipeline.camera_motion import CameraMotionEstimator
+from cosmot.pipeline.foreground import ForegroundShare
 from cosmot.pipeline.gate import with_encoder_gate
 from cosmot.tracker import Tracker, TrackerConfig
 
@@ -52,24 +53,32 @@ class DeepSortTracker:
             cmc = "sparse" if encoder is not None else "none"
         self._cmc_method = cmc
         self.camera_motion = CameraMotionEstimator(cmc) if cmc != "none" else None
+        # the moving share of each box, for config.min_foreground (a background model)
+        self.foreground = (ForegroundShare() if self.tracker.config.min_foreground > float("-inf")
+                           else None)
 
     def reset(self) -> None:
         """Forget every track (a new video); ids start again at 1."""
         self.tracker.reset()
         if self.camera_motion is not None:
             self.camera_motion = CameraMotionEstimator(self._cmc_method)
+        if self.foreground is not None:
+            self.foreground.reset()
 
     def _step(self, xyxy, scores, classes, frame):
         xyxy = np.asarray(xyxy, np.float64).reshape(-1, 4)
-        needs_frame = self.encoder is not None or self.camera_motion is not None
+        needs_frame = (self.encoder is not None or self.camera_motion is not None
+                       or self.foreground is not None)
         if needs_frame and frame is None:
-            raise ValueError("frame is None: the appearance encoder and camera-motion "
-                             "compensation need the image (or make the tracker with "
-                             "encoder=None, cmc='none')")
+            raise ValueError("frame is None: the appearance encoder, camera-motion "
+                             "compensation and min_foreground's background model need the "
+                             "image (or make the tracker with encoder=None, cmc='none' and "
+                             "min_foreground off)")
         emb = (self.encoder.embed(frame, xyxy) if self.encoder is not None and len(xyxy)
                else None)
         warp = self.camera_motion(frame, xyxy) if self.camera_motion is not None else None
-        return self.tracker.update(xyxy, scores, emb, classes, warp=warp)
+        fg = self.foreground(frame, xyxy) if self.foreground is not None else None
+        return self.tracker.update(xyxy, scores, emb, classes, warp=warp, foreground=fg)
 
     def step(self, boxes_xyxy, scores, classes=None, frame: np.ndarray | None = None):
         """One frame in cosmot's own terms: the :class:`cosmot.TrackedObjects` of
