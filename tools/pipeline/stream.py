@@ -51,6 +51,7 @@ class StreamTimes:
     detect: float = 0.0
     embed: float = 0.0
     cmc: float = 0.0
+    foreground: float = 0.0
     track: float = 0.0
     write: float = 0.0
     max_id: int = 0
@@ -222,8 +223,9 @@ def _tracked(detected, tracker: Tracker, encoder, times: StreamTimes,
         if camera_motion is not None:
             warp = (camera_motion.warp_frame(k) if cmc_by_number
                     else camera_motion(image, dets.boxes_xyxy))
+        t_fg = time.perf_counter()
         fg = None
-        if foreground is not None:  # its time counts as the camera's (both model the scene)
+        if foreground is not None:
             fg = (foreground.shares_frame(k, dets.boxes_xyxy) if fg_by_number
                   else foreground(image, dets.boxes_xyxy))
         t2 = time.perf_counter()
@@ -235,7 +237,8 @@ def _tracked(detected, tracker: Tracker, encoder, times: StreamTimes,
         t3 = time.perf_counter()
         times.frames += 1
         times.embed += t_cmc - t1
-        times.cmc += t2 - t_cmc
+        times.cmc += t_fg - t_cmc
+        times.foreground += t2 - t_fg
         times.track += t3 - t2
         if len(out):
             times.max_id = max(times.max_id, int(out.track_id.max()))

@@ -9,7 +9,8 @@ R.txt`` makes (default detector, shipped encoder, camera-motion compensation, de
 decoding and detection ahead in their threads, outputs in a writer thread; outputs to a
 temporary folder; detector and encoder are made before the clock starts) — and prints per
 input: frames/s end to end, then the busy time per frame of each stage in its thread: decode
-(reading frames), detect, embed (appearance encoder), cmc (camera-motion estimation), track
+(reading frames), detect, embed (appearance encoder), cmc (camera-motion estimation),
+foreground (the background model, only with ``--set min_foreground=...``), track
 (``Tracker.update``), write (drawing + encoding the video, MOT rows). The stages overlap, so they add up to more than the wall time. Also the process's CPU
 time per frame and the load average before and after, since the machine may be shared.
 ``--compare`` also runs each input with everything in one thread (``--prefetch 0
@@ -26,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-STAGES = ("decode", "detect", "embed", "cmc", "track", "write")
+STAGES = ("decode", "detect", "embed", "cmc", "foreground", "track", "write")
 
 
 def bench(input_path: str, args: argparse.Namespace, threaded: bool = True) -> dict:
@@ -45,13 +46,19 @@ def bench(input_path: str, args: argparse.Namespace, threaded: bool = True) -> d
         from cosmot.appearance import load_encoder
 
         encoder = load_encoder(args.encoder, threads=thread_split(detect_ahead)[1])
+    config = None
+    if args.set:  # tracker settings on top of the default, as ``cosmot track --set`` gives them
+        from cosmot.sources.open_input import open_input
+        from cosmot.tracker import TrackerConfig
+
+        config = TrackerConfig(fps=open_input(input_path).fps).replace(**args.settings)
     times = StreamTimes()
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="cosmot-bench-") as tmp:
         video = None if args.no_write else Path(tmp) / "tracked.mp4"
         mot = None if args.no_write else Path(tmp) / "results.txt"
         cpu0, t0 = time.process_time(), time.perf_counter()
-        track_video(input_path, detector, encoder, out_video=video, out_mot=mot,
+        track_video(input_path, detector, encoder, config, out_video=video, out_mot=mot,
                     max_frames=args.max_frames, prefetch=args.prefetch if threaded else 0,
                     detect_ahead=detect_ahead, background_writer=threaded, times=times)
         wall = time.perf_counter() - t0
@@ -86,7 +93,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--plot", default=None, metavar="PNG",
                    help="also draw the figures: per run, the wall time per frame beside the "
                         "busy time of each stage (needs matplotlib: cosmot[eval])")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="a TrackerConfig field for the runs (repeatable), e.g. "
+                        "min_foreground=0.02")
     args = p.parse_args(argv)
+    from cosmot.settings import parse_field
+    from cosmot.tracker import TrackerConfig
+
+    args.settings = {}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        args.settings[key] = parse_field(TrackerConfig, key, value)
     from cosmot.runtime import limit_blas_threads
 
     limit_blas_threads()  # as the cosmot command does
@@ -95,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
 
         cv2.setNumThreads(args.cv_threads)
     print(f"{'input':<44}{'frames':>7}{'frames/s':>9}  ms/frame: "
-          + "".join(f"{s:>8}" for s in STAGES) + f"{'CPU':>8}  load before/after")
+          + "".join(f"{s if s != 'foreground' else 'fg':>8}" for s in STAGES) + f"{'CPU':>8}  load before/after")
     runs = []
     for path in args.inputs:
         name = Path(path).name
@@ -124,8 +141,8 @@ def plot(runs: list[tuple[str, dict]], path: str, outputs: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    colours = dict(zip(STAGES, ("#9e9e9e", "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728",
-                                "#9467bd")))
+    colours = dict(zip(STAGES, ("#9e9e9e", "#1f77b4", "#ff7f0e", "#2ca02c", "#8c564b",
+                                "#d62728", "#9467bd")))
     fig, ax = plt.subplots(figsize=(9, 0.9 + 0.75 * len(runs)))
     for i, (name, r) in enumerate(runs):
         n = max(r["frames"], 1)
