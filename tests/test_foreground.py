@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support.stops import StopAt
 
 from cosmot.pipeline.foreground import ForegroundShare, PrecomputedForeground, box_shares
 from cosmot.tracker import Tracker, TrackerConfig
@@ -169,16 +170,6 @@ def test_live_prepared_and_resumed_runs_give_the_same_file(pets_clip, tmp_path):
         run_config([dataclasses.replace(p, foreground=None, warps=np.zeros((0, 2, 3)))], cfg,
                    tmp_path / "none")
 
-    class StopAt:
-        def __init__(self, frame):
-            self.frame, self.calls = frame, 0
-
-        def __bool__(self):
-            self.calls += 1
-            return self.calls >= self.frame
-
-        def raise_if_set(self):
-            raise KeyboardInterrupt
 
     part = tmp_path / "part.txt"
     with pytest.raises(KeyboardInterrupt):

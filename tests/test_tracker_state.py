@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support.stops import StopAt
 
 from cosmot.testing.synthetic_scene import walking_scene
 from cosmot.tracker import Tracker, TrackerConfig
@@ -188,16 +189,6 @@ def test_mot_resume_after_a_stop(pets_clip, tmp_path):
     whole = tmp_path / "whole.txt"
     track_sequence(seq, "det", None, cfg, whole, progress=False)
 
-    class StopAt:
-        def __init__(self, frame):
-            self.frame, self.calls = frame, 0
-
-        def __bool__(self):
-            self.calls += 1
-            return self.calls >= self.frame
-
-        def raise_if_set(self):
-            raise KeyboardInterrupt
 
     part = tmp_path / "part.txt"
     with pytest.raises(KeyboardInterrupt):
