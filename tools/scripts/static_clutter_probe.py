@@ -97,6 +97,47 @@ def unproven(matches: np.ndarray, mode: str, score: float, radius: float) -> np.
     return ~np.logical_or.accumulate(moved | scored)
 
 
+def figure(seq: Sequence, det_name: str, min_score: float, frame: int, path: str) -> None:
+    """The frame with each box and its foreground share (green: at least 0.02, red: below),
+    beside the model's foreground mask, after the model has seen frames 1..frame."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    dets = read_detections(seq.detections_path(det_name), min_score=min_score)
+    slices = dets.frame_slices()
+    model = ForegroundShare()
+    for k, image in seq.frames():
+        xyxy = tlwh_to_xyxy(dets.tlwh[slices.get(k, slice(0, 0))])
+        if k == frame:
+            break
+        model.observe(image)
+    mask, s = model.observe(image)
+    from cosmot.pipeline.foreground import box_shares
+
+    shares = box_shares(mask, xyxy * s)
+    scores = dets.scores[slices.get(frame, slice(0, 0))]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
+    axes[0].imshow(image[:, :, ::-1])
+    axes[1].imshow(mask, cmap="gray", extent=(0, image.shape[1], image.shape[0], 0))
+    for b, share, score in zip(xyxy, shares, scores):
+        colour = "lime" if share >= 0.02 else "red"
+        for ax in axes:
+            ax.add_patch(Rectangle((b[0], b[1]), b[2] - b[0], b[3] - b[1], fill=False,
+                                   edgecolor=colour, linewidth=1.2))
+        axes[0].text(b[0], b[1] - 3, f"{share:.2f} ({score:.2f})", color=colour, fontsize=8)
+    axes[0].set_title(f"{seq.name} frame {frame}: foreground share (detector score) per box",
+                      fontsize=10)
+    axes[1].set_title("MOG2 foreground (white), the shares' source", fontsize=10)
+    for ax in axes:
+        ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    print(f"figure: {path}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -105,6 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--min-score", type=float, default=0.3)
     ap.add_argument("--rule", action="append", required=True,
                     help="MODE:S:R with MODE max, mean, fgmax, fgmean or none (repeatable)")
+    ap.add_argument("--figure", nargs=2, metavar=("FRAME", "PNG"),
+                    help="draw the first sequence's frame FRAME: its boxes with their "
+                         "foreground shares, beside the background model's mask")
     ap.add_argument("--fg-percentiles", action="store_true",
                     help="print the foreground share of people's boxes and the probe's")
     ap.add_argument("--probe", help="X,Y,W,H of a static clutter region in the first sequence")
@@ -113,6 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     print("| rule | " + " | ".join(s.name for s in args.sequences)
           + (" | probe region" if args.probe else "") + " |")
     print("|---" * (len(args.sequences) + 1 + bool(args.probe)) + "|")
+    if args.figure:
+        figure(Sequence(args.sequences[0]), args.det, args.min_score, int(args.figure[0]),
+               args.figure[1])
     per_seq = []
     probe = None
     need_fg = any(m.startswith("fg") for m, _, _ in rules) or args.fg_percentiles
