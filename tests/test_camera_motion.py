@@ -83,6 +83,7 @@ def test_settings_are_named_and_key_the_warp_cache(tmp_path, monkeypatch):
     det.write_text("1,-1,0,0,10,10,1,-1,-1,-1\n")
     before = prepared._cache_key(det, None, "enc", "sparse")
     assert prepared._cache_key(det, None, "enc", "none") != before
+    assert prepared._cache_key(det, None, "enc", "sparse", foreground=True) != before
 
     class Other(CameraMotionEstimator):
         def __init__(self, method="sparse", max_side=640, max_corners=500, window=15,

@@ -42,7 +42,8 @@ class PreparedSequence:
     foreground: np.ndarray | None = None  # per detection row (min_foreground), when prepared
 
 
-def _cache_key(det_path: Path, min_score, encoder_id: str, cmc: str, foreground: bool) -> str:
+def _cache_key(det_path: Path, min_score, encoder_id: str, cmc: str,
+               foreground: bool = False) -> str:
     h = hashlib.sha256(det_path.read_bytes())
     # the estimator's settings, not only its method: warps cached with other settings differ
     estimator = repr(CameraMotionEstimator(cmc)) if cmc != "none" else "none"
