@@ -28,7 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from cosmot.pipeline.foreground import ForegroundShare
+from cosmot.pipeline.foreground import ForegroundShare, box_shares
+from cosmot.pipeline.prepared import prepare
 from cosmot.sources.motchallenge import Detections, Sequence, read_detections, read_ground_truth
 from cosmot.tracker.geometry import iou_matrix, tlwh_to_xyxy
 
@@ -41,20 +42,6 @@ def people(seq: Sequence):
     for pid in np.unique(gt.ids):
         g = gt.filter(gt.ids == pid)  # sorted by frame
         yield g.frames, tlwh_to_xyxy(g.tlwh)
-
-
-def foreground_shares(seq: Sequence, dets: Detections) -> np.ndarray:
-    """Per detection row: the share of its box that the tracker's foreground model
-    (:class:`cosmot.pipeline.foreground.ForegroundShare`, defaults) marks as moving."""
-    model = ForegroundShare()
-    slices = dets.frame_slices()
-    xyxy = tlwh_to_xyxy(dets.tlwh)
-    out = np.zeros(len(dets))
-    empty = slice(0, 0)
-    for frame, image in seq.frames():
-        sl = slices.get(frame, empty)
-        out[sl] = model(image, xyxy[sl])
-    return out
 
 
 def follow(dets: Detections, slices: dict[int, slice], frames, boxes,
@@ -110,13 +97,11 @@ def figure(seq: Sequence, det_name: str, min_score: float, frame: int, path: str
     slices = dets.frame_slices()
     model = ForegroundShare()
     for k, image in seq.frames():
-        xyxy = tlwh_to_xyxy(dets.tlwh[slices.get(k, slice(0, 0))])
         if k == frame:
             break
         model.observe(image)
     mask, s = model.observe(image)
-    from cosmot.pipeline.foreground import box_shares
-
+    xyxy = tlwh_to_xyxy(dets.tlwh[slices.get(frame, slice(0, 0))])
     shares = box_shares(mask, xyxy * s)
     scores = dets.scores[slices.get(frame, slice(0, 0))]
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
@@ -165,9 +150,13 @@ def main(argv: list[str] | None = None) -> int:
     need_fg = any(m.startswith("fg") for m, _, _ in rules) or args.fg_percentiles
     for i, path in enumerate(args.sequences):
         seq = Sequence(path)
-        dets = read_detections(seq.detections_path(args.det), min_score=args.min_score)
+        if need_fg:  # the shares cosmot tune computes (one pass over the frames)
+            p = prepare(path, args.det, args.min_score, progress=False, foreground=True)
+            dets, fg = p.det, p.foreground
+        else:
+            dets = read_detections(seq.detections_path(args.det), min_score=args.min_score)
+            fg = None
         slices = dets.frame_slices()
-        fg = foreground_shares(seq, dets) if need_fg else None
         per_seq.append([follow(dets, slices, f, b, fg) for f, b in people(seq)])
         if i == 0 and args.probe:
             region = tlwh_to_xyxy(np.array([float(v) for v in args.probe.split(",")]))
