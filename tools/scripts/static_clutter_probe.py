@@ -19,6 +19,10 @@ what ``TrackerConfig.min_foreground`` reads; shadows count as background), so a 
 something that never moved — a sign post seen from the first frame — has none. ``fgmax``: proven once a box's
 foreground share reaches F; ``fgmean``: once the running mean, after 3 boxes, does (or, for
 both, once the centre moved R box heights). ``--fg-percentiles`` prints the distribution.
+
+Would another input size of the shipped detector not fire on the clutter?
+``--detector-sizes 416,480,512,640 --every 40`` runs YOLOX-Nano at each size on every 40th frame
+of the first sequence and prints the best score of a box on the probe region (IoU >= 0.5).
 """
 
 from __future__ import annotations
@@ -123,6 +127,29 @@ def figure(seq: Sequence, det_name: str, min_score: float, frame: int, path: str
     print(f"figure: {path}")
 
 
+def probe_scores_by_size(seq: Sequence, region_xyxy: np.ndarray, sizes: list[int],
+                         every: int) -> None:
+    """Per detector input size: the best score of a shipped-detector box on the region (IoU >=
+    0.5, 0 if none) on every ``every``-th frame, summarised against the default pipeline's
+    detector threshold (0.3) and birth score (0.5)."""
+    from cosmot.detectors.yolox import YOLOXConfig, YOLOXDetector
+
+    images = [image for k, image in seq.frames() if (k - 1) % every == 0]
+    print(f"\n{seq.name}: best score on the probe region, {len(images)} frames (every {every}th)")
+    print("| input size | median | frames >= 0.3 | frames >= 0.5 |\n|---|---|---|---|")
+    for size in sizes:
+        detector = YOLOXDetector(config=YOLOXConfig(size=size, min_score=0.1, threads=1))
+        best = []
+        for image in images:
+            d = detector(image)
+            iou = iou_matrix(region_xyxy[None], d.boxes_xyxy)[0] if len(d.scores) else np.zeros(0)
+            hit = iou >= 0.5
+            best.append(float(d.scores[hit].max()) if hit.any() else 0.0)
+        best = np.asarray(best)
+        print(f"| {size} | {np.median(best):.2f} | {100 * (best >= 0.3).mean():.0f}% | "
+              f"{100 * (best >= 0.5).mean():.0f}% |")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -137,7 +164,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fg-percentiles", action="store_true",
                     help="print the foreground share of people's boxes and the probe's")
     ap.add_argument("--probe", help="X,Y,W,H of a static clutter region in the first sequence")
+    ap.add_argument("--detector-sizes", help="comma-separated YOLOX input sizes: the probe "
+                    "region's best score at each (needs --probe)")
+    ap.add_argument("--every", type=int, default=40, help="frame step for --detector-sizes")
     args = ap.parse_args(argv)
+    if args.detector_sizes and not args.probe:
+        ap.error("--detector-sizes needs --probe X,Y,W,H (the region whose scores to print)")
     rules = [(m, float(s), float(r)) for m, s, r in (x.split(":") for x in args.rule)]
     print("| rule | " + " | ".join(s.name for s in args.sequences)
           + (" | probe region" if args.probe else "") + " |")
@@ -181,6 +213,10 @@ def main(argv: list[str] | None = None) -> int:
             held = unproven(probe, mode, s, r)
             cells.append(f"{held.sum()} of {len(held)} held back")
         print(f"| {mode} S={s:g} R={r:g} | " + " | ".join(cells) + " |")
+    if args.detector_sizes:
+        probe_scores_by_size(Sequence(args.sequences[0]),
+                             tlwh_to_xyxy(np.array([float(v) for v in args.probe.split(",")])),
+                             [int(v) for v in args.detector_sizes.split(",")], args.every)
     return 0
 
 
