@@ -342,6 +342,34 @@ def test_lost_gallery_returns_the_old_id(seconds, gap, same_id):
     assert ids[1] != 1  # someone else never takes the old id
 
 
+def _frames_a_lost_track_survives(cfg: TrackerConfig) -> int:
+    tr = Tracker(cfg)
+    for k in range(cfg.n_init + 1):
+        tr.update(_moved(BOX, 2 * k))
+    missed = 0
+    while tr.num_tracks:
+        tr.update(np.zeros((0, 4)))
+        missed += 1
+    return missed - 1  # deleted on the first frame past the limit
+
+
+@pytest.mark.parametrize("fps, seconds, frames", [(10.0, 0.5, 5), (30.0, 0.5, 15),
+                                                  (7.0, 1.0, 7), (25.0, None, 30)])
+def test_max_age_in_seconds_follows_the_frame_rate(fps, seconds, frames):
+    """``max_age_seconds`` counts a lost track's life in seconds at the config's ``fps``;
+    None keeps ``max_age`` frames whatever the rate."""
+    cfg = TrackerConfig(max_age=30, max_age_seconds=seconds, fps=fps)
+    assert cfg.max_age_frames == frames
+    assert _frames_a_lost_track_survives(cfg) == frames
+
+
+def test_max_age_seconds_is_validated():
+    for bad in (0, -1.0, "2"):
+        with pytest.raises(ValueError, match="max_age_seconds"):
+            TrackerConfig(max_age_seconds=bad)
+    assert TrackerConfig(max_age_seconds=0.01, fps=7.0).max_age_frames == 1
+
+
 @pytest.mark.parametrize("limit, same_id", [(1, False), (5, True)])
 def test_iou_stage_takes_tracks_missed_up_to_a_limit(limit, same_id):
     """Appearance that no longer matches (cosine 1): after 3 missed frames only the IoU stage

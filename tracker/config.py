@@ -44,6 +44,11 @@ class TrackerConfig:
     Life cycle:
         n_init: consecutive hits that confirm a tentative track.
         max_age: frames a confirmed track survives without a match before deletion.
+        max_age_seconds: None (default): ``max_age`` frames. A number: the survival is counted
+            in seconds instead, ``round(max_age_seconds * fps)`` frames (at least 1), so a
+            lost track lives as long at 7 frames/s as at 30 (ByteTrack scales its buffer by
+            the frame rate the same way); ``max_age`` is then unused. :attr:`max_age_frames`
+            is the value in force.
 
     Appearance:
         max_cosine_distance: largest cosine distance accepted in the appearance stage. None
@@ -121,6 +126,7 @@ class TrackerConfig:
     # life cycle
     n_init: int = 3
     max_age: int = 30
+    max_age_seconds: float | None = None
     # appearance
     max_cosine_distance: float | None = None
     nn_budget: int = 100
@@ -157,6 +163,10 @@ class TrackerConfig:
             raise ValueError(f"TrackerConfig.n_init = {self.n_init!r}: must be an int >= 1")
         if not isinstance(self.max_age, int) or self.max_age < 0:
             raise ValueError(f"TrackerConfig.max_age = {self.max_age!r}: must be an int >= 0")
+        if self.max_age_seconds is not None and not (
+                isinstance(self.max_age_seconds, (int, float)) and self.max_age_seconds > 0):
+            raise ValueError(f"TrackerConfig.max_age_seconds = {self.max_age_seconds!r}: must "
+                             f"be a number of seconds > 0, or None (count max_age frames)")
         if not isinstance(self.iou_max_time_since_update, int) or \
                 self.iou_max_time_since_update < 1:
             raise ValueError(f"TrackerConfig.iou_max_time_since_update = "
@@ -193,6 +203,14 @@ class TrackerConfig:
                              f"e.g. min_score=0.5 (on a command line: --set min_score=0.5 "
                              f"--set low_score=0.3 --set byte_association=true; a --grid over "
                              f"min_score still needs that --set)")
+
+    @property
+    def max_age_frames(self) -> int:
+        """Missed frames a confirmed track survives: ``max_age``, or ``max_age_seconds`` at
+        ``fps`` when that is set."""
+        if self.max_age_seconds is None:
+            return self.max_age
+        return max(1, int(round(self.max_age_seconds * self.fps)))
 
     def with_gate(self, gate: float | None) -> "TrackerConfig":
         """This config with ``max_cosine_distance`` filled in where it is None: ``gate`` (an

@@ -344,7 +344,7 @@ class Tracker:
         if n == 0:
             return
         state = t.state[:n]
-        dead = free_rows & ((state == TENTATIVE) | (t.time_since_update[:n] > cfg.max_age))
+        dead = free_rows & ((state == TENTATIVE) | (t.time_since_update[:n] > cfg.max_age_frames))
         if not np.count_nonzero(dead):
             return
         if cfg.lost_gallery_seconds > 0 and t.dim:
