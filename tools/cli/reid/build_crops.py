@@ -19,12 +19,20 @@ def run(args: argparse.Namespace) -> int:
     size = args.size
     out = args.out
     cuhk = args.cuhk
+    stride = args.stride
     if args.preset in ("train", "train-v2"):
         mot = mot or list(TRAIN_SEQUENCES)
         col780, parts = col780 or str(data_dir() / "reid" / "col780"), "train"
         out = out or CACHE / ("train.npz" if args.preset == "train" else "train_v2.npz")
         if args.preset == "train-v2":
             cuhk = cuhk or str(data_dir() / "reid")
+    elif args.preset == "pool":
+        mot = mot or [*TRAIN_SEQUENCES, *HELDOUT_SEQUENCES]
+        col780, parts = col780 or str(data_dir() / "reid" / "col780"), "train"
+        cuhk = cuhk or str(data_dir() / "reid")
+        size = size or (256, 128)
+        stride = stride or 2
+        out = out or CACHE / "pool256.npz"
     elif args.preset == "heldout":
         mot = mot or list(HELDOUT_SEQUENCES)
         col780, parts = col780 or str(data_dir() / "reid" / "col780"), "val"
@@ -39,11 +47,11 @@ def run(args: argparse.Namespace) -> int:
     for name in mot:
         if args.detections:
             s = detection_crops_from_mot(name, args.detections, size, args.det_min_score,
-                                         args.min_height, args.stride or 1)
+                                         args.min_height, stride or 1)
             print(f"{s.source_names[0]}: {len(s)} detection crops, {s.num_identities()} "
                   f"tracklets")
         else:
-            s = crops_from_mot(name, size, args.stride, args.min_visibility, args.min_height)
+            s = crops_from_mot(name, size, stride, args.min_visibility, args.min_height)
             print(f"{name}: {len(s)} crops, {s.num_identities()} identities")
         sets.append(s)
     if col780:
@@ -78,10 +86,13 @@ def register(sub) -> None:
     p = sub.add_parser("build-crops", help="cut labelled crops into a packed .npz",
                        description="Cut person crops from MOTChallenge ground truth, a col780 "
                                    "folder or Market-1501-style folders into one .npz.")
-    p.add_argument("--preset", choices=["train", "train-v2", "heldout"],
+    p.add_argument("--preset", choices=["train", "train-v2", "pool", "heldout"],
                    help=f"train: MOT16-11 + KITTI-17 + col780/train at 128x64 -> "
                         f"{CACHE}/train.npz; train-v2: the same plus CUHK03 (labeled + "
-                        f"detected) and CUHK01 -> train_v2.npz there; heldout: "
+                        f"detected) and CUHK01 -> train_v2.npz there; pool: the four MOT "
+                        f"sequences (every 2nd frame), col780/train and CUHK at 256x128 -> "
+                        f"pool256.npz there (the distillation recipe v3's pool; a fold "
+                        f"drops two sequences with 'reid train --exclude-sources'); heldout: "
                         f"PETS09-S2L1 + TUD-Stadtmitte + col780/val at 256x128 -> "
                         f"heldout.npz there (the cache folder: $COSMOT_CACHE/reid, else the "
                         f"user cache)")

@@ -298,6 +298,10 @@ def apply_recipe(args: argparse.Namespace) -> None:
     for key, value in values.items():
         if key == "crops":
             value = CACHE / value
+        elif key == "distill_teacher":
+            from cosmot.paths import data_dir
+
+            value = data_dir() / value
         if getattr(args, key) == TRAIN_DEFAULTS.get(key):
             setattr(args, key, value)
     args.crops_command = command  # named when the crop file is missing
@@ -330,7 +334,7 @@ def _add_data_options(p) -> None:
                         "not with --val-fraction")
     g.add_argument("--split-seed", type=int, default=0)
     g.add_argument("--allow-heldout", action="store_true")
-    g.add_argument("--recipe", choices=["v2"],
+    g.add_argument("--recipe", choices=["v2", "v3"],
                    help="a named recipe (appearance/recipes.py): sets crops, loss, sampler, "
                         "augmentation, epochs, seed, threads for options left at their defaults")
     g.add_argument("--sampler", choices=["pk", "balanced"], default="pk",
