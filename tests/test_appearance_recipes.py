@@ -48,7 +48,18 @@ def test_recipe_v3_leaves_given_options_alone():
     assert config.distill.center and config.distill.kind == "regress"
 
 
-def test_pool_preset_fills_the_pool_command(tmp_path, monkeypatch):
+class _NoCrops:
+    """Stands for an empty crop set where build-crops only prints its size."""
+
+    def __len__(self):
+        return 0
+
+    def num_identities(self):
+        return 0
+
+
+def test_pool_preset_fills_the_pool_command(monkeypatch):
+    import cosmot.appearance.folders as folders
     from cosmot.cli.reid import build_crops
 
     seen = {}
@@ -56,12 +67,19 @@ def test_pool_preset_fills_the_pool_command(tmp_path, monkeypatch):
     def fake_crops(name, size, stride, min_visibility, min_height):
         seen.setdefault("mot", []).append(name)
         seen["size"], seen["stride"] = size, stride
+        return _NoCrops()
+
+    def fake_col780(root, size):
+        seen["col780"] = root
         raise StopIteration  # stop before reading any data
 
     monkeypatch.setattr(build_crops, "crops_from_mot", fake_crops)
+    monkeypatch.setattr(folders, "load_col780", fake_col780)
     args = build_parser().parse_args(["reid", "build-crops", "--preset", "pool"])
     try:
         build_crops.run(args)
     except StopIteration:
         pass
-    assert seen == {"mot": ["MOT16-11"], "size": (256, 128), "stride": 2}
+    assert seen == {"mot": ["MOT16-11", "KITTI-17", "PETS09-S2L1", "TUD-Stadtmitte"],
+                    "size": (256, 128), "stride": 2,
+                    "col780": str(data_dir() / "reid" / "col780")}

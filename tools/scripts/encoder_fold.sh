@@ -29,8 +29,11 @@ GATES=0.02,0.05,0.1,0.15,0.2,0.25,0.3,0.4,0.5
 
 fold_sets() {
     case "$1" in
-        A) DEV="MOT16-11 KITTI-17"; JUDGE="PETS09-S2L1 TUD-Stadtmitte"; HELDOUT=$CACHE/heldout.npz ;;
-        B) DEV="PETS09-S2L1 TUD-Stadtmitte"; JUDGE="MOT16-11 KITTI-17"; HELDOUT=$CACHE/heldout-foldB.npz ;;
+        # ALLOW: fold B trains on the held-out sequences PETS09-S2L1 / TUD-Stadtmitte on purpose
+        A) DEV="MOT16-11 KITTI-17"; JUDGE="PETS09-S2L1 TUD-Stadtmitte"; ALLOW=()
+           HELDOUT=$CACHE/heldout.npz ;;
+        B) DEV="PETS09-S2L1 TUD-Stadtmitte"; JUDGE="MOT16-11 KITTI-17"; ALLOW=(--allow-heldout)
+           HELDOUT=$CACHE/heldout-foldB.npz ;;
         *) echo "FOLD must be A or B, got '$1'" >&2; exit 2 ;;
     esac
 }
@@ -39,11 +42,8 @@ case "${1:-}" in
     train)
         [ $# -ge 4 ] || { echo "usage: $0 train FOLD SEED OUT [EXTRA...]" >&2; exit 2; }
         fold_sets "$2"; SEED=$3; OUT=$4; shift 4
-        EXCLUDE=$JUDGE
-        ALLOW=()
-        [ "${JUDGE}" = "MOT16-11 KITTI-17" ] && ALLOW=(--allow-heldout)
         # shellcheck disable=SC2086
-        exec cosmot reid train --recipe v3 --exclude-sources $EXCLUDE "${ALLOW[@]}" \
+        exec cosmot reid train --recipe v3 --exclude-sources $JUDGE "${ALLOW[@]}" \
             --seed "$SEED" --out "$OUT" --quiet "$@"
         ;;
     judge)
