@@ -50,7 +50,11 @@ class DistillConfig:
     online: the teacher embeds, at every step, exactly the augmented crops the student sees
         (``train(teacher_encoder=...)``) instead of cached embeddings of the clean crops.
     center: ("regress", cached targets) regress the teacher's embeddings after subtracting
-        their mean over the training crops (then re-normalised), see ``center_targets``."""
+        their mean over the training crops (then re-normalised), see ``center_targets``.
+    relational: ("regress") weight of a relational term beside the regression: the "kl" loss
+        of ``similarity_distill_loss`` at ``temperature`` between the batch's student
+        similarities and those of the same (centred, with ``center``) targets; the total is
+        ``id_loss + weight * regression + relational * kl`` (0 = regression alone)."""
 
     weight: float = 0.0
     kind: str = "kl"
@@ -59,6 +63,7 @@ class DistillConfig:
     flip: bool = True
     online: bool = False
     center: bool = False
+    relational: float = 0.0
 
     def __post_init__(self) -> None:
         if self.weight < 0:
@@ -70,6 +75,9 @@ class DistillConfig:
         if self.center and (self.kind != "regress" or self.online):
             raise ValueError("distill center: only with kind='regress' on cached teacher "
                              "embeddings (not online)")
+        if self.relational < 0 or (self.relational > 0 and self.kind != "regress"):
+            raise ValueError(f"distill relational={self.relational}: a weight >= 0, used only "
+                             f"with kind='regress' (kind {self.kind!r} is relational already)")
 
 
 def similarity_distill_loss(student: torch.Tensor, teacher: torch.Tensor, kind: str = "kl",

@@ -318,26 +318,31 @@ def load_run_state(path: Path, run: _Run, config: TrainConfig, fingerprint: str)
 
 def _batch_loss(run: _Run, x: torch.Tensor, y: torch.Tensor, idx: np.ndarray,
                 config: TrainConfig, teacher_t, teacher_encoder
-                ) -> tuple[torch.Tensor, int, float]:
-    """(loss, correct predictions, distillation loss) of one augmented batch."""
+                ) -> tuple[torch.Tensor, int, float, float]:
+    """(loss, correct predictions, distillation loss, relational loss) of one augmented
+    batch."""
     dcfg = config.distill
     with torch.autocast("cuda", dtype=torch.bfloat16, enabled=config.precision == "bf16"):
         feats = run.model.features(x)
         loss, hits = run.criterion(feats, y)
     if config.id_weight != 1.0:
         loss = config.id_weight * loss
-    distill = 0.0
+    distill = relational = 0.0
     if dcfg.weight > 0:
         target = (torch.from_numpy(teacher_encoder.embed_crops(augmented_to_uint8(x.cpu())))
                   if dcfg.online else teacher_t[torch.from_numpy(idx)]).to(x.device)
         if dcfg.kind == "regress":
             student = feats.float() if run.projector is None else run.projector(feats.float())
             d = embedding_regression_loss(student, target)
+            if dcfg.relational > 0:
+                r = similarity_distill_loss(feats.float(), target, "kl", dcfg.temperature)
+                loss = loss + dcfg.relational * r
+                relational = r.item()
         else:
             d = similarity_distill_loss(feats.float(), target, dcfg.kind, dcfg.temperature)
         loss = loss + dcfg.weight * d
         distill = d.item()
-    return loss, hits, distill
+    return loss, hits, distill, relational
 
 
 def _run_epoch(run: _Run, crops_images: np.ndarray, labels: np.ndarray, config: TrainConfig,
@@ -348,7 +353,7 @@ def _run_epoch(run: _Run, crops_images: np.ndarray, labels: np.ndarray, config: 
     total = steps_per_epoch * config.epochs
     warm = steps_per_epoch * config.warmup_epochs
     margin_warm = steps_per_epoch * config.loss.margin_warmup_epochs
-    loss_sum, distill_sum, correct, seen = 0.0, 0.0, 0, 0
+    loss_sum, distill_sum, relational_sum, correct, seen = 0.0, 0.0, 0.0, 0, 0
     t_epoch = time.perf_counter()
     for idx in run.sampler:
         for g in run.opt.param_groups:
@@ -361,8 +366,10 @@ def _run_epoch(run: _Run, crops_images: np.ndarray, labels: np.ndarray, config: 
             x = augment(images_dev[torch.from_numpy(idx).to(dev)].float(), config.augment,
                         run.gen, noise_gen)
         y = torch.from_numpy(labels[idx]).to(dev)
-        loss, hits, distill = _batch_loss(run, x, y, idx, config, teacher_t, teacher_encoder)
+        loss, hits, distill, relational = _batch_loss(run, x, y, idx, config, teacher_t,
+                                                      teacher_encoder)
         distill_sum += distill * len(idx)
+        relational_sum += relational * len(idx)
         run.opt.zero_grad(set_to_none=True)
         loss.backward()
         run.opt.step()
@@ -379,6 +386,8 @@ def _run_epoch(run: _Run, crops_images: np.ndarray, labels: np.ndarray, config: 
            "crops_per_s": seen / max(time.perf_counter() - t_epoch, 1e-9)}
     if config.distill.weight > 0:
         row["distill_loss"] = distill_sum / seen
+    if config.distill.relational > 0:
+        row["relational_loss"] = relational_sum / seen
     if hasattr(os, "getloadavg"):
         row["load_avg_1min"] = os.getloadavg()[0]
     return row

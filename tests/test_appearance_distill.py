@@ -307,3 +307,33 @@ def test_a_run_started_before_a_setting_existed_resumes(tmp_path):
     logged = []
     train(crops, cfg, tmp_path / "run", progress=False, log=logged.append, resume=True)
     assert any("after epoch 1 of 2" in line for line in logged)
+
+
+def test_relational_term_beside_the_regression():
+    """``relational`` adds the batch-similarity KL to the centred regression: logged on its own
+    column, part of the optimised total (so it changes the weights), absent when 0, and refused
+    where it has no meaning."""
+    crops = toy_set(n_ids=6, per_id=6)
+    teacher = FakeTeacher().embed_crops(crops.images)
+    net = NetConfig(input_hw=(32, 16), widths=(4, 8, 8), dim=6)
+
+    def run(relational):
+        cfg = TrainConfig(net=net, epochs=2, p=3, k=4, warmup_epochs=0, lr=3e-3, id_weight=0.0,
+                          distill=DistillConfig(weight=1.0, kind="regress", center=True,
+                                                relational=relational))
+        return train(crops, cfg, None, progress=False, log=lambda s: None, teacher=teacher)
+
+    plain, rel = run(0.0), run(1.0)
+    assert "relational_loss" not in plain.history[0]
+    assert all(r["relational_loss"] > 0 for r in rel.history)
+    # id_weight 0: the optimised loss is the regression plus the relational term
+    assert all(r["loss"] == pytest.approx(r["distill_loss"] + r["relational_loss"], rel=1e-4)
+               for r in rel.history)
+    assert all(r["loss"] == pytest.approx(r["distill_loss"], rel=1e-6) for r in plain.history)
+    # the same seed and batches: only the relational gradient can make the weights differ
+    a, b = plain.model.state_dict(), rel.model.state_dict()
+    assert any(not torch.equal(a[k], b[k]) for k in a)
+    with pytest.raises(ValueError, match="relational"):
+        DistillConfig(weight=1.0, kind="kl", relational=1.0)
+    with pytest.raises(ValueError, match="relational"):
+        DistillConfig(weight=1.0, kind="regress", relational=-1.0)

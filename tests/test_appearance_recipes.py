@@ -46,6 +46,10 @@ def test_recipe_v3_leaves_given_options_alone():
     assert config.epochs == 5 and config.augment.domain == MOT_DOMAIN
     assert config.net.dim == recipe("v3")["dim"] == 512 and config.lr == 2e-3
     assert config.distill.center and config.distill.kind == "regress"
+    assert config.distill.relational == 0.0
+    config = train_config_from_args(_args(["reid", "train", "--recipe", "v3",
+                                           "--distill-relational", "1", "--out", "x"]))
+    assert config.distill.relational == 1.0 and config.distill.center
 
 
 class _NoCrops:

@@ -70,7 +70,8 @@ def train_config_from_args(args: argparse.Namespace):
         if teacher else 0.0, kind=args.distill_kind, temperature=args.distill_temperature,
         teacher=repo_relative(teacher) if teacher else "",
         flip=not args.distill_no_flip and not args.distill_online, online=args.distill_online,
-        center=getattr(args, "distill_center", False)
+        center=getattr(args, "distill_center", False),
+        relational=getattr(args, "distill_relational", 0.0)
     ) if teacher else DistillConfig()
     device = getattr(args, "device", "cpu")
     precision = getattr(args, "precision", "auto")
@@ -241,6 +242,7 @@ def _run_meta(args: argparse.Namespace, config, crops, teacher, cache_file) -> d
                      "distill_flip": config.distill.flip,
                      "distill_online": config.distill.online,
                      "distill_center": config.distill.center,
+                     "distill_relational": config.distill.relational,
                      "distill_cache": (None if not cache_file else
                                        [repo_relative(c) for c in cache_file]
                                        if isinstance(cache_file, list)
@@ -433,6 +435,10 @@ def _add_distillation_options(p) -> None:
     g.add_argument("--distill-center", action="store_true",
                    help="regress: subtract the teacher embeddings' mean over the training "
                         "crops first (the common direction carries no identity)")
+    g.add_argument("--distill-relational", type=float, default=0.0,
+                   help="regress: weight of a relational term beside the regression (KL of "
+                        "the row-softmaxed batch similarities at --distill-temperature, "
+                        "against the same, centred, targets); 0: regression alone")
     g.add_argument("--distill-online", action="store_true",
                    help="run the teacher on every augmented batch (the student's exact view; "
                         "slow) instead of caching its embeddings of the clean crops")
