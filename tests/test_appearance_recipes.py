@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from cosmot.appearance.domain_augment import MOT_DOMAIN
 from cosmot.appearance.recipes import recipe
 from cosmot.cli.main import build_parser
@@ -50,6 +52,9 @@ def test_recipe_v3_leaves_given_options_alone():
     config = train_config_from_args(_args(["reid", "train", "--recipe", "v3",
                                            "--distill-relational", "1", "--out", "x"]))
     assert config.distill.relational == 1.0 and config.distill.center
+    with pytest.raises(ValueError, match="--distill-relational needs --distill-teacher"):
+        train_config_from_args(_args(["reid", "train", "--crops", "x.npz",
+                                      "--distill-relational", "1", "--out", "x"]))
 
 
 class _NoCrops:

@@ -65,6 +65,9 @@ def train_config_from_args(args: argparse.Namespace):
     teacher = getattr(args, "distill_teacher", None)
     if teacher is None and getattr(args, "distill_weight", None):
         raise ValueError("--distill-weight needs --distill-teacher")
+    if teacher is None and getattr(args, "distill_relational", 0.0):
+        raise ValueError("--distill-relational needs --distill-teacher (and --distill-kind "
+                         "regress)")
     distill = DistillConfig(
         weight=(args.distill_weight if args.distill_weight is not None else 1.0)
         if teacher else 0.0, kind=args.distill_kind, temperature=args.distill_temperature,
