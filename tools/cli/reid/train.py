@@ -441,7 +441,8 @@ def _add_distillation_options(p) -> None:
     g.add_argument("--distill-relational", type=float, default=0.0,
                    help="regress: weight of a relational term beside the regression (KL of "
                         "the row-softmaxed batch similarities at --distill-temperature, "
-                        "against the same, centred, targets); 0: regression alone")
+                        "against the regression's own targets, centred with "
+                        "--distill-center); 0: regression alone")
     g.add_argument("--distill-online", action="store_true",
                    help="run the teacher on every augmented batch (the student's exact view; "
                         "slow) instead of caching its embeddings of the clean crops")
