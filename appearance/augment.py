@@ -175,18 +175,38 @@ def augment(x: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator,
     """All augmentations in order: MOT-domain occlusion, light, blur (if on), low resolution
     (if on), JPEG (if on), geometry, colour, greyscale (if on), erasing. (B, 3, H, W) float in
     [0, 255]. noise_gen: see ``random_erase``."""
+    return _augment(x, cfg, gen, noise_gen, with_view=False)[0]
+
+
+def augment_pair(x: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator,
+                 noise_gen: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(augmented, undegraded view)``: the first is exactly ``augment(x, ...)`` (same draws,
+    same result); the second is the same crop under the same geometry, colour and greyscale
+    draws but without the degradations (MOT-domain occlusion / light / blur, low resolution,
+    JPEG, erasing). A distillation teacher embeds the second: its target then matches the
+    student's view in pose and colour while staying the sharp, unoccluded crop's."""
+    return _augment(x, cfg, gen, noise_gen, with_view=True)
+
+
+def _augment(x: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator,
+             noise_gen: torch.Generator | None, with_view: bool
+             ) -> tuple[torch.Tensor, torch.Tensor | None]:
     if x.ndim != 4 or x.shape[1] != 3:
         raise ValueError(f"x: expected (B, 3, H, W), got {tuple(x.shape)}")
+    view = x if with_view else None
     if cfg.domain.active:
         x = domain_shift(x, cfg.domain, gen)
     if cfg.lowres_p > 0:
         x = low_resolution(x, cfg, gen)
     if cfg.domain.jpeg_p > 0:
         x = jpeg(x, cfg.domain, gen)
-    x = geometric(x, cfg, gen)
-    x = colour(x, cfg, gen)
-    if cfg.grey_p > 0:
-        x = random_grey(x, cfg, gen)
+    for step in (geometric, colour) + ((random_grey,) if cfg.grey_p > 0 else ()):
+        if view is not None:
+            # the view takes the same draws: replay the generator for the augmented batch
+            state = gen.get_state()
+            view = step(view, cfg, gen)
+            gen.set_state(state)
+        x = step(x, cfg, gen)
     if cfg.erase_p > 0:
         x = random_erase(x, cfg, gen, noise_gen)
-    return x
+    return x, view

@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from cosmot.runtime import sha256_file
 
 DISTILL_KINDS = ("regress", "kl", "mse")
+ONLINE_VIEWS = ("same", "undegraded")
 CACHE_FORMAT = "cosmot-teacher-cache/1"
 
 
@@ -47,10 +48,17 @@ class DistillConfig:
         passed to ``train``).
     flip: the teacher target is the mean of the crop's and its mirror image's embeddings
         (cached targets only).
-    online: the teacher embeds, at every step, exactly the augmented crops the student sees
+    online: the teacher embeds, at every step, the augmented batch the student sees
         (``train(teacher_encoder=...)``) instead of cached embeddings of the clean crops.
-    center: ("regress", cached targets) regress the teacher's embeddings after subtracting
-        their mean over the training crops (then re-normalised), see ``center_targets``.
+    online_view: (online) what the teacher sees: "same" = exactly the student's augmented
+        crop; "undegraded" = the same crop under the same geometry and colour draws without the
+        degradations (low resolution, erasing, MOT-domain occlusion / light / blur / JPEG), see
+        ``augment.augment_pair``: targets consistent with the student's pose and colour, still
+        those of the sharp crop.
+    center: ("regress") regress the teacher's embeddings after subtracting their mean over the
+        training crops (then re-normalised), see ``center_targets``; online, the mean is that
+        of the cached clean-crop embeddings (``train(teacher=...)``), subtracted from each
+        online target.
     relational: ("regress") weight of a relational term beside the regression: the "kl" loss
         of ``similarity_distill_loss`` at ``temperature`` between the batch's student
         similarities and those of the same (centred, with ``center``) targets; the total is
@@ -62,6 +70,7 @@ class DistillConfig:
     teacher: str = ""
     flip: bool = True
     online: bool = False
+    online_view: str = "same"
     center: bool = False
     relational: float = 0.0
 
@@ -72,9 +81,14 @@ class DistillConfig:
             raise ValueError(f"distill kind={self.kind!r}: allowed {', '.join(DISTILL_KINDS)}")
         if self.temperature <= 0:
             raise ValueError(f"distill temperature={self.temperature}: must be > 0")
-        if self.center and (self.kind != "regress" or self.online):
-            raise ValueError("distill center: only with kind='regress' on cached teacher "
-                             "embeddings (not online)")
+        if self.center and self.kind != "regress":
+            raise ValueError(f"distill center: only with kind='regress' (kind {self.kind!r})")
+        if self.online_view not in ONLINE_VIEWS:
+            raise ValueError(f"distill online_view={self.online_view!r}: allowed "
+                             f"{', '.join(ONLINE_VIEWS)}")
+        if self.online_view != "same" and not self.online:
+            raise ValueError(f"distill online_view={self.online_view!r}: only with online "
+                             f"targets (the teacher run on each batch)")
         if self.relational < 0 or (self.relational > 0 and self.kind != "regress"):
             raise ValueError(f"distill relational={self.relational}: a weight >= 0, used only "
                              f"with kind='regress' (kind {self.kind!r} is relational already)")
@@ -135,6 +149,20 @@ def center_targets(teacher: np.ndarray) -> np.ndarray:
     t = t / np.maximum(np.linalg.norm(t, axis=1, keepdims=True), 1e-12)
     c = t - t.mean(axis=0, keepdims=True)
     return c / np.maximum(np.linalg.norm(c, axis=1, keepdims=True), 1e-12)
+
+
+def center_vector(teacher: np.ndarray) -> np.ndarray:
+    """The mean of the unit rows of ``teacher`` (D,): what ``center_targets`` subtracts."""
+    t = np.asarray(teacher, dtype=np.float32)
+    t = t / np.maximum(np.linalg.norm(t, axis=1, keepdims=True), 1e-12)
+    return t.mean(axis=0)
+
+
+def center_online(target: torch.Tensor, center: torch.Tensor) -> torch.Tensor:
+    """Unit rows of ``unit(target) - center``: ``center_targets`` for targets computed during
+    training, with the centre of the clean crops' cached embeddings."""
+    c = F.normalize(target.float(), dim=1) - center.to(target.device)
+    return F.normalize(c, dim=1)
 
 
 def augmented_to_uint8(x: torch.Tensor) -> np.ndarray:

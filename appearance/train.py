@@ -25,7 +25,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .augment import AugmentConfig, augment
+from .augment import AugmentConfig, augment, augment_pair
 from .checkpoint import save_checkpoint
 from .criterion import Criterion, LossConfig
 from .crops import CropSet
@@ -150,27 +150,33 @@ RESUME_FILE = "resume.pt"
 
 
 def _check_inputs(crops: CropSet, config: TrainConfig, dev: torch.device, teacher,
-                  teacher_encoder) -> torch.Tensor | None:
-    """ValueError for a device or distillation input that does not fit ``config``; returns the
-    teacher embeddings as a tensor (offline distillation) or None."""
+                  teacher_encoder) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """ValueError for a device or distillation input that does not fit ``config``; returns
+    ``(teacher targets, centre)``: the cached teacher embeddings as a tensor (offline
+    distillation; centred with ``center``) or None, and for online targets with ``center`` the
+    mean of the cached clean-crop embeddings (else None)."""
     if config.precision == "bf16" and dev.type != "cuda":
         raise ValueError("precision='bf16' trains under CUDA autocast; use device='cuda' or "
                          "precision='fp32'")
     dcfg = config.distill
-    if dcfg.weight > 0 and dcfg.online:
-        if teacher_encoder is None:
-            raise ValueError("online distillation needs teacher_encoder")
-    elif dcfg.weight > 0:
-        if teacher is None or len(teacher) != len(crops) or np.ndim(teacher) != 2:
-            raise ValueError(f"distillation weight {dcfg.weight} needs teacher embeddings of "
-                             f"shape ({len(crops)}, D), got "
-                             f"{None if teacher is None else np.shape(teacher)}")
-        if dcfg.center:
-            from .distill import center_targets
+    if dcfg.weight <= 0:
+        return None, None
+    if dcfg.online and teacher_encoder is None:
+        raise ValueError("online distillation needs teacher_encoder")
+    if dcfg.online and not dcfg.center:
+        return None, None
+    if teacher is None or len(teacher) != len(crops) or np.ndim(teacher) != 2:
+        need = "the centre of online targets needs" if dcfg.online else "needs"
+        raise ValueError(f"distillation weight {dcfg.weight} {need} teacher embeddings of "
+                         f"shape ({len(crops)}, D), got "
+                         f"{None if teacher is None else np.shape(teacher)}")
+    from .distill import center_targets, center_vector
 
-            teacher = center_targets(teacher)
-        return torch.from_numpy(np.ascontiguousarray(teacher, dtype=np.float32))
-    return None
+    if dcfg.online:
+        return None, torch.from_numpy(center_vector(teacher))
+    if dcfg.center:
+        teacher = center_targets(teacher)
+    return torch.from_numpy(np.ascontiguousarray(teacher, dtype=np.float32)), None
 
 
 def _make_sampler(crops: CropSet, labels: np.ndarray, num_classes: int, config: TrainConfig):
@@ -316,11 +322,32 @@ def load_run_state(path: Path, run: _Run, config: TrainConfig, fingerprint: str)
     run.best_epoch = None if int(state["best_epoch"]) < 0 else int(state["best_epoch"])
 
 
+@dataclass
+class _Targets:
+    """Where the distillation targets come from: cached rows (``cached``, indexed by crop), or
+    the teacher run on each batch (``encoder``; ``center``: the mean subtracted from its
+    outputs with ``DistillConfig.center``)."""
+
+    cached: torch.Tensor | None = None
+    center: torch.Tensor | None = None
+    encoder: object = None
+
+    def of(self, idx: np.ndarray, view: torch.Tensor) -> torch.Tensor:
+        """The targets of the batch of crops ``idx`` whose teacher view is ``view``."""
+        if self.encoder is None:
+            return self.cached[torch.from_numpy(idx)].to(view.device)
+        from .distill import center_online
+
+        t = torch.from_numpy(self.encoder.embed_crops(augmented_to_uint8(view.cpu())))
+        return (t if self.center is None else center_online(t, self.center)).to(view.device)
+
+
 def _batch_loss(run: _Run, x: torch.Tensor, y: torch.Tensor, idx: np.ndarray,
-                config: TrainConfig, teacher_t, teacher_encoder
+                config: TrainConfig, targets: _Targets, view: torch.Tensor
                 ) -> tuple[torch.Tensor, int, float, float]:
     """(loss, correct predictions, distillation loss, relational loss) of one augmented
-    batch."""
+    batch ``x``; ``view``: what an online teacher embeds (``x`` itself, or its undegraded
+    twin)."""
     dcfg = config.distill
     with torch.autocast("cuda", dtype=torch.bfloat16, enabled=config.precision == "bf16"):
         feats = run.model.features(x)
@@ -329,8 +356,7 @@ def _batch_loss(run: _Run, x: torch.Tensor, y: torch.Tensor, idx: np.ndarray,
         loss = config.id_weight * loss
     distill = relational = 0.0
     if dcfg.weight > 0:
-        target = (torch.from_numpy(teacher_encoder.embed_crops(augmented_to_uint8(x.cpu())))
-                  if dcfg.online else teacher_t[torch.from_numpy(idx)]).to(x.device)
+        target = targets.of(idx, view)
         if dcfg.kind == "regress":
             student = feats.float() if run.projector is None else run.projector(feats.float())
             d = embedding_regression_loss(student, target)
@@ -346,8 +372,7 @@ def _batch_loss(run: _Run, x: torch.Tensor, y: torch.Tensor, idx: np.ndarray,
 
 
 def _run_epoch(run: _Run, crops_images: np.ndarray, labels: np.ndarray, config: TrainConfig,
-               dev: torch.device, images_dev, noise_gen, teacher_t, teacher_encoder, bar
-               ) -> dict:
+               dev: torch.device, images_dev, noise_gen, targets: _Targets, bar) -> dict:
     """One pass of the sampler; returns the epoch's log row (without validation)."""
     steps_per_epoch = len(run.sampler)
     total = steps_per_epoch * config.epochs
@@ -360,14 +385,14 @@ def _run_epoch(run: _Run, crops_images: np.ndarray, labels: np.ndarray, config: 
             g["lr"] = config.lr * lr_factor(run.step, total, warm, config.final_lr_ratio)
         if margin_warm:
             run.criterion.set_margin_factor(run.step / margin_warm)
-        if images_dev is None:
-            x = augment(to_tensor(crops_images[idx]), config.augment, run.gen)
+        batch = (to_tensor(crops_images[idx]) if images_dev is None
+                 else images_dev[torch.from_numpy(idx).to(dev)].float())
+        if config.distill.online and config.distill.online_view == "undegraded":
+            x, view = augment_pair(batch, config.augment, run.gen, noise_gen)
         else:
-            x = augment(images_dev[torch.from_numpy(idx).to(dev)].float(), config.augment,
-                        run.gen, noise_gen)
+            x = view = augment(batch, config.augment, run.gen, noise_gen)
         y = torch.from_numpy(labels[idx]).to(dev)
-        loss, hits, distill, relational = _batch_loss(run, x, y, idx, config, teacher_t,
-                                                      teacher_encoder)
+        loss, hits, distill, relational = _batch_loss(run, x, y, idx, config, targets, view)
         distill_sum += distill * len(idx)
         relational_sum += relational * len(idx)
         run.opt.zero_grad(set_to_none=True)
@@ -406,7 +431,9 @@ def train(crops: CropSet, config: TrainConfig, out_dir: str | Path | None = None
     ``config.distill.weight > 0``: the loss gains ``weight x`` the distillation loss of
     ``config.distill.kind`` (embedding regression or batch similarity).
     teacher_encoder: with ``config.distill.online``, an encoder (``embed_crops``) run on each
-    augmented batch instead (``teacher`` is then not used).
+    augmented batch instead (or on its undegraded twin, ``config.distill.online_view``);
+    ``teacher`` then only gives the centre subtracted from its outputs with
+    ``config.distill.center`` (and is not needed without it).
 
     device: "cpu" or "cuda[:k]" (``config.precision`` "bf16" needs CUDA).
 
@@ -420,7 +447,7 @@ def train(crops: CropSet, config: TrainConfig, out_dir: str | Path | None = None
     from .encoder import resize_crops
 
     dev = resolve_device(device)
-    teacher_t = _check_inputs(crops, config, dev, teacher, teacher_encoder)
+    teacher_t, center_t = _check_inputs(crops, config, dev, teacher, teacher_encoder)
     labels, num_classes = crops.labels()
     if num_classes < 2:
         raise ValueError(f"training needs at least 2 identities, got {num_classes}")
@@ -433,9 +460,11 @@ def train(crops: CropSet, config: TrainConfig, out_dir: str | Path | None = None
     if images is not crops.images:
         log(f"crops resized from {crops.size_hw[0]}x{crops.size_hw[1]} to the network's "
             f"{config.net.input_hw[0]}x{config.net.input_hw[1]}")
-    fingerprint = _data_fingerprint(labels, teacher_t)
+    fingerprint = _data_fingerprint(labels, teacher_t if center_t is None else center_t)
     with torch.random.fork_rng(devices=[]):
-        teacher_dim = None if teacher_t is None else int(teacher_t.shape[1])
+        teacher_dim = (int(teacher_t.shape[1]) if teacher_t is not None else
+                       int(center_t.shape[0]) if center_t is not None else
+                       getattr(teacher_encoder, "dim", None))
         run = _new_run(crops, labels, num_classes, config, dev, teacher_dim)
         state_path = out / RESUME_FILE if out is not None else None
         if resume and state_path.is_file():
@@ -460,7 +489,7 @@ def train(crops: CropSet, config: TrainConfig, out_dir: str | Path | None = None
             noise_gen = torch.Generator(device=dev).manual_seed(config.seed + 2)
         while run.epoch < config.epochs:
             row = _run_epoch(run, images, labels, config, dev, images_dev, noise_gen,
-                             teacher_t, teacher_encoder, bar)
+                             _Targets(teacher_t, center_t, teacher_encoder), bar)
             run.epoch += 1
             row["seconds"] = sum(r["epoch_seconds"] for r in run.history) + row[
                 "epoch_seconds"]

@@ -337,3 +337,107 @@ def test_relational_term_beside_the_regression():
         DistillConfig(weight=1.0, kind="kl", relational=1.0)
     with pytest.raises(ValueError, match="relational"):
         DistillConfig(weight=1.0, kind="regress", relational=-1.0)
+
+
+def test_augment_pair_gives_augment_and_its_undegraded_twin():
+    """augment_pair's first output is augment's, bit for bit, and leaves the generator where
+    augment does; its second takes the same geometry and colour draws without the
+    degradations (here erasing on every crop)."""
+    from dataclasses import replace
+
+    from cosmot.appearance.augment import AugmentConfig, augment, augment_pair
+
+    x = torch.from_numpy(toy_set().images[:8]).permute(0, 3, 1, 2).float()
+    cfg = AugmentConfig(erase_p=1.0, lowres_p=0.5, grey_p=0.3)
+    g1, g2 = torch.Generator().manual_seed(3), torch.Generator().manual_seed(3)
+    a, (b, view) = augment(x, cfg, g1), augment_pair(x, cfg, g2)
+    assert torch.equal(a, b) and torch.equal(g1.get_state(), g2.get_state())
+    plain = replace(cfg, erase_p=1.0, lowres_p=0.0)
+    _, view = augment_pair(x, plain, torch.Generator().manual_seed(4))
+    clean = augment(x, replace(plain, erase_p=0.0), torch.Generator().manual_seed(4))
+    assert torch.equal(view, clean)
+    assert not torch.equal(augment(x, plain, torch.Generator().manual_seed(4)), clean)
+
+
+def test_online_centre_matches_the_cached_centring():
+    from cosmot.appearance.distill import center_online, center_targets, center_vector
+
+    t = np.abs(np.random.default_rng(1).normal(size=(50, 12))).astype(np.float32) + 1.0
+    got = center_online(torch.from_numpy(3.0 * t), torch.from_numpy(center_vector(t)))
+    assert np.allclose(got.numpy(), center_targets(t), atol=1e-5)
+
+
+def test_online_undegraded_centred_regression(tmp_path):
+    """Online targets of the undegraded views, centred on the cached clean embeddings' mean:
+    the teacher runs once per batch on views without erasing, the regression falls, a killed
+    run resumes to the same tensors, and the centre cannot be had without the cached rows."""
+    crops = toy_set(n_ids=6, per_id=6)
+    cached = FakeTeacher().embed_crops(crops.images)
+
+    class Recording(FakeTeacher):
+        def __init__(self):
+            super().__init__()
+            self.seen = []
+
+        def embed_crops(self, crops):
+            self.seen.append(crops.copy())
+            return super().embed_crops(crops)
+
+    net = NetConfig(input_hw=(32, 16), widths=(4, 8, 8), dim=6)
+    cfg = TrainConfig(net=net, epochs=4, p=3, k=4, warmup_epochs=0, lr=3e-3, id_weight=0.0,
+                      distill=DistillConfig(weight=1.0, kind="regress", center=True,
+                                            online=True, online_view="undegraded"))
+    fake = Recording()
+    whole = train(crops, cfg, tmp_path / "whole", progress=False, log=lambda s: None,
+                  teacher=cached, teacher_encoder=fake)
+    assert fake.calls == 4 * 3  # 36 crops / 12 per batch, 4 epochs
+    losses = [r["distill_loss"] for r in whole.history]
+    assert losses[-1] < losses[0]
+
+    class Killed(Exception):
+        pass
+
+    def kill_after_epoch_2(line):
+        if line.startswith("epoch=2 "):
+            raise Killed
+
+    with pytest.raises(Killed):
+        train(crops, cfg, tmp_path / "cut", progress=False, log=kill_after_epoch_2,
+              teacher=cached, teacher_encoder=Recording())
+    resumed = train(crops, cfg, tmp_path / "cut", progress=False, log=lambda s: None,
+                    teacher=cached, teacher_encoder=Recording(), resume=True)
+    sa, sb = whole.model.state_dict(), resumed.model.state_dict()
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+    with pytest.raises(ValueError, match="centre of online targets"):
+        train(crops, cfg, None, progress=False, log=lambda s: None, teacher_encoder=fake)
+    with pytest.raises(ValueError, match="online_view"):
+        DistillConfig(weight=1.0, kind="regress", online_view="undegraded")
+
+
+def test_online_teacher_is_shown_views_without_erasing():
+    """With online_view 'same' the teacher sees the student's erased crops; with 'undegraded'
+    the same crops without the erasing (the student's batch is augment's either way: see
+    test_augment_pair_gives_augment_and_its_undegraded_twin)."""
+    crops = toy_set(n_ids=6, per_id=6)
+    seen = {}
+    from cosmot.appearance.augment import AugmentConfig
+
+    for view in ("same", "undegraded"):
+        rec = []
+
+        class Rec(FakeTeacher):
+            def embed_crops(self, c):
+                rec.append(c.copy())
+                return super().embed_crops(c)
+
+        cfg = TrainConfig(net=NET, epochs=1, p=3, k=4, warmup_epochs=0, id_weight=0.0,
+                          augment=AugmentConfig(erase_p=1.0),
+                          distill=DistillConfig(weight=1.0, kind="regress", online=True,
+                                                online_view=view))
+        train(crops, cfg, None, progress=False, log=lambda s: None, teacher_encoder=Rec())
+        seen[view] = np.concatenate(rec)
+    same, clean = seen["same"].astype(int), seen["undegraded"].astype(int)
+    assert same.shape == clean.shape
+    # every crop is erased somewhere in the student's view, nowhere in the teacher's
+    differs = (np.abs(same - clean).sum(axis=3) > 0).reshape(len(same), -1).any(axis=1)
+    assert differs.all()

@@ -73,6 +73,7 @@ def train_config_from_args(args: argparse.Namespace):
         if teacher else 0.0, kind=args.distill_kind, temperature=args.distill_temperature,
         teacher=repo_relative(teacher) if teacher else "",
         flip=not args.distill_no_flip and not args.distill_online, online=args.distill_online,
+        online_view=getattr(args, "distill_online_view", "same"),
         center=getattr(args, "distill_center", False),
         relational=getattr(args, "distill_relational", 0.0)
     ) if teacher else DistillConfig()
@@ -183,18 +184,23 @@ def _kept_sources(args: argparse.Namespace, crops) -> np.ndarray | None:
 def _teacher(args: argparse.Namespace, config, crops, path: Path):
     """``(cached teacher embeddings of the crops of file ``path``, their cache file, online
     teacher encoder)`` for distillation (Nones without it)."""
-    if config.distill.weight > 0 and config.distill.online:
+    dcfg = config.distill
+    if dcfg.weight <= 0:
+        return None, None, None
+    online = None
+    if dcfg.online:
         from cosmot.appearance.registry import load_encoder
 
-        return None, None, load_encoder(str(args.distill_teacher), threads=args.threads)
-    if config.distill.weight > 0:
-        from cosmot.appearance.distill import teacher_embeddings
+        online = load_encoder(str(args.distill_teacher), threads=args.threads)
+        if not dcfg.center:
+            return None, None, online
+    from cosmot.appearance.distill import teacher_embeddings
 
-        teacher, cache_file, _ = teacher_embeddings(path, args.distill_teacher,
-                                                    crops.images, config.distill.flip,
-                                                    threads=args.threads)
-        return teacher, cache_file, None
-    return None, None, None
+    # online targets are centred on the clean crops' cached (mirror-averaged) embeddings
+    teacher, cache_file, _ = teacher_embeddings(path, args.distill_teacher, crops.images,
+                                                True if dcfg.online else dcfg.flip,
+                                                threads=args.threads)
+    return teacher, cache_file, online
 
 
 def _validation_split(args: argparse.Namespace, crops, teacher):
@@ -244,6 +250,7 @@ def _run_meta(args: argparse.Namespace, config, crops, teacher, cache_file) -> d
                      "distill_temperature": config.distill.temperature,
                      "distill_flip": config.distill.flip,
                      "distill_online": config.distill.online,
+                     "distill_online_view": config.distill.online_view,
                      "distill_center": config.distill.center,
                      "distill_relational": config.distill.relational,
                      "distill_cache": (None if not cache_file else
@@ -444,8 +451,15 @@ def _add_distillation_options(p) -> None:
                         "against the regression's own targets, centred with "
                         "--distill-center); 0: regression alone")
     g.add_argument("--distill-online", action="store_true",
-                   help="run the teacher on every augmented batch (the student's exact view; "
-                        "slow) instead of caching its embeddings of the clean crops")
+                   help="run the teacher on every augmented batch (slow: about as long again "
+                        "per epoch on 2 CPU cores) instead of caching its embeddings of the "
+                        "clean crops; with --distill-center the centre is the cached clean "
+                        "embeddings' mean")
+    g.add_argument("--distill-online-view", choices=("same", "undegraded"), default="same",
+                   help="with --distill-online, what the teacher embeds: 'same' = the "
+                        "student's augmented crop; 'undegraded' = that crop's geometry and "
+                        "colour without low resolution, erasing and the MOT-domain "
+                        "degradations")
 
 
 
