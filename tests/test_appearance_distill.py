@@ -39,6 +39,20 @@ class FakeTeacher:
         return e / np.linalg.norm(e, axis=1, keepdims=True)
 
 
+class Killed(Exception):
+    """Stands for the training process being killed right after an epoch."""
+
+
+def kill_after_epoch(n: int):
+    """A ``log`` callback that raises Killed at epoch n's log line (its resume.pt written)."""
+
+    def log(line: str) -> None:
+        if line.startswith(f"epoch={n} "):
+            raise Killed
+
+    return log
+
+
 @pytest.mark.parametrize("kind", ["kl", "mse"])
 def test_loss_zero_for_equal_similarities_positive_otherwise(kind):
     g = torch.Generator().manual_seed(0)
@@ -211,16 +225,9 @@ def test_resumed_run_equals_an_uninterrupted_one(tmp_path, loss):
     whole = train(crops, cfg, tmp_path / "whole", val=toy_set(seed=1), progress=False,
                   log=lambda s: None, teacher=teacher)
 
-    class Killed(Exception):
-        pass
-
-    def kill_after_epoch_2(line):
-        if line.startswith("epoch=2 "):
-            raise Killed
-
     with pytest.raises(Killed):
         train(crops, cfg, tmp_path / "cut", val=toy_set(seed=1), progress=False,
-              log=kill_after_epoch_2, teacher=teacher)
+              log=kill_after_epoch(2), teacher=teacher)
     assert not (tmp_path / "cut" / "last.pt").exists()
     logged = []
     resumed = train(crops, cfg, tmp_path / "cut", val=toy_set(seed=1), progress=False,
@@ -289,15 +296,8 @@ def test_a_run_started_before_a_setting_existed_resumes(tmp_path):
     crops = toy_set(n_ids=6, per_id=6)
     cfg = TrainConfig(net=NET, epochs=2, p=3, k=4, warmup_epochs=0)
 
-    class Killed(Exception):
-        pass
-
-    def kill_after_epoch_1(line):
-        if line.startswith("epoch=1 "):
-            raise Killed
-
     with pytest.raises(Killed):
-        train(crops, cfg, tmp_path / "run", progress=False, log=kill_after_epoch_1)
+        train(crops, cfg, tmp_path / "run", progress=False, log=kill_after_epoch(1))
     path = tmp_path / "run" / RESUME_FILE
     state = torch.load(path, weights_only=True)
     saved = _json.loads(state["config"])
@@ -374,38 +374,22 @@ def test_online_undegraded_centred_regression(tmp_path):
     crops = toy_set(n_ids=6, per_id=6)
     cached = FakeTeacher().embed_crops(crops.images)
 
-    class Recording(FakeTeacher):
-        def __init__(self):
-            super().__init__()
-            self.seen = []
-
-        def embed_crops(self, crops):
-            self.seen.append(crops.copy())
-            return super().embed_crops(crops)
-
     net = NetConfig(input_hw=(32, 16), widths=(4, 8, 8), dim=6)
     cfg = TrainConfig(net=net, epochs=4, p=3, k=4, warmup_epochs=0, lr=3e-3, id_weight=0.0,
                       distill=DistillConfig(weight=1.0, kind="regress", center=True,
                                             online=True, online_view="undegraded"))
-    fake = Recording()
+    fake = FakeTeacher()
     whole = train(crops, cfg, tmp_path / "whole", progress=False, log=lambda s: None,
                   teacher=cached, teacher_encoder=fake)
     assert fake.calls == 4 * 3  # 36 crops / 12 per batch, 4 epochs
     losses = [r["distill_loss"] for r in whole.history]
     assert losses[-1] < losses[0]
 
-    class Killed(Exception):
-        pass
-
-    def kill_after_epoch_2(line):
-        if line.startswith("epoch=2 "):
-            raise Killed
-
     with pytest.raises(Killed):
-        train(crops, cfg, tmp_path / "cut", progress=False, log=kill_after_epoch_2,
-              teacher=cached, teacher_encoder=Recording())
+        train(crops, cfg, tmp_path / "cut", progress=False, log=kill_after_epoch(2),
+              teacher=cached, teacher_encoder=FakeTeacher())
     resumed = train(crops, cfg, tmp_path / "cut", progress=False, log=lambda s: None,
-                    teacher=cached, teacher_encoder=Recording(), resume=True)
+                    teacher=cached, teacher_encoder=FakeTeacher(), resume=True)
     sa, sb = whole.model.state_dict(), resumed.model.state_dict()
     assert all(torch.equal(sa[k], sb[k]) for k in sa)
     with pytest.raises(ValueError, match="centre of online targets"):
