@@ -22,6 +22,7 @@ from .generalise import IBN, GeM, MixStyle
 RGB_MEAN = (123.675, 116.28, 103.53)
 RGB_STD = (58.395, 57.12, 57.375)
 POOLS = ("flatten", "avg", "gem")
+BLOCKS = ("residual", "omni")
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,10 @@ class NetConfig:
     input_hw: crop size (height, width) in pixels; both must be divisible by 16.
     widths: channels of the stem and the three residual stages (stem uses widths[0]).
     blocks: residual blocks per stage (the first block of stages 2 and 3 halves the resolution).
+    block: "residual" (``ResidualBlock``: two 3x3 convolutions) or "omni" (``OmniScaleBlock``:
+        OSNet's multi-scale bottleneck, four streams of 1-4 lightweight 3x3 convolutions fused by
+        a shared channel gate; Zhou et al. 2019), the network shape of OSNet-x0.25, this
+        project's distillation teacher.
     dim: embedding length.
     pool: "flatten" keeps the spatial layout of the last feature map (as in the paper);
         "avg" averages it (fewer parameters); "gem" is generalised-mean pooling with a learned
@@ -47,6 +52,7 @@ class NetConfig:
     input_hw: tuple[int, int] = (128, 64)
     widths: tuple[int, int, int] = (32, 64, 128)
     blocks: tuple[int, int, int] = (1, 1, 1)
+    block: str = "residual"
     dim: int = 128
     pool: str = "flatten"
     dropout: float = 0.2
@@ -64,6 +70,12 @@ class NetConfig:
             raise ValueError(f"widths={self.widths}: expected three positive channel counts")
         if len(self.blocks) != 3 or min(self.blocks) < 1:
             raise ValueError(f"blocks={self.blocks}: expected three counts >= 1")
+        if self.block not in BLOCKS:
+            raise ValueError(f"block={self.block!r}: allowed {', '.join(BLOCKS)}")
+        if self.block == "omni" and min(self.widths) < 8:
+            raise ValueError(f"widths={self.widths}: the omni block needs widths >= 8")
+        if self.block == "omni" and self.ibn_stages:
+            raise ValueError("ibn_stages: only with block='residual'")
         if self.dim < 1:
             raise ValueError(f"dim={self.dim}: must be >= 1")
         if self.pool not in POOLS:
@@ -95,7 +107,8 @@ class NetConfig:
         (checkpoints written before them rebuild the same network)."""
         base = cls()
         return cls(input_hw=tuple(d["input_hw"]), widths=tuple(d["widths"]),
-                   blocks=tuple(d["blocks"]), dim=int(d["dim"]), pool=str(d["pool"]),
+                   blocks=tuple(d["blocks"]), block=str(d.get("block", base.block)),
+                   dim=int(d["dim"]), pool=str(d["pool"]),
                    dropout=float(d["dropout"]),
                    ibn_stages=int(d.get("ibn_stages", base.ibn_stages)),
                    mixstyle_p=float(d.get("mixstyle_p", base.mixstyle_p)),
@@ -127,6 +140,59 @@ class ResidualBlock(nn.Module):
         return F.relu(y + self.shortcut(x), inplace=True)
 
 
+class LiteConv(nn.Module):
+    """OSNet's lightweight 3x3 convolution: 1x1 pointwise, 3x3 depthwise, BN, ReLU."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.point = nn.Conv2d(channels, channels, 1, bias=False)
+        self.depth = nn.Conv2d(channels, channels, 3, padding=1, groups=channels, bias=False)
+        self.bn = nn.BatchNorm2d(channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu(self.bn(self.depth(self.point(x))), inplace=True)
+
+
+class ChannelGate(nn.Module):
+    """OSNet's unified aggregation gate: per-channel weights in (0, 1) from the global average,
+    through a bottleneck of ``channels // reduction``; one gate shared by all streams."""
+
+    def __init__(self, channels: int, reduction: int = 16):
+        super().__init__()
+        hidden = max(1, channels // reduction)
+        self.fc1 = nn.Conv2d(channels, hidden, 1)
+        self.fc2 = nn.Conv2d(hidden, channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        g = torch.sigmoid(self.fc2(F.relu(self.fc1(x.mean(dim=(2, 3), keepdim=True)))))
+        return x * g
+
+
+class OmniScaleBlock(nn.Module):
+    """OSNet's bottleneck (Zhou et al. 2019, "Omni-Scale Feature Learning for Person
+    Re-Identification"): 1x1 reduction to ``c_out // 4``, four streams of 1, 2, 3 and 4
+    ``LiteConv`` layers (receptive fields 3 to 9) each weighted by the shared ``ChannelGate``
+    and summed, 1x1 expansion with BN, identity (or 1x1 projection) shortcut, ReLU. With
+    ``stride`` 2 the input is first average-pooled (OSNet's transition layers pool too)."""
+
+    def __init__(self, c_in: int, c_out: int, stride: int = 1, streams: int = 4):
+        super().__init__()
+        mid = max(1, c_out // 4)
+        self.pool = nn.AvgPool2d(2) if stride == 2 else nn.Identity()
+        self.reduce = nn.Sequential(_conv_bn(c_in, mid, kernel=1), nn.ReLU(inplace=True))
+        self.streams = nn.ModuleList(
+            nn.Sequential(*(LiteConv(mid) for _ in range(t))) for t in range(1, streams + 1))
+        self.gate = ChannelGate(mid)
+        self.expand = _conv_bn(mid, c_out, kernel=1)
+        self.shortcut = (nn.Identity() if c_in == c_out else _conv_bn(c_in, c_out, kernel=1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.pool(x)
+        y = self.reduce(x)
+        y = sum(self.gate(stream(y)) for stream in self.streams)
+        return F.relu(self.expand(y) + self.shortcut(x), inplace=True)
+
+
 class EmbeddingNet(nn.Module):
     """``forward(x)``: x (B, 3, H, W) float RGB in [0, 255] -> (B, dim) unit-length embeddings.
 
@@ -149,7 +215,9 @@ class EmbeddingNet(nn.Module):
             layers = []
             for j in range(n):
                 stride = 2 if (i > 0 and j == 0) else 1
-                layers.append(ResidualBlock(c_in, width, stride, ibn=i < config.ibn_stages))
+                layers.append(OmniScaleBlock(c_in, width, stride) if config.block == "omni"
+                              else ResidualBlock(c_in, width, stride,
+                                                 ibn=i < config.ibn_stages))
                 c_in = width
             stages.append(nn.Sequential(*layers))
         self.stages = nn.Sequential(*stages)
@@ -171,6 +239,8 @@ class EmbeddingNet(nn.Module):
         for m in self.modules():
             if isinstance(m, ResidualBlock):
                 nn.init.zeros_(m.conv2[1].weight)
+            elif isinstance(m, OmniScaleBlock):
+                nn.init.zeros_(m.expand[1].weight)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """(B, 3, H, W) float RGB in [0, 255] -> (B, dim) float features, not normalised."""
@@ -229,5 +299,5 @@ def count_macs(model: nn.Module, input_hw: tuple[int, int]) -> int:
     return total
 
 
-__all__ = ["NetConfig", "EmbeddingNet", "ResidualBlock", "count_params", "count_macs",
-           "RGB_MEAN", "RGB_STD"]
+__all__ = ["NetConfig", "EmbeddingNet", "ResidualBlock", "OmniScaleBlock", "count_params",
+           "count_macs", "RGB_MEAN", "RGB_STD"]

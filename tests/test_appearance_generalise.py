@@ -195,6 +195,45 @@ def test_config_from_old_dict_and_errors():
             NetConfig(**kwargs)
 
 
+# ----------------------------------------------------------------------------- omni-scale
+def test_omni_scale_block_shapes_streams_and_identity_start():
+    """OSNet's block: four streams of 1-4 lite convolutions (receptive fields 3-9) behind one
+    shared gate; with stride 2 it halves the resolution; zero-initialised expansion BN makes a
+    fresh block with an identity shortcut the identity (after the ReLU) on non-negative input."""
+    from cosmot.appearance.model import LiteConv, OmniScaleBlock
+
+    b = OmniScaleBlock(16, 16)
+    assert [sum(isinstance(m, LiteConv) for m in s.modules()) for s in b.streams] == [1, 2, 3, 4]
+    torch.nn.init.zeros_(b.expand[1].weight)
+    x = torch.rand(2, 16, 8, 4)
+    assert torch.allclose(b.eval()(x), x)
+    down = OmniScaleBlock(16, 24, stride=2).eval()
+    assert down(x).shape == (2, 24, 4, 2)
+
+
+def test_omni_network_roundtrips_checkpoint_and_onnx(tmp_path):
+    cfg = NetConfig(**{**SMALL, "widths": (16, 24, 32)}, block="omni")
+    torch.manual_seed(0)
+    m = EmbeddingNet(cfg).eval()
+    assert not any(isinstance(mod, torch.nn.Conv2d) and mod.kernel_size == (3, 3)
+                   and mod.groups == 1 for blk in m.stages for mod in blk.modules())
+    save_checkpoint(tmp_path / "m.pt", m)
+    back, _ = load_checkpoint(tmp_path / "m.pt")
+    assert back.config == cfg
+    x = torch.rand(3, 3, 32, 16) * 255
+    assert torch.equal(back(x), m(x))
+    crops = np.random.default_rng(0).integers(0, 256, (5, 32, 16, 3), dtype=np.uint8)
+    check = verify_onnx(m, export_onnx(m, tmp_path / "m.onnx"), crops)
+    assert check.min_cosine > 0.9999
+    assert NetConfig.from_dict(NetConfig().to_dict()).block == "residual"
+    for kwargs, name in [({"block": "dense"}, "block"),
+                         ({"block": "omni", "widths": (4, 8, 8)}, "widths"),
+                         ({"block": "omni", "widths": (16, 16, 16), "ibn_stages": 1},
+                          "ibn_stages")]:
+        with pytest.raises(ValueError, match=name):
+            NetConfig(**kwargs)
+
+
 # ----------------------------------------------------------------------------- augmentation
 def test_random_grey():
     x = torch.rand(6, 3, 8, 4) * 255

@@ -19,16 +19,20 @@ from pathlib import Path
 import torch
 
 from cosmot.appearance.checkpoint import save_checkpoint
-from cosmot.appearance.model import EmbeddingNet, NetConfig
+from cosmot.appearance.model import EmbeddingNet, NetConfig, count_macs
 
-#: name -> (widths, blocks per stage)
+#: name -> (widths, blocks per stage, block kind)
 CANDIDATES = {
-    "v1w512": ((32, 64, 128), (1, 1, 1)),
-    "w40b1": ((40, 80, 160), (1, 1, 1)),
-    "w48b1": ((48, 96, 192), (1, 1, 1)),
-    "w32b2": ((32, 64, 128), (2, 2, 2)),
-    "w48b2": ((48, 96, 192), (2, 2, 2)),
-    "w64b1": ((64, 128, 256), (1, 1, 1)),
+    "v1w512": ((32, 64, 128), (1, 1, 1), "residual"),
+    "w40b1": ((40, 80, 160), (1, 1, 1), "residual"),
+    "w48b1": ((48, 96, 192), (1, 1, 1), "residual"),
+    "w32b2": ((32, 64, 128), (2, 2, 2), "residual"),
+    "w48b2": ((48, 96, 192), (2, 2, 2), "residual"),
+    "w64b1": ((64, 128, 256), (1, 1, 1), "residual"),
+    # OSNet's multi-scale block: OSNet-x0.25's stage widths and depth, then wider
+    "omni64": ((64, 96, 128), (2, 2, 2), "omni"),
+    "omni96": ((96, 144, 192), (2, 2, 2), "omni"),
+    "omni128": ((128, 192, 256), (2, 2, 2), "omni"),
 }
 
 
@@ -37,14 +41,21 @@ def main(argv: list[str] | None = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=Path("runs/arch"))
     ap.add_argument("--dim", type=int, default=512)
+    ap.add_argument("--only", nargs="+", choices=sorted(CANDIDATES),
+                    help="write only these candidates")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    for name, (widths, blocks) in CANDIDATES.items():
+    for name, (widths, blocks, block) in CANDIDATES.items():
+        if args.only and name not in args.only:
+            continue
         torch.manual_seed(0)
-        model = EmbeddingNet(NetConfig(widths=widths, blocks=blocks, dim=args.dim)).eval()
+        model = EmbeddingNet(NetConfig(widths=widths, blocks=blocks, block=block,
+                                       dim=args.dim)).eval()
         params = sum(p.numel() for p in model.parameters())
+        macs = count_macs(model, model.config.input_hw)
         save_checkpoint(args.out / f"{name}.pt", model, {})
-        print(f"{name}: widths {widths}, blocks {blocks}: {params / 1e6:.2f} M parameters "
+        print(f"{name}: {block} blocks, widths {widths}, blocks {blocks}: "
+              f"{params / 1e6:.2f} M parameters, {macs / 1e6:.1f} M multiply-adds "
               f"-> {args.out / name}.pt")
     return 0
 

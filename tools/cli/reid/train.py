@@ -43,7 +43,8 @@ def train_config_from_args(args: argparse.Namespace):
     from cosmot.appearance.model import NetConfig
     from cosmot.appearance.train import TrainConfig
 
-    net = NetConfig(widths=args.widths, blocks=args.blocks, dim=args.dim, pool=args.pool,
+    net = NetConfig(widths=args.widths, blocks=args.blocks,
+                    block=getattr(args, "block", "residual"), dim=args.dim, pool=args.pool,
                     dropout=args.dropout, ibn_stages=args.ibn_stages,
                     mixstyle_p=args.mixstyle_p, mixstyle_alpha=args.mixstyle_alpha,
                     mixstyle_stages=args.mixstyle_stages)
@@ -398,6 +399,10 @@ def _add_network_options(p) -> None:
     g = p.add_argument_group("network")
     g.add_argument("--widths", type=int_list, default=(32, 64, 128))
     g.add_argument("--blocks", type=int_list, default=(1, 1, 1))
+    g.add_argument("--block", choices=("residual", "omni"), default="residual",
+                   help="residual: two 3x3 convolutions per block; omni: OSNet's multi-scale "
+                        "bottleneck (four streams of 1-4 depthwise 3x3 convolutions and a "
+                        "channel gate)")
     g.add_argument("--dim", type=int, default=128)
     g.add_argument("--pool", choices=["flatten", "avg", "gem"], default="flatten")
     g.add_argument("--dropout", type=float, default=0.2)
