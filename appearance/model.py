@@ -34,8 +34,8 @@ class NetConfig:
     blocks: residual blocks per stage (the first block of stages 2 and 3 halves the resolution).
     block: "residual" (``ResidualBlock``: two 3x3 convolutions) or "omni" (``OmniScaleBlock``:
         OSNet's multi-scale bottleneck, four streams of 1-4 lightweight 3x3 convolutions fused by
-        a shared channel gate; Zhou et al. 2019), the network shape of OSNet-x0.25, this
-        project's distillation teacher.
+        a shared channel gate; Zhou et al. 2019), the building block of OSNet-x0.25, this
+        project's distillation teacher (stem, pooling and head stay this network's).
     dim: embedding length.
     pool: "flatten" keeps the spatial layout of the last feature map (as in the paper);
         "avg" averages it (fewer parameters); "gem" is generalised-mean pooling with a learned

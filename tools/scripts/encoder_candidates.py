@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from cosmot.appearance.checkpoint import save_checkpoint
-from cosmot.appearance.model import EmbeddingNet, NetConfig, count_macs
+from cosmot.appearance.model import EmbeddingNet, NetConfig, count_macs, count_params
 
 #: name -> (widths, blocks per stage, block kind)
 CANDIDATES = {
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         torch.manual_seed(0)
         model = EmbeddingNet(NetConfig(widths=widths, blocks=blocks, block=block,
                                        dim=args.dim)).eval()
-        params = sum(p.numel() for p in model.parameters())
+        params = count_params(model)
         macs = count_macs(model, model.config.input_hw)
         save_checkpoint(args.out / f"{name}.pt", model, {})
         print(f"{name}: {block} blocks, widths {widths}, blocks {blocks}: "

@@ -22,23 +22,11 @@ import torch
 
 from cosmot.appearance import load_encoder
 from cosmot.appearance.crops import CropSet
-from cosmot.appearance.distill import center_vector, teacher_embeddings
+from cosmot.appearance.distill import center_online, center_vector, teacher_embeddings
 from cosmot.paths import cache_dir, data_dir
+from distill_agreement import offdiag_corr  # tools/scripts, beside this script
 
 JUDGE = {"A": ("PETS09-S2L1", "TUD-Stadtmitte"), "B": ("MOT16-11", "KITTI-17")}
-
-
-def offdiag_corr(a: np.ndarray, b: np.ndarray) -> float:
-    """Pearson correlation of the off-diagonal entries of a a^T and b b^T (unit rows)."""
-    sa, sb = a @ a.T, b @ b.T
-    m = ~np.eye(len(a), dtype=bool)
-    return float(np.corrcoef(sa[m], sb[m])[0, 1])
-
-
-def centred(teacher: np.ndarray, center: np.ndarray) -> np.ndarray:
-    """Unit rows of ``unit(teacher) - center`` (the recipe's regression targets)."""
-    t = teacher / np.linalg.norm(teacher, axis=1, keepdims=True) - center
-    return t / np.linalg.norm(t, axis=1, keepdims=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, idx in sets.items():
             s = enc.embed_crops(pool.images[idx])
             s = s / np.linalg.norm(s, axis=1, keepdims=True)
-            t = centred(teacher[idx], center)
+            t = center_online(torch.from_numpy(teacher[idx]),
+                              torch.from_numpy(center)).numpy()
             p = pick[name]
             cells.append(f"{1.0 - float((s * t).sum(axis=1).mean()):.3f} / "
                          f"{offdiag_corr(s[p], t[p]):.3f}")
