@@ -99,12 +99,25 @@ def main(argv: list[str] | None = None) -> int:
     fig, ax = plt.subplots(figsize=(8, 5.5))
     families = sorted({family(label) for label, _, _ in points})
     colours = plt.get_cmap("tab10")
+    xs = [h for _, h, _ in points] + [h for _, h, _ in refs]
+    ys = [f for _, _, f in points] + [f for _, _, f in refs]
+    span_x, span_y = (max(xs) - min(xs)) or 1.0, (max(ys) - min(ys)) or 1.0
+    # a label goes to the side of its point (right-up, left-down, right-down, left-up) whose
+    # corner is farthest from every other point, so labels in a cluster do not overlap them
+    sides = [((4, 3), "left", 1, 1), ((-4, -10), "right", -1, -1),
+             ((4, -10), "left", 1, -1), ((-4, 3), "right", -1, 1)]
     for i, fam in enumerate(families):
         mine = [(label, h, f) for label, h, f in points if family(label) == fam]
         ax.scatter([h for _, h, _ in mine], [f for _, _, f in mine], color=colours(i % 10),
                    s=40, label=fam, zorder=3)
         for label, h, f in mine:
-            ax.annotate(label, (h, f), textcoords="offset points", xytext=(4, 3), fontsize=7)
+            def room(side):
+                cx, cy = h / span_x + 0.04 * side[2], f / span_y + 0.03 * side[3]
+                return min(((x / span_x - cx) ** 2 + (y / span_y - cy) ** 2
+                            for x, y in zip(xs, ys) if (x, y) != (h, f)), default=1.0)
+            offset, align, _, _ = max(sides, key=room)
+            ax.annotate(label, (h, f), textcoords="offset points", fontsize=7,
+                        xytext=offset, ha=align)
     for label, h, f in refs + ([("motion only", *motion)] if motion else []):
         ax.scatter([h], [f], marker="*" if label != "motion only" else "x", s=120,
                    color="black", zorder=4)
