@@ -18,13 +18,16 @@ import torch
 
 from .encoder import GATE_KEY
 from .integrity import write_checksum_beside
-from .model import EmbeddingNet
+from .model import EmbeddingNet, fuse_omni
 
 
 def export_onnx(model: EmbeddingNet, path: str | os.PathLike, opset: int = 17,
-                max_cosine_distance: float | None = None) -> Path:
+                max_cosine_distance: float | None = None, fuse: bool = False) -> Path:
     """Write ``model`` (eval mode) to ``path`` with a dynamic batch axis; returns the path.
     ``max_cosine_distance``: the calibrated tracker gate to record in the metadata.
+    ``fuse``: write an omni-scale network's blocks with their streams fused
+    (``model.fuse_omni``: the same embeddings in fewer, wider operations); off by default
+    until it is measured faster (``tools/scripts/bench_fused_omni.py``).
 
     Uses torch's TorchScript-based exporter (``dynamo=False``), which needs only the ``onnx``
     package; the metadata is added with ``onnx``.
@@ -37,7 +40,7 @@ def export_onnx(model: EmbeddingNet, path: str | os.PathLike, opset: int = 17,
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    model = model.eval()
+    model = fuse_omni(model) if fuse else model.eval()
     h, w = model.config.input_hw
     dummy = torch.zeros(1, 3, h, w)
     with warnings.catch_warnings():

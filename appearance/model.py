@@ -185,12 +185,83 @@ class OmniScaleBlock(nn.Module):
         self.gate = ChannelGate(mid)
         self.expand = _conv_bn(mid, c_out, kernel=1)
         self.shortcut = (nn.Identity() if c_in == c_out else _conv_bn(c_in, c_out, kernel=1))
+        self.fused: FusedOmniStreams | None = None  # set by ``fuse_omni`` for inference only
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.pool(x)
         y = self.reduce(x)
-        y = sum(self.gate(stream(y)) for stream in self.streams)
+        if self.fused is not None and not self.training:
+            y = self.fused(y)
+        else:
+            y = sum(self.gate(stream(y)) for stream in self.streams)
         return F.relu(self.expand(y) + self.shortcut(x), inplace=True)
+
+
+class FusedOmniStreams(nn.Module):
+    """Inference form of an ``OmniScaleBlock``'s four streams and gate, the same function in
+    fewer, wider operations (for export: ONNX Runtime pays per node, and the block's streams
+    are many small ones). Depth level ``t`` runs the ``t``-th ``LiteConv`` of every stream that
+    still has one as one grouped 1x1 convolution (groups = streams left; level 1's shares its
+    input, so it is one plain convolution to ``streams x mid`` channels), one depthwise 3x3, one
+    BN and one ReLU; the first ``mid`` channels of each level's output finish a stream. The
+    shared gate runs on the four finished streams at once as two grouped 1x1 convolutions with
+    its weights repeated, and the gated streams are summed. Exact up to float rounding (a test
+    compares it with the block's own forward); eval mode only: BN uses its running
+    statistics."""
+
+    def __init__(self, block: "OmniScaleBlock"):
+        super().__init__()
+        streams = [list(s) for s in block.streams]
+        n = len(streams)
+        mid = streams[0][0].point.in_channels
+        self.mid, self.n = mid, n
+        self.levels = nn.ModuleList()
+        for t in range(n):
+            layers = [s[t] for s in streams[t:]]  # the t-th LiteConv of streams t+1..n
+            k = len(layers)
+            point = nn.Conv2d(mid if t == 0 else k * mid, k * mid, 1, bias=False,
+                              groups=1 if t == 0 else k)
+            depth = nn.Conv2d(k * mid, k * mid, 3, padding=1, groups=k * mid, bias=False)
+            bn = nn.BatchNorm2d(k * mid, eps=layers[0].bn.eps)
+            with torch.no_grad():
+                point.weight.copy_(torch.cat([lc.point.weight for lc in layers]))
+                depth.weight.copy_(torch.cat([lc.depth.weight for lc in layers]))
+                for name in ("weight", "bias", "running_mean", "running_var"):
+                    getattr(bn, name).copy_(torch.cat([getattr(lc.bn, name) for lc in layers]))
+            self.levels.append(nn.Sequential(point, depth, bn, nn.ReLU(inplace=True)))
+        gate = block.gate
+        hidden = gate.fc1.out_channels
+        self.fc1 = nn.Conv2d(n * mid, n * hidden, 1, groups=n)
+        self.fc2 = nn.Conv2d(n * hidden, n * mid, 1, groups=n)
+        with torch.no_grad():
+            self.fc1.weight.copy_(gate.fc1.weight.repeat(n, 1, 1, 1))
+            self.fc1.bias.copy_(gate.fc1.bias.repeat(n))
+            self.fc2.weight.copy_(gate.fc2.weight.repeat(n, 1, 1, 1))
+            self.fc2.bias.copy_(gate.fc2.bias.repeat(n))
+
+    def forward(self, y: torch.Tensor) -> torch.Tensor:
+        finished, z = [], y
+        for t, level in enumerate(self.levels):
+            z = level(z)
+            finished.append(z[:, :self.mid])
+            z = z[:, self.mid:]
+        s = torch.cat(finished, dim=1)
+        g = torch.sigmoid(self.fc2(F.relu(self.fc1(s.mean(dim=(2, 3), keepdim=True)))))
+        b, _, h, w = s.shape
+        return (s * g).view(b, self.n, self.mid, h, w).sum(dim=1)
+
+
+def fuse_omni(model: "EmbeddingNet") -> "EmbeddingNet":
+    """A copy of ``model`` in eval mode whose omni-scale blocks run their streams as
+    ``FusedOmniStreams`` (the same embeddings; for export and inference); a network of
+    residual blocks comes back as an eval-mode copy unchanged."""
+    import copy
+
+    fused = copy.deepcopy(model).eval()
+    for module in fused.modules():
+        if isinstance(module, OmniScaleBlock) and module.fused is None:
+            module.fused = FusedOmniStreams(module).eval()
+    return fused
 
 
 class EmbeddingNet(nn.Module):

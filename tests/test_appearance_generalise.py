@@ -3,6 +3,8 @@ ONNX export, old configs), greyscale augmentation and leave-one-source-out valid
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -225,6 +227,43 @@ def test_omni_network_has_no_full_3x3_convolutions_and_checks_its_options():
                           "ibn_stages")]:
         with pytest.raises(ValueError, match=name):
             NetConfig(**kwargs)
+
+
+def test_fused_omni_streams_compute_the_same_embeddings_in_fewer_operations(tmp_path):
+    """``fuse_omni``: each omni block's four streams and gate as one convolution per depth level
+    and one grouped gate; the embeddings must not change (BN statistics and biases randomised so
+    that nothing is an identity), the original network stays unfused, training mode falls back
+    to the streams, a residual network is left alone, and the fused ONNX export agrees with
+    torch."""
+    from cosmot.appearance.model import FusedOmniStreams, OmniScaleBlock, fuse_omni
+
+    torch.manual_seed(0)
+    m = EmbeddingNet(NetConfig(**{**SMALL, "widths": (16, 24, 32)}, block="omni")).eval()
+    with torch.no_grad():
+        for mod in m.modules():
+            if isinstance(mod, torch.nn.BatchNorm2d):
+                mod.running_mean.uniform_(-0.5, 0.5)
+                mod.running_var.uniform_(0.5, 1.5)
+                mod.weight.uniform_(0.5, 1.5)
+                mod.bias.uniform_(-0.2, 0.2)
+    f = fuse_omni(m)
+    blocks = [mod for mod in f.modules() if isinstance(mod, OmniScaleBlock)]
+    assert blocks and all(isinstance(b.fused, FusedOmniStreams) for b in blocks)
+    assert all(b.fused is None for b in m.modules() if isinstance(b, OmniScaleBlock))
+    x = torch.rand(4, 3, 32, 16) * 255
+    with torch.no_grad():
+        ref, out = m(x), f(x)
+        assert torch.allclose(out, ref, atol=1e-5)
+        trained = []
+        for net in (m, f):  # training mode: both run the streams (batch statistics, dropout)
+            torch.manual_seed(1)
+            trained.append(copy.deepcopy(net).train()(x))
+        assert torch.equal(trained[0], trained[1]) and not torch.allclose(trained[0], ref)
+    plain = EmbeddingNet(NetConfig(**SMALL)).eval()
+    assert torch.equal(fuse_omni(plain)(x), plain(x))
+    crops = np.random.default_rng(0).integers(0, 256, (5, 32, 16, 3), dtype=np.uint8)
+    check = verify_onnx(m, export_onnx(m, tmp_path / "f.onnx", fuse=True), crops)
+    assert check.min_cosine > 0.9999 and check.max_abs_diff < 1e-4
 
 
 # ----------------------------------------------------------------------------- augmentation
