@@ -240,15 +240,24 @@ class FusedOmniStreams(nn.Module):
             self.fc2.bias.copy_(gate.fc2.bias.repeat(n))
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:
+        # torch.split and a sum of chunks (not slicing and a view): one ONNX Split node each,
+        # no shape arithmetic in the exported graph
         finished, z = [], y
         for t, level in enumerate(self.levels):
             z = level(z)
-            finished.append(z[:, :self.mid])
-            z = z[:, self.mid:]
+            left = self.n - t - 1  # streams still running after this level
+            if left:
+                done, z = torch.split(z, [self.mid, left * self.mid], dim=1)
+                finished.append(done)
+            else:
+                finished.append(z)
         s = torch.cat(finished, dim=1)
         g = torch.sigmoid(self.fc2(F.relu(self.fc1(s.mean(dim=(2, 3), keepdim=True)))))
-        b, _, h, w = s.shape
-        return (s * g).view(b, self.n, self.mid, h, w).sum(dim=1)
+        gated = torch.split(s * g, [self.mid] * self.n, dim=1)
+        out = gated[0]
+        for part in gated[1:]:
+            out = out + part
+        return out
 
 
 def fuse_omni(model: "EmbeddingNet") -> "EmbeddingNet":
