@@ -7,7 +7,8 @@ streams of every omni block as one convolution per depth level, ``appearance/mod
 ``FusedOmniStreams``), checks that both give the torch embeddings, then times both with the
 tracker's ``OnnxEncoder`` in the same process, alternating plain / fused in every round so that
 load drift falls on both: crops per second with cropping (frames of MOT16-11 and its det.txt
-boxes, ``cosmot reid bench``'s measure) at each batch size, and the fused/plain ratio per round.
+boxes, ``cosmot reid bench``'s measure) at each batch size, and the fused/plain ratio per round;
+OSNet-x0.25 (``--external``) is timed in the same rounds for the speed goal's ratio.
 Prints node counts, a table and the median ratio; ``export_onnx``'s ``fuse`` default follows
 this script's verdict (appearance/README.md).
 """
@@ -30,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=1.5)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--sequence", default="MOT16-11")
+    ap.add_argument("--external", default=None,
+                    help="also time this ONNX embedder in every round (default: OSNet-x0.25 if "
+                         "found; 'none' to skip) and print each form's ratio to it")
     args = ap.parse_args(argv)
 
     import numpy as np
@@ -39,7 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     from cosmot.appearance.bench import pipeline_rate
     from cosmot.appearance.export import export_onnx, verify_onnx
     from cosmot.appearance.onnx_encoder import OnnxEncoder
+    from cosmot.cli.reid.common import OSNET
     from cosmot.cli.reid.export import load_torch_model
+    from cosmot.paths import data_dir
     from cosmot.sources.reid_crops import bench_frames
 
     torch.set_num_threads(args.threads)
@@ -58,25 +64,39 @@ def main(argv: list[str] | None = None) -> int:
         nodes = len(onnx.load(str(paths[name])).graph.node)
         print(f"{name}: {nodes} ONNX nodes, {os.path.getsize(paths[name]) / 1e6:.2f} MB, "
               f"against torch on {check.n} crops: min cosine {check.min_cosine:.6f}")
+    ext = args.external
+    if ext is None and (data_dir() / OSNET).is_file():
+        ext = str(data_dir() / OSNET)
+    names = ["plain", "fused"]
+    if ext and ext != "none":
+        paths["external"] = Path(ext)
+        names.append("external")
+        print(f"external: {ext}")
     print(f"{args.weights}; {args.threads} threads; load average {os.getloadavg()[0]:.2f} "
           "at start")
     rates: dict[tuple[str, int], list[float]] = {}
     for r in range(args.rounds):
         for b in args.batches:
-            for name in ("plain", "fused"):
+            for name in names:
                 enc = OnnxEncoder(paths[name], threads=args.threads, batch_size=b)
                 rate = pipeline_rate(enc.embed, frames, boxes, b, args.seconds)
                 rates.setdefault((name, b), []).append(rate.crops_per_s)
         print(f"round {r + 1} done, load average {os.getloadavg()[0]:.2f}")
-    print("| batch | plain (crops/s, per round) | fused (crops/s, per round) | "
-          "fused / plain per round | median ratio |")
-    print("|---:|---|---|---|---:|")
+    print("| batch | form | crops/s with cropping, per round | / plain per round | median "
+          "/ plain | median / external |")
+    print("|---:|---|---|---|---:|---:|")
     for b in args.batches:
-        p, f = rates[("plain", b)], rates[("fused", b)]
-        ratios = [fi / pi for fi, pi in zip(f, p)]
-        print(f"| {b} | {' / '.join(f'{x:.0f}' for x in p)} | "
-              f"{' / '.join(f'{x:.0f}' for x in f)} | "
-              f"{' / '.join(f'{x:.2f}' for x in ratios)} | {statistics.median(ratios):.2f} |")
+        p = rates[("plain", b)]
+        for name in names:
+            r = rates[(name, b)]
+            ratios = [x / y for x, y in zip(r, p)]
+            ext_ratio = ""
+            if "external" in names:
+                vs_ext = [x / y for x, y in zip(r, rates[("external", b)])]
+                ext_ratio = f"{statistics.median(vs_ext):.2f}"
+            print(f"| {b} | {name} | {' / '.join(f'{x:.0f}' for x in r)} | "
+                  f"{' / '.join(f'{x:.2f}' for x in ratios)} | "
+                  f"{statistics.median(ratios):.2f} | {ext_ratio} |")
     return 0
 
 
