@@ -43,13 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     from cosmot.appearance.bench import pipeline_rate
     from cosmot.appearance.export import export_onnx, verify_onnx
     from cosmot.appearance.onnx_encoder import OnnxEncoder
-    from cosmot.cli.reid.common import OSNET
-    from cosmot.cli.reid.export import load_torch_model
+    from cosmot.appearance.checkpoint import load_checkpoint
     from cosmot.paths import data_dir
     from cosmot.sources.reid_crops import bench_frames
 
     torch.set_num_threads(args.threads)
-    model = load_torch_model(args.weights)
+    model = load_checkpoint(args.weights)[0].eval()
     if model.config.block != "omni":
         ap.error(f"{args.weights}: block {model.config.block!r}; fusing applies to 'omni' "
                  "networks only")
@@ -65,8 +64,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name}: {nodes} ONNX nodes, {os.path.getsize(paths[name]) / 1e6:.2f} MB, "
               f"against torch on {check.n} crops: min cosine {check.min_cosine:.6f}")
     ext = args.external
-    if ext is None and (data_dir() / OSNET).is_file():
-        ext = str(data_dir() / OSNET)
+    osnet = data_dir() / "models" / "osnet_x0_25_msmt17.onnx"
+    if ext is None and osnet.is_file():
+        ext = str(osnet)
     names = ["plain", "fused"]
     if ext and ext != "none":
         paths["external"] = Path(ext)
