@@ -26,8 +26,9 @@ def export_onnx(model: EmbeddingNet, path: str | os.PathLike, opset: int = 17,
     """Write ``model`` (eval mode) to ``path`` with a dynamic batch axis; returns the path.
     ``max_cosine_distance``: the calibrated tracker gate to record in the metadata.
     ``fuse``: write an omni-scale network's blocks with their streams fused
-    (``model.fuse_omni``: the same embeddings in fewer, wider operations); off by default
-    until it is measured faster (``tools/scripts/bench_fused_omni.py``).
+    (``model.fuse_omni``: the same embeddings in fewer, wider operations). Off by default:
+    measured slower at batch 64 and in the pipeline (``tools/scripts/bench_fused_omni.py``;
+    appearance/README.md, "The omni size by the pipeline").
 
     Uses torch's TorchScript-based exporter (``dynamo=False``), which needs only the ``onnx``
     package; the metadata is added with ``onnx``.

@@ -9,8 +9,9 @@ tracker's ``OnnxEncoder`` in the same process, alternating plain / fused in ever
 load drift falls on both: crops per second with cropping (frames of MOT16-11 and its det.txt
 boxes, ``cosmot reid bench``'s measure) at each batch size, and the fused/plain ratio per round;
 OSNet-x0.25 (``--external``) is timed in the same rounds for the speed goal's ratio.
-Prints node counts, a table and the median ratio; ``export_onnx``'s ``fuse`` default follows
-this script's verdict (appearance/README.md).
+Prints node counts, a table and the median ratio. On the fold-B omni128 student (2-core CPU,
+2026-12-08) the fused form ran 1.15x / 1.07x / 0.83x the plain one at batch 1 / 16 / 64, so
+``export_onnx``'s ``fuse`` stays off (appearance/README.md, "The omni size by the pipeline").
 """
 
 from __future__ import annotations
